@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system packages Baton's build, server and tests need, when they
+# are missing: the PostgreSQL server binaries. Installs only as root with apt;
+# otherwise it says exactly what to install and fails.
+set -euo pipefail
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1 && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: missing $*; install them as root with: apt-get install $*" >&2
+    exit 1
+  fi
+  echo "deps: installing $* with apt-get" >&2
+  # Baton runs its own cluster; the package's default system cluster is not needed.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/baton.conf
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! have_postgres; then
+  apt_install postgresql
+fi

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/baton-course/baton/server/problem"
+)
+
+// healthz answers while the process is up, whatever the database does.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when the database answers within a short timeout,
+// so a load balancer stops sending traffic during an outage.
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.db.Ping(c.Request().Context(), 2*time.Second); err != nil {
+		s.log.Warn("readiness check failed", "cause", err)
+		return &problem.Error{Code: problem.Unavailable, Detail: "The database does not answer.", RetryAfter: 2 * time.Second, Cause: err}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": "ok"})
+}

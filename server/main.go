@@ -1,0 +1,46 @@
+// Command baton is the Baton course server. With no arguments it serves;
+// "baton check-content" validates the course files and exits.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+		default:
+			fmt.Fprintf(os.Stderr, "baton: unknown command %q (usage: baton [serve])\n", args[0])
+			return 2
+		}
+	}
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "baton: configuration:", err)
+		return 2
+	}
+	log := newLogger(os.Stderr, cfg.LogFormat)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	app, err := Open(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "baton:", err)
+		return 1
+	}
+	defer app.Close()
+	if err := app.Run(ctx); err != nil {
+		log.Error("server stopped", "cause", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/testdb"
+)
+
+func TestMain(m *testing.M) {
+	// The crash-recovery test re-runs this binary as a real Baton process.
+	if os.Getenv("BATON_TEST_RUN_SERVER") == "1" {
+		os.Exit(run(nil))
+	}
+	os.Exit(testdb.Main(m))
+}
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	cfg, err := LoadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newTestServer builds the real router on a fresh migrated database.
+func newTestServer(t testing.TB) (*Server, *database.DB) {
+	t.Helper()
+	db := testdb.New(t)
+	s, err := NewServer(context.Background(), testConfig(t), db, quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, db
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+}
+
+// call sends one request through the real router. body is sent as-is when it
+// is a string, otherwise encoded as JSON.
+func call(t testing.TB, h http.Handler, method, path string, body any, header ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = strings.NewReader(string(enc))
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+// assertProblem checks that r is an RFC 9457 problem with the given status.
+func assertProblem(t testing.TB, r response, status int) map[string]any {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, want application/problem+json", ct)
+	}
+	var doc map[string]any
+	r.json(t, &doc)
+	for _, k := range []string{"type", "title", "status", "detail"} {
+		if _, ok := doc[k]; !ok {
+			t.Fatalf("problem lacks %q: %s", k, r.Body)
+		}
+	}
+	if int(doc["status"].(float64)) != status {
+		t.Fatalf("problem status %v, want %d", doc["status"], status)
+	}
+	return doc
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/problem"
+)
+
+// Server is the HTTP side of Baton: the Echo router with its middleware and
+// the handlers of every area, built on one database pool.
+type Server struct {
+	cfg     Config
+	db      *database.DB
+	log     *slog.Logger
+	echo    *echo.Echo
+	metrics *httpMetrics
+	reg     *prometheus.Registry
+}
+
+// maxBody is the largest request body accepted (API.md: 413 above 1 MiB).
+const maxBody = "1M"
+
+// NewServer builds the router. It does no I/O beyond what the areas need to
+// load at start-up.
+func NewServer(_ context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, db: db, log: log, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL, "baton"),
+	)
+	s.metrics = newHTTPMetrics(s.reg)
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = problem.Handler(log)
+	// Trust no forwarding header unless proxies are configured: otherwise a
+	// client could rotate X-Forwarded-For to dodge per-address limits.
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+
+	e.Use(middleware.RequestID())
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(securityHeaders)
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Close stops background work the server started.
+func (s *Server) Close() {}
