@@ -25,6 +25,18 @@ func TestMain(m *testing.M) {
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// testLog shows the server's warnings and errors in the test's own output.
+func testLog(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 func testConfig(t testing.TB) Config {
 	t.Helper()
 	cfg, err := LoadConfig(func(string) string { return "" })
@@ -37,14 +49,16 @@ func testConfig(t testing.TB) Config {
 // newTestServer builds the real router on a fresh migrated database.
 func newTestServer(t testing.TB) (*Server, *database.DB) {
 	t.Helper()
-	db := testdb.New(t)
-	s, err := NewServer(context.Background(), testConfig(t), db, quietLog)
+	db := newTestDB(t)
+	s, err := NewServer(context.Background(), testConfig(t), db, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s, db
 }
+
+func newTestDB(t testing.TB) *database.DB { return testdb.New(t) }
 
 type response struct {
 	Status int
@@ -63,6 +77,16 @@ func (r response) json(t testing.TB, v any) {
 // is a string, otherwise encoded as JSON.
 func call(t testing.TB, h http.Handler, method, path string, body any, header ...string) response {
 	t.Helper()
+	return callWith(t, h, func(r *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Set(header[i], header[i+1])
+		}
+	}, method, path, body)
+}
+
+// callWith is call with a hook to adjust the request before it is sent.
+func callWith(t testing.TB, h http.Handler, adjust func(*http.Request), method, path string, body any) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -79,9 +103,7 @@ func call(t testing.TB, h http.Handler, method, path string, body any, header ..
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
+	adjust(req)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}

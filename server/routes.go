@@ -3,18 +3,34 @@ package main
 import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/baton-course/baton/server/auth"
 )
 
 // routes is the one table of every endpoint. Each /api route names who may
-// call it, so who-may-call-what can be audited on one screen.
+// call it, so who-may-call-what can be audited on one screen:
+// public (no token), signedIn (any role), managers (manager or admin),
+// admins. Finer rules (only your own team, only your own attempt) live in the
+// area's package and answer 404 for what the caller may not see.
 func (s *Server) routes() {
 	e := s.echo
+	signedIn := s.auth.Keys().Authenticate
+	admins := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleAdmin)}
+
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 
 	api := e.Group("/api")
-	api.GET("/openapi.json", serveOpenAPI)
+	api.GET("/openapi.json", serveOpenAPI)                       // public
+	api.POST("/auth/register", s.auth.Register)                  // public
+	api.POST("/auth/login", s.auth.Login)                        // public
+	api.POST("/auth/refresh", s.auth.Refresh)                    // public (refresh cookie)
+	api.POST("/auth/logout", s.auth.Logout, signedIn)            // signedIn
+	api.GET("/me", s.me, signedIn)                               // signedIn
+	api.GET("/users", s.auth.ListUsers, admins...)               // admins
+	api.PATCH("/users/:id", s.auth.SetRole, admins...)           // admins
+	api.POST("/admin/signing-keys", s.auth.RotateKey, admins...) // admins
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)

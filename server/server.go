@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/problem"
 )
@@ -23,6 +25,7 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *httpMetrics
 	reg     *prometheus.Registry
+	auth    *auth.Service
 }
 
 // maxBody is the largest request body accepted (API.md: 413 above 1 MiB).
@@ -30,7 +33,7 @@ const maxBody = "1M"
 
 // NewServer builds the router. It does no I/O beyond what the areas need to
 // load at start-up.
-func NewServer(_ context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
+func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, log: log, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -38,6 +41,13 @@ func NewServer(_ context.Context, cfg Config, db *database.DB, log *slog.Logger)
 		collectors.NewDBStatsCollector(db.SQL, "baton"),
 	)
 	s.metrics = newHTTPMetrics(s.reg)
+
+	var err error
+	if s.auth, err = auth.NewService(ctx, db.Gorm, auth.Config{
+		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
+	}, log); err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -54,6 +64,11 @@ func NewServer(_ context.Context, cfg Config, db *database.DB, log *slog.Logger)
 	e.Use(securityHeaders)
 	s.echo = e
 	s.routes()
+	if cfg.Demo {
+		if err := s.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+	}
 	return s, nil
 }
 

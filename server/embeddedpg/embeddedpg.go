@@ -48,6 +48,7 @@ type Cluster struct {
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	waitErr  error
+	lock     *os.File
 	stopOnce sync.Once
 }
 
@@ -82,6 +83,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.prepareDirs(owner); err != nil {
 		return nil, err
 	}
+	if err := c.lockDir(); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			c.unlock()
+		}
+	}()
 	if c.password, err = readOrCreatePassword(filepath.Join(dir, "postgres.password")); err != nil {
 		return nil, err
 	}
@@ -100,6 +110,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
+	started = true
 	return c, nil
 }
 
@@ -271,6 +282,30 @@ func (c *Cluster) initdb(ctx context.Context, binDir string, owner *osUser) erro
 	return nil
 }
 
+// lockDir takes an exclusive lock on the data dir for as long as this process
+// runs the cluster. The kernel drops it when the process dies, so holding it
+// proves that any postmaster still running here is a leftover, not a live
+// cluster of another Baton that shares the dir by mistake.
+func (c *Cluster) lockDir() error {
+	f, err := os.OpenFile(filepath.Join(c.dir, "baton.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("data dir %s is in use by another running Baton; stop it or choose another BATON_DATA_DIR", c.dir)
+	}
+	c.lock = f
+	return nil
+}
+
+func (c *Cluster) unlock() {
+	if c.lock != nil {
+		_ = c.lock.Close()
+		c.lock = nil
+	}
+}
+
 // stopLeftover handles the postmaster.pid a previous run left behind: a stale
 // file is left for PostgreSQL to ignore, while a postmaster still running on
 // this data dir (its parent was killed before it could stop it) is shut down.
@@ -434,6 +469,7 @@ func (c *Cluster) Exited() <-chan struct{} { return c.exited }
 // period) and waits for the postmaster to exit. It is safe to call twice.
 func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
+		defer c.unlock()
 		if c.cmd == nil || c.cmd.Process == nil {
 			return
 		}

@@ -176,3 +176,18 @@ func TestFindBinaries(t *testing.T) {
 		t.Errorf("missing binaries message: %v", err)
 	}
 }
+
+// A second process on the same data dir is refused instead of killing the
+// first one's database.
+func TestDataDirInUse(t *testing.T) {
+	dir := reachableDir(t)
+	c, err := Start(context.Background(), Options{Dir: dir, Settings: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	if _, err := Start(context.Background(), Options{Dir: dir, Settings: fast}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second start: %v", err)
+	}
+	query(t, c)
+}

@@ -1,0 +1,257 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/baton-course/baton/server/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+func TestPasswordRules(t *testing.T) {
+	cases := []struct {
+		password, email, name string
+		ok                    bool
+	}{
+		{"correct-llama-timetable", "ann@example.com", "Ann", true},
+		{"short1!", "ann@example.com", "Ann", false},
+		{strings.Repeat("x", 129), "ann@example.com", "Ann", false},
+		{"password1234", "ann@example.com", "Ann", false},
+		{"Password!!2024", "ann@example.com", "Ann", false}, // a common stem padded
+		{"qwertyuiop123", "ann@example.com", "Ann", false},
+		{"123456789012", "ann@example.com", "Ann", false},
+		{"zzzzzzzzzzzzzz", "ann@example.com", "Ann", false},
+		{"abcdefghijklmn", "ann@example.com", "Ann", false},
+		{"annabelle-rocks-9", "annabelle@example.com", "Ann", false}, // contains the email's local part
+		{"Ann Jones Smith", "x@example.com", "Ann Jones Smith", false},
+		{"ünïcödé-pässwörd", "ann@example.com", "Ann", true},
+	}
+	for _, tc := range cases {
+		got := PasswordProblem(tc.password, tc.email, tc.name)
+		if (got == "") != tc.ok {
+			t.Errorf("%q: problem %q, want ok=%v", tc.password, got, tc.ok)
+		}
+	}
+}
+
+func TestHashAndVerify(t *testing.T) {
+	h := NewHasher()
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "a long enough secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(enc, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash format %q", enc)
+	}
+	if ok, _ := h.Verify(ctx, "a long enough secret", enc); !ok {
+		t.Fatal("right password rejected")
+	}
+	if ok, _ := h.Verify(ctx, "a long enough secreT", enc); ok {
+		t.Fatal("wrong password accepted")
+	}
+	if ok, _ := h.Verify(ctx, "anything", ""); ok {
+		t.Fatal("missing user accepted")
+	}
+	if _, err := h.Verify(ctx, "x", "$argon2id$garbage"); err == nil {
+		t.Fatal("malformed hash accepted")
+	}
+}
+
+// The hasher never runs more hashes at once than its bound, however many
+// callers arrive together.
+func TestHasherBoundsConcurrency(t *testing.T) {
+	h := NewHasher()
+	var mu sync.Mutex
+	running, peak := 0, 0
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.acquire(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			running++
+			peak = max(peak, running)
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			running--
+			mu.Unlock()
+			h.release()
+		}()
+	}
+	wg.Wait()
+	if peak > h.MaxConcurrent() {
+		t.Fatalf("peak %d above bound %d", peak, h.MaxConcurrent())
+	}
+	// A caller that gives up while waiting leaves without a slot.
+	for range h.MaxConcurrent() {
+		_ = h.acquire(context.Background())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := h.Hash(ctx, "x"); err == nil {
+		t.Fatal("hash ran past the bound")
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	prev := time.Duration(0)
+	for f := pairLimit.threshold; f < pairLimit.threshold+30; f++ {
+		b := backoff(pairLimit, f)
+		if b < prev || b > pairLimit.cap {
+			t.Fatalf("failures %d: backoff %s after %s", f, b, prev)
+		}
+		prev = b
+	}
+	if prev != pairLimit.cap {
+		t.Fatalf("backoff never reaches the cap: %s", prev)
+	}
+}
+
+func newRing(t *testing.T) *KeyRing {
+	t.Helper()
+	db := testdb.New(t)
+	k, err := NewKeyRing(context.Background(), db.Gorm, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func validClaims() Claims {
+	now := time.Now()
+	return Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: Issuer, Audience: jwt.ClaimStrings{Audience}, Subject: "00000000-0000-0000-0000-000000000001",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ID: "j",
+		},
+		Role: RoleLearner, Session: "00000000-0000-0000-0000-000000000002",
+	}
+}
+
+func sign(t *testing.T, method jwt.SigningMethod, claims jwt.Claims, kid string, key any) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestVerifyRejectsForgeries covers RFC 8725's attacks: every one is refused.
+func TestVerifyRejectsForgeries(t *testing.T) {
+	k := newRing(t)
+	ctx := context.Background()
+	kid, secret := k.current, k.keys[k.current]
+
+	good := sign(t, jwt.SigningMethodHS256, validClaims(), kid, secret)
+	if _, err := k.Verify(ctx, good); err != nil {
+		t.Fatalf("a valid token was refused: %v", err)
+	}
+	issued, _, err := k.Issue(ctx, "00000000-0000-0000-0000-000000000001", RoleManager, "00000000-0000-0000-0000-000000000002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := k.Verify(ctx, issued); err != nil || c.Role != RoleManager || c.ID == "" || c.IssuedAt == nil {
+		t.Fatalf("issued token: %+v %v", c, err)
+	}
+
+	with := func(mut func(*Claims)) Claims { c := validClaims(); mut(&c); return c }
+	parts := strings.Split(good, ".")
+	tampered := with(func(c *Claims) { c.Role = RoleAdmin })
+	tamperedPayload := sign(t, jwt.SigningMethodHS256, tampered, kid, []byte("whatever"))
+	forgedBody := parts[0] + "." + strings.Split(tamperedPayload, ".")[1] + "." + parts[2]
+	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"` + kid + `"}`))
+
+	cases := map[string]string{
+		"alg none":           noneHeader + "." + parts[1] + ".",
+		"alg none signed":    sign(t, jwt.SigningMethodNone, validClaims(), kid, jwt.UnsafeAllowNoneSignatureType),
+		"HS512 with the key": sign(t, jwt.SigningMethodHS512, validClaims(), kid, secret),
+		"guessed key":        sign(t, jwt.SigningMethodHS256, validClaims(), kid, []byte("secretsecretsecretsecretsecret00")),
+		"unknown kid":        sign(t, jwt.SigningMethodHS256, validClaims(), "nope", secret),
+		"no kid":             sign(t, jwt.SigningMethodHS256, validClaims(), "", secret),
+		"tampered payload":   forgedBody,
+		"expired":            sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Minute)) }), kid, secret),
+		"not yet valid":      sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }), kid, secret),
+		"issued in future":   sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.IssuedAt = jwt.NewNumericDate(time.Now().Add(time.Hour)) }), kid, secret),
+		"wrong issuer":       sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.Issuer = "evil" }), kid, secret),
+		"wrong audience":     sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.Audience = jwt.ClaimStrings{"other-api"} }), kid, secret),
+		"missing exp":        sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.ExpiresAt = nil }), kid, secret),
+		"missing subject":    sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.Subject = "" }), kid, secret),
+		"unknown role":       sign(t, jwt.SigningMethodHS256, with(func(c *Claims) { c.Role = "root" }), kid, secret),
+		"garbage":            "not.a.token",
+		"empty":              "",
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := k.Verify(ctx, tok); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// After a rotation, new tokens carry the new kid and old tokens still verify
+// until they expire, on this instance and on one that loaded the keys later.
+func TestKeyRotation(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	a, err := NewKeyRing(ctx, db.Gorm, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _, _ := a.Issue(ctx, "00000000-0000-0000-0000-000000000001", RoleLearner, "00000000-0000-0000-0000-000000000002")
+	newKid, err := Rotate(ctx, db.Gorm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewKeyRing(ctx, db.Gorm, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.current != newKid {
+		t.Fatalf("current kid %s, want %s", b.current, newKid)
+	}
+	fresh, _, _ := b.Issue(ctx, "00000000-0000-0000-0000-000000000001", RoleLearner, "00000000-0000-0000-0000-000000000002")
+	for name, ring := range map[string]*KeyRing{"old instance": a, "new instance": b} {
+		if _, err := ring.Verify(ctx, old); err != nil {
+			t.Errorf("%s: token from the retired key refused: %v", name, err)
+		}
+	}
+	// The instance that loaded before the rotation learns the new kid on sight.
+	a.loadedAt = time.Now().Add(-2 * time.Second)
+	if _, err := a.Verify(ctx, fresh); err != nil {
+		t.Errorf("old instance refused a token from the new key: %v", err)
+	}
+	// Two instances starting on an empty database agree on one key.
+	db2 := testdb.New(t)
+	var wg sync.WaitGroup
+	rings := make([]*KeyRing, 4)
+	for i := range rings {
+		wg.Add(1)
+		go func() { defer wg.Done(); rings[i], _ = NewKeyRing(ctx, db2.Gorm, time.Minute) }()
+	}
+	wg.Wait()
+	for _, r := range rings {
+		if r == nil || r.current != rings[0].current {
+			t.Fatal("instances disagree on the signing key")
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// argon2id parameters recommended by OWASP (m=19 MiB, t=2, p=1). Each hash
+// holds 19 MiB while it runs, which is why hashing is bounded below.
+const (
+	argonMemoryKiB = 19 * 1024
+	argonTime      = 2
+	argonThreads   = 1
+	argonKeyLen    = 32
+	argonSaltLen   = 16
+)
+
+// Password length limits: long enough to resist guessing, short enough that
+// hashing cost cannot be abused with megabyte passwords.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 128
+)
+
+// Hasher hashes and verifies passwords with argon2id, at most `slots` at a
+// time: a login storm queues instead of exhausting memory.
+type Hasher struct {
+	slots chan struct{}
+	dummy string
+}
+
+// NewHasher bounds concurrent hashing to the number of CPUs (at least 2).
+func NewHasher() *Hasher {
+	n := max(runtime.GOMAXPROCS(0), 2)
+	h := &Hasher{slots: make(chan struct{}, n)}
+	h.dummy = h.hashNow("a password nobody has, for timing equality")
+	return h
+}
+
+// MaxConcurrent is how many hashes may run at once.
+func (h *Hasher) MaxConcurrent() int { return cap(h.slots) }
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
+// Hash returns the PHC-format argon2id hash of password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return h.hashNow(password), nil
+}
+
+func (h *Hasher) hashNow(password string) string {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// Verify reports whether password matches encoded. An empty encoded hash (no
+// such user) is checked against a dummy so it costs the same time.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	if encoded == "" {
+		_, _ = verifyPHC(password, h.dummy)
+		return false, nil
+	}
+	return verifyPHC(password, encoded)
+}
+
+var errBadHash = errors.New("malformed password hash")
+
+func verifyPHC(password, encoded string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errBadHash
+	}
+	var version int
+	var mem, iters uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errBadHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
+		return false, errBadHash
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, errBadHash
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return false, errBadHash
+	}
+	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, line := range strings.Split(commonPasswordList, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			m[strings.ToLower(line)] = true
+		}
+	}
+	return m
+}()
+
+// PasswordProblem says what is wrong with a new password, or "" when it is
+// acceptable. email and name are the account's, which must not be the password.
+func PasswordProblem(password, email, name string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < MinPasswordLen:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		return fmt.Sprintf("must be at most %d characters", MaxPasswordLen)
+	case isCommon(password):
+		return "is too common; choose a password that is not on lists of often-used passwords"
+	}
+	lower := strings.ToLower(password)
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	if lower == strings.ToLower(email) || (len(local) >= 4 && strings.Contains(lower, local)) ||
+		lower == strings.ToLower(strings.TrimSpace(name)) {
+		return "must not contain your email address or be your name"
+	}
+	return ""
+}
+
+// isCommon matches the embedded list, also after stripping the digits and
+// symbols people add to a common word to reach the minimum length.
+func isCommon(password string) bool {
+	lower := strings.ToLower(password)
+	if commonPasswords[lower] || isMonotonous(lower) {
+		return true
+	}
+	base := strings.TrimRightFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
+	base = strings.TrimLeftFunc(base, func(r rune) bool { return !unicode.IsLetter(r) })
+	return base != "" && commonPasswords[base]
+}
+
+// isMonotonous catches one repeated character, or a run of consecutive
+// characters ("123456789012", "abcdefghijkl").
+func isMonotonous(s string) bool {
+	r := []rune(s)
+	same, up, down := true, true, true
+	for i := 1; i < len(r); i++ {
+		same = same && r[i] == r[0]
+		up = up && (r[i] == r[i-1]+1 || (r[i-1] == '9' && r[i] == '0'))
+		down = down && (r[i] == r[i-1]-1 || (r[i-1] == '0' && r[i] == '9'))
+	}
+	return same || up || down
+}

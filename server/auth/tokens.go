@@ -1,0 +1,211 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"gorm.io/gorm"
+)
+
+// Issuer and Audience are checked on every access token (RFC 8725 §3.8–3.9).
+const (
+	Issuer   = "baton"
+	Audience = "baton-api"
+)
+
+// Claims are the access token's claims: the registered ones plus the role
+// and the session (refresh-token family) the token was issued for.
+type Claims struct {
+	jwt.RegisteredClaims
+	Role    string `json:"role"`
+	Session string `json:"sid"`
+}
+
+// signingKey is one HS256 secret, named by kid in the token header.
+type signingKey struct {
+	Kid       string `gorm:"primaryKey"`
+	Secret    []byte
+	CreatedAt time.Time
+	RetiredAt *time.Time
+}
+
+func (signingKey) TableName() string { return "signing_keys" }
+
+// KeyRing holds the signing keys shared through PostgreSQL, so a token
+// issued by one instance verifies on every other. The newest active key
+// signs; retired keys still verify until tokens signed with them expire.
+type KeyRing struct {
+	db       *gorm.DB
+	ttl      time.Duration
+	mu       sync.RWMutex
+	keys     map[string][]byte
+	current  string
+	loadedAt time.Time
+}
+
+// keyRefresh is how often an instance rereads the keys (to pick up a rotation).
+const keyRefresh = 30 * time.Second
+
+// NewKeyRing loads the keys, creating the first one if there is none.
+func NewKeyRing(ctx context.Context, db *gorm.DB, ttl time.Duration) (*KeyRing, error) {
+	k := &KeyRing{db: db, ttl: ttl}
+	if err := ensureKey(ctx, db); err != nil {
+		return nil, err
+	}
+	return k, k.load(ctx)
+}
+
+// ensureKey creates a key when none is active. The advisory lock makes
+// instances that start together agree on one.
+func ensureKey(ctx context.Context, db *gorm.DB) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.signing_keys'))").Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&signingKey{}).Where("retired_at IS NULL").Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		return tx.Create(newSigningKey()).Error
+	})
+}
+
+func newSigningKey() *signingKey {
+	secret := make([]byte, 32)
+	id := make([]byte, 8)
+	_, _ = rand.Read(secret)
+	_, _ = rand.Read(id)
+	return &signingKey{Kid: hex.EncodeToString(id), Secret: secret}
+}
+
+// Rotate makes a new key current and retires the others; tokens they signed
+// keep verifying until they expire.
+func Rotate(ctx context.Context, db *gorm.DB) (string, error) {
+	key := newSigningKey()
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.signing_keys'))").Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&signingKey{}).Where("retired_at IS NULL").Update("retired_at", time.Now()).Error; err != nil {
+			return err
+		}
+		return tx.Create(key).Error
+	})
+	return key.Kid, err
+}
+
+// maxTokenLifetime bounds how long a retired key must stay usable.
+const maxTokenLifetime = 24 * time.Hour
+
+func (k *KeyRing) load(ctx context.Context) error {
+	var rows []signingKey
+	err := k.db.WithContext(ctx).
+		Where("retired_at IS NULL OR retired_at > ?", time.Now().Add(-maxTokenLifetime)).
+		Order("created_at").Find(&rows).Error
+	if err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	keys := make(map[string][]byte, len(rows))
+	current := ""
+	for _, r := range rows {
+		keys[r.Kid] = r.Secret
+		if r.RetiredAt == nil {
+			current = r.Kid
+		}
+	}
+	if current == "" {
+		return errors.New("no active signing key")
+	}
+	k.mu.Lock()
+	k.keys, k.current, k.loadedAt = keys, current, time.Now()
+	k.mu.Unlock()
+	return nil
+}
+
+// refreshIfStale rereads the keys when they are older than keyRefresh or when
+// force is set (an unknown kid), at most once per second.
+func (k *KeyRing) refreshIfStale(ctx context.Context, force bool) {
+	k.mu.RLock()
+	age := time.Since(k.loadedAt)
+	k.mu.RUnlock()
+	if age > keyRefresh || (force && age > time.Second) {
+		_ = k.load(ctx) // on failure the keys we have stay in use
+	}
+}
+
+// Issue signs an access token for a user's session.
+func (k *KeyRing) Issue(ctx context.Context, userID, role, session string) (string, time.Time, error) {
+	k.refreshIfStale(ctx, false)
+	k.mu.RLock()
+	kid, secret := k.current, k.keys[k.current]
+	k.mu.RUnlock()
+	now := time.Now()
+	exp := now.Add(k.ttl)
+	jti := make([]byte, 16)
+	_, _ = rand.Read(jti)
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Audience:  jwt.ClaimStrings{Audience},
+			Subject:   userID,
+			ExpiresAt: jwt.NewNumericDate(exp),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ID:        hex.EncodeToString(jti),
+		},
+		Role:    role,
+		Session: session,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header["kid"] = kid
+	signed, err := tok.SignedString(secret)
+	return signed, exp, err
+}
+
+var errUnknownKey = errors.New("unknown signing key")
+
+// Verify checks a token's signature, algorithm, issuer, audience and times,
+// and returns its claims.
+func (k *KeyRing) Verify(ctx context.Context, raw string) (*Claims, error) {
+	var claims Claims
+	keyFor := func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		k.mu.RLock()
+		secret, ok := k.keys[kid]
+		k.mu.RUnlock()
+		if !ok {
+			k.refreshIfStale(ctx, true)
+			k.mu.RLock()
+			secret, ok = k.keys[kid]
+			k.mu.RUnlock()
+		}
+		if !ok {
+			return nil, errUnknownKey
+		}
+		return secret, nil
+	}
+	_, err := jwt.ParseWithClaims(raw, &claims, keyFor,
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(5*time.Second),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if claims.Subject == "" || claims.Session == "" || !validRole(claims.Role) {
+		return nil, errors.New("token lacks subject, session or role")
+	}
+	return &claims, nil
+}

@@ -1,0 +1,93 @@
+package auth
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/baton-course/baton/server/problem"
+)
+
+// Roles, from least to most privileged. An admin can do what a manager can.
+const (
+	RoleLearner = "learner"
+	RoleManager = "manager"
+	RoleAdmin   = "admin"
+)
+
+func validRole(r string) bool { return r == RoleLearner || r == RoleManager || r == RoleAdmin }
+
+// User is a row of the users table.
+type User struct {
+	ID           string `gorm:"primaryKey;default:gen_random_uuid()"`
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// UserView is a user as the API shows them.
+type UserView struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+func (u User) View() UserView { return UserView{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role} }
+
+// NormalizeEmail trims and lower-cases an address; emails are compared and
+// stored in this form.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// EmailProblem says what is wrong with a normalised address, or "".
+func EmailProblem(email string) string {
+	if email == "" {
+		return "is required"
+	}
+	if len(email) > 254 {
+		return "must be at most 254 characters"
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "is not a valid email address"
+	}
+	if _, domain, _ := strings.Cut(email, "@"); !strings.Contains(domain, ".") && domain != "localhost" {
+		return "is not a valid email address"
+	}
+	return ""
+}
+
+// CleanName trims a display name and drops NUL characters, which PostgreSQL
+// text cannot hold; every other character is allowed and escaped on output.
+func CleanName(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
+}
+
+// NameProblem says what is wrong with a cleaned name, or "".
+func NameProblem(name string) string {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "is required"
+	case n > 100:
+		return "must be at most 100 characters"
+	}
+	return ""
+}
+
+// fieldErrors collects the non-empty messages into a 422, or nil.
+func fieldErrors(pairs ...string) error {
+	var fields []problem.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			fields = append(fields, problem.FieldError{Field: pairs[i], Message: pairs[i+1]})
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return problem.Validation(fields...)
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// loginMemoryBound is the heap ceiling for 200 simultaneous sign-ins stated
+// in the README: hashing is bounded to a few 19 MiB argon2id runs at a time,
+// so the storm queues instead of allocating 200 × 19 MiB.
+const loginMemoryBound = 256 << 20
+
+func TestConcurrentLoginsStayWithinMemoryBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 argon2id hashes")
+	}
+	s, db := newTestServer(t)
+	h := s.Handler()
+	a := signUp(t, h, db, "")
+	runtime.GC()
+
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > peak.Load() {
+				peak.Store(m.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := callFrom(t, h, "192.0.2.10:1234", "POST", "/api/auth/login", map[string]string{"email": a.Email, "password": testPassword})
+			if r.Status != 200 {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	if failed.Load() > 0 {
+		t.Fatalf("%d logins failed", failed.Load())
+	}
+	t.Logf("peak heap during 200 concurrent logins: %d MiB (bound %d MiB, %d hashes at once)",
+		peak.Load()>>20, loginMemoryBound>>20, s.auth.Hasher().MaxConcurrent())
+	if peak.Load() > loginMemoryBound {
+		t.Fatalf("peak heap %d MiB above the %d MiB bound", peak.Load()>>20, loginMemoryBound>>20)
+	}
+}
+
+// BenchmarkLogin is the cost of one sign-in through the real router: the
+// argon2id verification dominates, by design.
+func BenchmarkLogin(b *testing.B) {
+	s, db := newTestServer(b)
+	h := s.Handler()
+	a := signUp(b, h, db, "")
+	body := map[string]string{"email": a.Email, "password": testPassword}
+	b.ResetTimer()
+	for b.Loop() {
+		if r := call(b, h, "POST", "/api/auth/login", body); r.Status != 200 {
+			b.Fatal(r.Status)
+		}
+	}
+}
+
+// BenchmarkVerifyToken is the per-request cost of authentication.
+func BenchmarkVerifyToken(b *testing.B) {
+	s, db := newTestServer(b)
+	a := signUp(b, s.Handler(), db, "")
+	ctx := context.Background()
+	keys := s.auth.Keys()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := keys.Verify(ctx, a.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
