@@ -18,8 +18,10 @@ func run(args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "serve":
+		case "check-content":
+			return checkContentCommand()
 		default:
-			fmt.Fprintf(os.Stderr, "baton: unknown command %q (usage: baton [serve])\n", args[0])
+			fmt.Fprintf(os.Stderr, "baton: unknown command %q (usage: baton [serve | check-content])\n", args[0])
 			return 2
 		}
 	}
@@ -42,5 +44,22 @@ func run(args []string) int {
 		log.Error("server stopped", "cause", err)
 		return 1
 	}
+	return 0
+}
+
+// checkContentCommand validates the course and scenarios for authors and
+// prints every problem as file:line: message.
+func checkContentCommand() int {
+	c, err := checkContent()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	words := 0
+	for _, l := range c.course.Lessons() {
+		words += l.Words
+	}
+	fmt.Printf("content ok: %d modules, %d lessons (%d words), %d scenarios\n",
+		len(c.course.Modules), len(c.course.Lessons()), words, len(c.scenarios))
 	return 0
 }

@@ -32,6 +32,18 @@ func (s *Server) routes() {
 	api.PATCH("/users/:id", s.auth.SetRole, admins...)           // admins
 	api.POST("/admin/signing-keys", s.auth.RotateKey, admins...) // admins
 
+	api.GET("/modules", s.modules, signedIn)                                  // signedIn
+	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn
+	api.PUT("/lessons/:slug/progress", s.saveProgress, signedIn)              // signedIn, own progress
+	api.POST("/lessons/:slug/checks/:check/answers", s.answerCheck, signedIn) // signedIn, own answers
+	api.PUT("/lessons/:slug/reflections/:prompt", s.saveReflection, signedIn) // signedIn, own reflections
+	api.GET("/quizzes/:slug", s.getQuiz, signedIn)                            // signedIn
+	api.POST("/quizzes/:slug/attempts", s.startAttempt, signedIn)             // signedIn
+	api.GET("/quizzes/:slug/attempts", s.attemptHistory, signedIn)            // signedIn, own attempts
+	api.POST("/attempts/:id/answers", s.answer, signedIn)                     // signedIn, own attempt (else 404)
+	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
+	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress
+
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)
 	e.HEAD("/*", s.frontend)

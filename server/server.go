@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/problem"
@@ -26,6 +28,11 @@ type Server struct {
 	metrics *httpMetrics
 	reg     *prometheus.Registry
 	auth    *auth.Service
+
+	content     content
+	lessonStore *lessons.Store
+	quizCatalog *quizzes.Catalog
+	quizStore   *quizzes.Store
 }
 
 // maxBody is the largest request body accepted (API.md: 413 above 1 MiB).
@@ -43,6 +50,17 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 	s.metrics = newHTTPMetrics(s.reg)
 
 	var err error
+	if s.content, err = loadContent(); err != nil {
+		return nil, err
+	}
+	if err := lessons.Sync(ctx, db.Gorm, s.content.course); err != nil {
+		return nil, fmt.Errorf("sync lessons: %w", err)
+	}
+	s.lessonStore = lessons.NewStore(db.Gorm)
+	if s.quizCatalog, err = quizzes.NewCatalog(ctx, db.Gorm, s.content.scenarios); err != nil {
+		return nil, err
+	}
+	s.quizStore = quizzes.NewStore(db.Gorm, s.quizCatalog)
 	if s.auth, err = auth.NewService(ctx, db.Gorm, auth.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
 	}, log); err != nil {

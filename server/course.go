@@ -1,0 +1,310 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/bind"
+	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/progress"
+)
+
+// content is the course and its scenarios, loaded and rendered once per
+// process: it is the same for every request and every test.
+type content struct {
+	course    *lessons.Course
+	scenarios []*quizzes.Scenario
+}
+
+var (
+	contentOnce sync.Once
+	loaded      content
+	contentErr  error
+)
+
+func loadContent() (content, error) {
+	contentOnce.Do(func() { loaded, contentErr = checkContent() })
+	return loaded, contentErr
+}
+
+// checkContent loads and validates everything; "baton check-content" and
+// start-up both run it.
+func checkContent() (content, error) {
+	course, err := lessons.Load(lessons.Content())
+	if err != nil {
+		return content{}, err
+	}
+	modules := map[string]bool{}
+	for _, m := range course.Modules {
+		modules[m.Slug] = true
+	}
+	scenarios, err := quizzes.LoadAll(quizzes.Content(), modules)
+	if err != nil {
+		return content{}, err
+	}
+	return content{course: course, scenarios: scenarios}, nil
+}
+
+type lessonSummary struct {
+	Slug      string `json:"slug"`
+	Title     string `json:"title"`
+	Minutes   int    `json:"minutes"`
+	Objective string `json:"objective"`
+	Percent   int    `json:"percent"`
+	Completed bool   `json:"completed"`
+}
+
+type quizSummary struct {
+	Slug         string     `json:"slug"`
+	Title        string     `json:"title"`
+	Passed       bool       `json:"passed"`
+	BestPercent  *int       `json:"best_percent"`
+	AttemptsUsed int        `json:"attempts_used"`
+	NextReviewAt *time.Time `json:"next_review_at"`
+}
+
+type moduleView struct {
+	Slug      string          `json:"slug"`
+	Title     string          `json:"title"`
+	Summary   string          `json:"summary"`
+	Position  int             `json:"position"`
+	Percent   int             `json:"percent"`
+	Completed bool            `json:"completed"`
+	Lessons   []lessonSummary `json:"lessons"`
+	Quizzes   []quizSummary   `json:"quizzes"`
+}
+
+// modules lists the course with the caller's progress: two queries however
+// large the course or the learner's history.
+func (s *Server) modules(c echo.Context) error {
+	ctx := c.Request().Context()
+	uid := auth.PrincipalOf(c).UserID
+	lp, err := s.lessonStore.AllProgress(ctx, uid)
+	if err != nil {
+		return err
+	}
+	statuses, err := s.quizStore.Statuses(ctx, []string{uid})
+	if err != nil {
+		return err
+	}
+	qs := statuses[uid]
+	out := make([]moduleView, 0, len(s.content.course.Modules))
+	for _, m := range s.content.course.Modules {
+		scs := s.quizCatalog.ForModule(m.Slug)
+		mp := progress.ForModule(m, scs, lp, qs)
+		v := moduleView{Slug: m.Slug, Title: m.Title, Summary: m.Summary, Position: m.Position,
+			Percent: mp.Percent, Completed: mp.Completed, Lessons: []lessonSummary{}, Quizzes: []quizSummary{}}
+		for _, l := range m.Lessons {
+			p := lp[l.Slug]
+			v.Lessons = append(v.Lessons, lessonSummary{Slug: l.Slug, Title: l.Title, Minutes: l.Minutes, Objective: l.Objective,
+				Percent: p.Percent, Completed: p.Completed})
+		}
+		for _, sc := range scs {
+			q := quizSummary{Slug: sc.Slug, Title: sc.Title}
+			if st := qs[sc.Slug]; st != nil {
+				q.Passed, q.BestPercent, q.AttemptsUsed, q.NextReviewAt = st.Passed, st.BestPercent, st.AttemptsUsed, st.NextReview
+			}
+			v.Quizzes = append(v.Quizzes, q)
+		}
+		out = append(out, v)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type optionView struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+type checkView struct {
+	ID       string               `json:"id"`
+	Question string               `json:"question"`
+	Options  []optionView         `json:"options"`
+	Answer   *checkAnswerResponse `json:"answer"`
+}
+
+type reflectionView struct {
+	ID        string     `json:"id"`
+	Prompt    string     `json:"prompt"`
+	Body      string     `json:"body"`
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+type lessonView struct {
+	Slug        string           `json:"slug"`
+	Title       string           `json:"title"`
+	Module      string           `json:"module"`
+	ModuleTitle string           `json:"module_title"`
+	Minutes     int              `json:"minutes"`
+	Objective   string           `json:"objective"`
+	HTML        string           `json:"html"`
+	Prev        *string          `json:"prev"`
+	Next        *string          `json:"next"`
+	Progress    lessons.Progress `json:"progress"`
+	Checks      []checkView      `json:"checks"`
+	Reflections []reflectionView `json:"reflections"`
+}
+
+func (s *Server) lesson(c echo.Context) (*lessons.Lesson, error) {
+	l, ok := s.content.course.Lesson(c.Param("slug"))
+	if !ok {
+		return nil, problem.New(problem.NotFound, "No lesson %q.", c.Param("slug"))
+	}
+	return l, nil
+}
+
+// getLesson answers with the rendered lesson and everything the caller did
+// on it, in one query.
+func (s *Server) getLesson(c echo.Context) error {
+	l, err := s.lesson(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.lessonStore.State(c.Request().Context(), auth.PrincipalOf(c).UserID, l.Slug)
+	if err != nil {
+		return err
+	}
+	prev, next := s.content.course.Neighbours(l.Slug)
+	v := lessonView{Slug: l.Slug, Title: l.Title, Module: l.Module.Slug, ModuleTitle: l.Module.Title, Minutes: l.Minutes,
+		Objective: l.Objective, HTML: l.HTML, Prev: optional(prev), Next: optional(next), Progress: st.Progress,
+		Checks: []checkView{}, Reflections: []reflectionView{}}
+	for _, q := range l.Checks {
+		cv := checkView{ID: q.ID, Question: q.Question, Options: []optionView{}}
+		for _, o := range q.Options {
+			cv.Options = append(cv.Options, optionView{ID: o.ID, Text: o.Text})
+		}
+		if a, ok := st.Checks[q.ID]; ok {
+			cv.Answer = checkResponse(q, a)
+		}
+		v.Checks = append(v.Checks, cv)
+	}
+	for _, r := range l.Reflections {
+		rv := reflectionView{ID: r.ID, Prompt: r.Prompt}
+		if saved, ok := st.Reflections[r.ID]; ok {
+			rv.Body, rv.UpdatedAt = saved.Body, &saved.UpdatedAt
+		}
+		v.Reflections = append(v.Reflections, rv)
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type progressRequest struct {
+	Percent *float64 `json:"percent"`
+}
+
+// saveProgress records reading progress; it never goes backwards.
+func (s *Server) saveProgress(c echo.Context) error {
+	l, err := s.lesson(c)
+	if err != nil {
+		return err
+	}
+	var req progressRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	if req.Percent == nil || *req.Percent < 0 || *req.Percent > 100 || *req.Percent != math.Trunc(*req.Percent) {
+		return problem.Validation(problem.FieldError{Field: "percent", Message: "must be a whole number from 0 to 100"})
+	}
+	p, err := s.lessonStore.SaveProgress(c.Request().Context(), auth.PrincipalOf(c).UserID, l.Slug, int(*req.Percent))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+type checkAnswerRequest struct {
+	Option string `json:"option"`
+}
+
+type checkAnswerResponse struct {
+	CheckID      string `json:"check_id"`
+	Option       string `json:"option"`
+	Correct      bool   `json:"correct"`
+	Feedback     string `json:"feedback"`
+	Answers      int    `json:"answers"`
+	FirstCorrect bool   `json:"first_correct"`
+}
+
+func checkResponse(q lessons.QuickCheck, a lessons.CheckAnswer) *checkAnswerResponse {
+	r := &checkAnswerResponse{CheckID: q.ID, Option: a.Option, Correct: a.Correct, Answers: a.Answers, FirstCorrect: a.FirstOK}
+	for _, o := range q.Options {
+		if o.ID == a.Option {
+			r.Feedback = o.Feedback
+		}
+	}
+	return r
+}
+
+// answerCheck records a quick-check answer and returns the feedback on the
+// option chosen; the server alone knows which option is right.
+func (s *Server) answerCheck(c echo.Context) error {
+	l, err := s.lesson(c)
+	if err != nil {
+		return err
+	}
+	q, ok := l.Check(c.Param("check"))
+	if !ok {
+		return problem.New(problem.NotFound, "No quick check %q in this lesson.", c.Param("check"))
+	}
+	var req checkAnswerRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	var chosen *lessons.Option
+	for i := range q.Options {
+		if q.Options[i].ID == req.Option {
+			chosen = &q.Options[i]
+		}
+	}
+	if chosen == nil {
+		return problem.Validation(problem.FieldError{Field: "option", Message: fmt.Sprintf("must be one of the check's option ids (a to %c)", 'a'+len(q.Options)-1)})
+	}
+	a, err := s.lessonStore.AnswerCheck(c.Request().Context(), auth.PrincipalOf(c).UserID, l.Slug, q.ID, chosen.ID, chosen.Correct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, checkResponse(q, a))
+}
+
+type reflectionRequest struct {
+	Body *string `json:"body"`
+}
+
+// saveReflection keeps the learner's private answer to a prompt.
+func (s *Server) saveReflection(c echo.Context) error {
+	l, err := s.lesson(c)
+	if err != nil {
+		return err
+	}
+	r, ok := l.Reflection(c.Param("prompt"))
+	if !ok {
+		return problem.New(problem.NotFound, "No reflection prompt %q in this lesson.", c.Param("prompt"))
+	}
+	var req reflectionRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	if req.Body == nil || len([]rune(*req.Body)) > lessons.MaxReflection {
+		return problem.Validation(problem.FieldError{Field: "body", Message: fmt.Sprintf("is required, at most %d characters", lessons.MaxReflection)})
+	}
+	saved, err := s.lessonStore.SaveReflection(c.Request().Context(), auth.PrincipalOf(c).UserID, l.Slug, r.ID, *req.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, reflectionView{ID: r.ID, Prompt: r.Prompt, Body: saved.Body, UpdatedAt: &saved.UpdatedAt})
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/progress"
+)
+
+type skillPoint struct {
+	At     time.Time      `json:"at"`
+	Quiz   string         `json:"quiz"`
+	Skills quizzes.Points `json:"skills"`
+}
+
+type learnerProgress struct {
+	Modules      []progress.Module `json:"modules"`
+	Skills       quizzes.Points    `json:"skills"`
+	SkillHistory []skillPoint      `json:"skill_history"`
+	ReviewsDue   []string          `json:"reviews_due"`
+	Assignments  []any             `json:"assignments"`
+}
+
+// myProgress is the caller's dashboard: module completion, the skill profile
+// (and how it moved over time), reviews due, and assignments.
+func (s *Server) myProgress(c echo.Context) error {
+	ctx := c.Request().Context()
+	uid := auth.PrincipalOf(c).UserID
+	lp, err := s.lessonStore.AllProgress(ctx, uid)
+	if err != nil {
+		return err
+	}
+	statuses, err := s.quizStore.Statuses(ctx, []string{uid})
+	if err != nil {
+		return err
+	}
+	qs := statuses[uid]
+	out := learnerProgress{Modules: []progress.Module{}, SkillHistory: []skillPoint{}, Skills: progress.Skills(qs),
+		ReviewsDue: progress.ReviewsDue(s.quizCatalog.All(), qs, time.Now())}
+	for _, m := range s.content.course.Modules {
+		out.Modules = append(out.Modules, progress.ForModule(m, s.quizCatalog.ForModule(m.Slug), lp, qs))
+	}
+	for _, st := range qs {
+		for _, a := range st.Finished {
+			out.SkillHistory = append(out.SkillHistory, skillPoint{At: *a.FinishedAt, Quiz: a.QuizSlug, Skills: a.Skills()})
+		}
+	}
+	sort.Slice(out.SkillHistory, func(i, j int) bool { return out.SkillHistory[i].At.Before(out.SkillHistory[j].At) })
+	out.Assignments = []any{}
+	return c.JSON(http.StatusOK, out)
+}
