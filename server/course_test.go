@@ -128,9 +128,9 @@ func TestQuickChecksAndReflections(t *testing.T) {
 	}
 	path := "/api/lessons/" + testLesson + "/checks/" + q.ID + "/answers"
 	var a struct {
-		Correct, FirstCorrect bool `json:"first_correct"`
-		Feedback              string
-		Answers               int
+		Correct  bool
+		Feedback string
+		Answers  int
 	}
 	call(t, w.h, "POST", path, map[string]string{"option": wrong}, w.learner.auth()...).json(t, &a)
 	if a.Correct || a.Feedback == "" || a.Answers != 1 {
