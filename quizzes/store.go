@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
 
@@ -84,7 +85,7 @@ const attemptColumns = `id, user_id, quiz_slug, scenario_version, number, seed, 
 func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time.Time) (a Attempt, created bool, err error) {
 	for try := 0; try < 3; try++ {
 		a, created, err = s.start(ctx, userID, sc, now)
-		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		if !isUniqueViolation(err) {
 			return a, created, err
 		}
 		// Another request started one at the same moment: resume that one.
@@ -125,6 +126,13 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		return Attempt{}, false, err
 	}
 	return a, true, nil
+}
+
+// isUniqueViolation reports a unique-key conflict, which raw statements
+// surface as the driver's error rather than GORM's translated one.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pgErr) && pgErr.Code == "23505")
 }
 
 func randomSeed() int64 {
@@ -224,7 +232,7 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 				"sv": r.Skills.Vision, "sa": r.Skills.Alignment, "si": r.Skills.Inspiration, "step": stepID, "choice": choiceID,
 				"pos": row.Answers + 1, "v": p.Vision, "a": p.Alignment, "i": p.Inspiration}).Scan(&written).Error
 	}
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	if isUniqueViolation(err) {
 		return Answered{}, ErrNotCurrent
 	}
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/baton-course/baton/server/database"
 )
@@ -15,6 +17,18 @@ type world struct {
 	db                             *database.DB
 	learner, other, manager, admin account
 	otherAttempt                   string // an attempt of other's that nobody else may see
+
+	// team is manager's, with other as a member; foreign is admin's, with
+	// stranger as a member. Each has a module assigned.
+	stranger                           account
+	team, foreign                      teamJSON
+	otherAssignment, foreignAssignment string
+	otherNotification                  string
+}
+
+type teamJSON struct {
+	ID, Name   string
+	InviteCode string `json:"invite_code"`
 }
 
 func newWorld(t *testing.T) *world {
@@ -32,7 +46,57 @@ func newWorld(t *testing.T) *world {
 	var started struct{ ID string }
 	r.json(t, &started)
 	w.otherAttempt = started.ID
+
+	w.stranger = signUp(t, h, db, "learner")
+	w.team = createTeam(t, h, w.manager, "Product pod")
+	w.foreign = createTeam(t, h, w.admin, "Someone else's pod")
+	joinTeam(t, h, w.other, w.team.InviteCode)
+	joinTeam(t, h, w.stranger, w.foreign.InviteCode)
+	soon := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	w.otherAssignment = assign(t, h, w.manager, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.team.ID})[0]
+	w.foreignAssignment = assign(t, h, w.admin, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.foreign.ID})[0]
+	if _, err := s.teams.Reminders(context.Background(), time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	db.Gorm.Raw("SELECT id FROM notifications WHERE user_id = ?", w.other.ID).Scan(&w.otherNotification)
+	if w.otherNotification == "" {
+		t.Fatal("no reminder for other")
+	}
 	return w
+}
+
+func createTeam(t testing.TB, h http.Handler, by account, name string) teamJSON {
+	t.Helper()
+	r := call(t, h, "POST", "/api/teams", map[string]string{"name": name}, by.auth()...)
+	if r.Status != 201 {
+		t.Fatalf("create team: %d %s", r.Status, r.Body)
+	}
+	var tm teamJSON
+	r.json(t, &tm)
+	return tm
+}
+
+func joinTeam(t testing.TB, h http.Handler, who account, code string) {
+	t.Helper()
+	if r := call(t, h, "POST", "/api/teams/join", map[string]string{"invite_code": code}, who.auth()...); r.Status != 200 {
+		t.Fatalf("join: %d %s", r.Status, r.Body)
+	}
+}
+
+// assign posts an assignment and returns the ids created.
+func assign(t testing.TB, h http.Handler, by account, body map[string]any) []string {
+	t.Helper()
+	r := call(t, h, "POST", "/api/assignments", body, by.auth()...)
+	if r.Status != 201 {
+		t.Fatalf("assign: %d %s", r.Status, r.Body)
+	}
+	var out struct{ Assignments []struct{ ID string } }
+	r.json(t, &out)
+	var ids []string
+	for _, a := range out.Assignments {
+		ids = append(ids, a.ID)
+	}
+	return ids
 }
 
 // The lesson and scenario the HTTP tests use.
@@ -47,6 +111,10 @@ type accessCase struct {
 	method, pattern, path string
 	body                  any
 	want                  map[string]int
+}
+
+func roles(learner, manager, admin int) map[string]int {
+	return map[string]int{"learner": learner, "manager": manager, "admin": admin}
 }
 
 func all(status int) map[string]int {
@@ -74,6 +142,30 @@ func accessCases(w *world) []accessCase {
 		{method: "GET", pattern: "/api/attempts/:id", path: "/api/attempts/" + w.otherAttempt, want: all(404)},
 		{method: "POST", pattern: "/api/attempts/:id/answers", path: "/api/attempts/" + w.otherAttempt + "/answers", body: map[string]string{"step_id": "x", "choice_id": "y"}, want: all(404)},
 		{method: "GET", pattern: "/api/progress", path: "/api/progress", want: all(200)},
+
+		{method: "POST", pattern: "/api/teams", path: "/api/teams", body: map[string]string{"name": "New"}, want: roles(403, 201, 201)},
+		{method: "GET", pattern: "/api/teams", path: "/api/teams", want: roles(403, 200, 200)},
+		{method: "POST", pattern: "/api/teams/join", path: "/api/teams/join", body: map[string]string{"invite_code": w.foreign.InviteCode}, want: roles(200, 200, 409)},
+		{method: "GET", pattern: "/api/teams/:id", path: "/api/teams/" + w.team.ID, want: roles(403, 200, 200)},
+		{method: "GET", pattern: "/api/teams/:id", path: "/api/teams/" + w.foreign.ID, want: roles(403, 404, 200)},
+		{method: "POST", pattern: "/api/teams/:id/invite-code", path: "/api/teams/" + w.foreign.ID + "/invite-code", want: roles(403, 404, 200)},
+		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.team.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 201, 201)},
+		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.foreign.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 404, 201)},
+		{method: "GET", pattern: "/api/teams/:id/progress", path: "/api/teams/" + w.team.ID + "/progress", want: roles(403, 200, 200)},
+		{method: "GET", pattern: "/api/teams/:id/progress", path: "/api/teams/" + w.foreign.ID + "/progress", want: roles(403, 404, 200)},
+		{method: "GET", pattern: "/api/teams/:id/progress.csv", path: "/api/teams/" + w.foreign.ID + "/progress.csv", want: roles(403, 404, 200)},
+		{method: "GET", pattern: "/api/teams/:id/analytics", path: "/api/teams/" + w.foreign.ID + "/analytics", want: roles(403, 404, 200)},
+		{method: "POST", pattern: "/api/assignments", path: "/api/assignments", body: map[string]any{"module": "vision-and-narrative", "due_at": "2030-01-01T00:00:00Z", "team_id": w.team.ID}, want: roles(403, 201, 201)},
+		{method: "POST", pattern: "/api/assignments", path: "/api/assignments", body: map[string]any{"module": "vision-and-narrative", "due_at": "2030-01-01T00:00:00Z", "user_ids": []string{w.stranger.ID}}, want: roles(403, 403, 201)},
+		{method: "GET", pattern: "/api/assignments", path: "/api/assignments", want: all(200)},
+		{method: "GET", pattern: "/api/assignments", path: "/api/assignments?team_id=" + w.foreign.ID, want: roles(404, 404, 200)},
+		{method: "PATCH", pattern: "/api/assignments/:id", path: "/api/assignments/" + w.foreignAssignment, body: map[string]string{"due_at": "2030-02-01T00:00:00Z"}, want: roles(403, 404, 200)},
+		{method: "DELETE", pattern: "/api/assignments/:id", path: "/api/assignments/" + w.foreignAssignment, want: roles(403, 404, 204)},
+		{method: "DELETE", pattern: "/api/teams/:id/members/:user_id", path: "/api/teams/" + w.foreign.ID + "/members/" + w.stranger.ID, want: roles(403, 404, 204)},
+		{method: "GET", pattern: "/api/notifications", path: "/api/notifications", want: all(200)},
+		{method: "POST", pattern: "/api/notifications/:id/read", path: "/api/notifications/" + w.otherNotification + "/read", want: all(404)},
+		{method: "POST", pattern: "/api/notifications/read-all", path: "/api/notifications/read-all", want: all(204)},
+		{method: "GET", pattern: "/api/audit", path: "/api/audit", want: roles(403, 403, 200)},
 	}
 }
 

@@ -278,6 +278,9 @@ func TestRoleChanges(t *testing.T) {
 		t.Fatalf("list users %d", r.Status)
 	}
 	assertProblem(t, call(t, h, "GET", "/api/users", nil, manager.auth()...), 403)
+	if r := call(t, h, "GET", "/api/audit", nil, admin.auth()...); !strings.Contains(string(r.Body), `"action":"user.role"`) {
+		t.Fatalf("role change not audited: %s", r.Body)
+	}
 }
 
 func TestAdminEmailsBecomeAdmin(t *testing.T) {

@@ -67,6 +67,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if a.srv, err = NewServer(ctx, cfg, a.db, log); err != nil {
 		return nil, err
 	}
+	if err = a.srv.StartJobs(ctx); err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
 	a.http = &http.Server{
 		Handler:           a.srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

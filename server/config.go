@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/baton-course/baton/server/teams"
 )
 
 // Config is everything Baton reads from its environment, validated once at
@@ -20,6 +22,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	SecureCookies  bool   // BATON_SECURE_COOKIES=1 forces the Secure flag behind a TLS proxy
 	LogFormat      string // BATON_LOG_FORMAT: text or json
+	// ReminderInterval is how often due-soon and overdue reminders are produced.
+	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
+	Mailer           teams.Mailer  // BATON_SMTP_*: email reminders when set
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -62,6 +67,22 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+	}
+	cfg.ReminderInterval, err = time.ParseDuration(orDefault(getenv("BATON_REMINDER_INTERVAL"), "5m"))
+	if err != nil || cfg.ReminderInterval < time.Second {
+		return cfg, fmt.Errorf("BATON_REMINDER_INTERVAL %q must be a Go duration of at least 1s", getenv("BATON_REMINDER_INTERVAL"))
+	}
+	cfg.Mailer = teams.Mailer{
+		Addr: strings.TrimSpace(getenv("BATON_SMTP_ADDR")), From: strings.TrimSpace(getenv("BATON_SMTP_FROM")),
+		Username: getenv("BATON_SMTP_USER"), Password: getenv("BATON_SMTP_PASSWORD"),
+	}
+	if cfg.Mailer.Addr != "" {
+		if _, _, err := net.SplitHostPort(cfg.Mailer.Addr); err != nil {
+			return cfg, fmt.Errorf("BATON_SMTP_ADDR %q is not host:port", cfg.Mailer.Addr)
+		}
+		if !strings.Contains(cfg.Mailer.From, "@") {
+			return cfg, fmt.Errorf("BATON_SMTP_FROM must be an email address when BATON_SMTP_ADDR is set")
+		}
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)

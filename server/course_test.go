@@ -15,12 +15,12 @@ func countQueries(t testing.TB, db *gorm.DB) *atomic.Int64 {
 	inc := func(*gorm.DB) { n.Add(1) }
 	cb := db.Callback()
 	for name, err := range map[string]error{
-		"q": cb.Query().After("gorm:query").Register("test:count_query", inc),
-		"r": cb.Raw().After("gorm:raw").Register("test:count_raw", inc),
+		"q":   cb.Query().After("gorm:query").Register("test:count_query", inc),
+		"r":   cb.Raw().After("gorm:raw").Register("test:count_raw", inc),
 		"row": cb.Row().After("gorm:row").Register("test:count_row", inc),
-		"c": cb.Create().After("gorm:create").Register("test:count_create", inc),
-		"u": cb.Update().After("gorm:update").Register("test:count_update", inc),
-		"d": cb.Delete().After("gorm:delete").Register("test:count_delete", inc),
+		"c":   cb.Create().After("gorm:create").Register("test:count_create", inc),
+		"u":   cb.Update().After("gorm:update").Register("test:count_update", inc),
+		"d":   cb.Delete().After("gorm:delete").Register("test:count_delete", inc),
 	} {
 		if err != nil {
 			t.Fatal(name, err)

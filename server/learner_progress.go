@@ -10,6 +10,7 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/progress"
+	"github.com/baton-course/baton/server/teams"
 )
 
 type skillPoint struct {
@@ -19,11 +20,11 @@ type skillPoint struct {
 }
 
 type learnerProgress struct {
-	Modules      []progress.Module `json:"modules"`
-	Skills       quizzes.Points    `json:"skills"`
-	SkillHistory []skillPoint      `json:"skill_history"`
-	ReviewsDue   []string          `json:"reviews_due"`
-	Assignments  []any             `json:"assignments"`
+	Modules      []progress.Module      `json:"modules"`
+	Skills       quizzes.Points         `json:"skills"`
+	SkillHistory []skillPoint           `json:"skill_history"`
+	ReviewsDue   []string               `json:"reviews_due"`
+	Assignments  []teams.AssignmentView `json:"assignments"`
 }
 
 // myProgress is the caller's dashboard: module completion, the skill profile
@@ -51,6 +52,8 @@ func (s *Server) myProgress(c echo.Context) error {
 		}
 	}
 	sort.Slice(out.SkillHistory, func(i, j int) bool { return out.SkillHistory[i].At.Before(out.SkillHistory[j].At) })
-	out.Assignments = []any{}
+	if out.Assignments, err = s.teams.For(ctx, uid); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
 }

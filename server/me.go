@@ -6,24 +6,25 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/teams"
 )
-
-type teamRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
 
 type meResponse struct {
 	auth.UserView
-	Teams []teamRef `json:"teams"`
+	Teams []teams.TeamRef `json:"teams"`
 }
 
 // me answers with the caller's account as stored now (a role changed since
 // the token was issued shows here at once).
 func (s *Server) me(c echo.Context) error {
-	u, err := s.auth.User(c.Request().Context(), auth.PrincipalOf(c).UserID)
+	ctx := c.Request().Context()
+	u, err := s.auth.User(ctx, auth.PrincipalOf(c).UserID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), Teams: []teamRef{}})
+	memberOf, err := s.teams.MemberOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), Teams: memberOf})
 }

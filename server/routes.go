@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/auth"
 )
 
@@ -15,6 +16,7 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	signedIn := s.auth.Keys().Authenticate
+	managers := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleManager)}
 	admins := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleAdmin)}
 
 	e.GET("/healthz", s.healthz)
@@ -43,6 +45,25 @@ func (s *Server) routes() {
 	api.POST("/attempts/:id/answers", s.answer, signedIn)                     // signedIn, own attempt (else 404)
 	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
 	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress
+
+	api.POST("/teams", s.teams.Create, managers...)                              // managers
+	api.GET("/teams", s.teams.List, managers...)                                 // managers: own teams (admin: all)
+	api.POST("/teams/join", s.teams.Join, signedIn)                              // signedIn
+	api.GET("/teams/:id", s.teams.Get, managers...)                              // managers: own team (else 404)
+	api.POST("/teams/:id/invite-code", s.teams.RegenerateCode, managers...)      // managers: own team (else 404)
+	api.POST("/teams/:id/members", s.teams.AddMember, managers...)               // managers: own team (else 404)
+	api.DELETE("/teams/:id/members/:user_id", s.teams.RemoveMember, managers...) // managers: own team (else 404)
+	api.GET("/teams/:id/progress", s.teams.Progress, managers...)                // managers: own team (else 404)
+	api.GET("/teams/:id/progress.csv", s.teams.ProgressCSV, managers...)         // managers: own team (else 404)
+	api.GET("/teams/:id/analytics", s.teams.Analytics, managers...)              // managers: own team (else 404)
+	api.POST("/assignments", s.teams.Assign, managers...)                        // managers: own teams' members (else 403)
+	api.GET("/assignments", s.teams.ListAssignments, signedIn)                   // signedIn: own; ?team_id= managers' own team
+	api.PATCH("/assignments/:id", s.teams.ChangeDue, managers...)                // managers: own teams' members (else 404)
+	api.DELETE("/assignments/:id", s.teams.Cancel, managers...)                  // managers: own teams' members (else 404)
+	api.GET("/notifications", s.teams.Notifications, signedIn)                   // signedIn: own
+	api.POST("/notifications/:id/read", s.teams.MarkRead, signedIn)              // signedIn: own (else 404)
+	api.POST("/notifications/read-all", s.teams.MarkAllRead, signedIn)           // signedIn: own
+	api.GET("/audit", audit.List(s.db.Gorm), admins...)                          // admins
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)

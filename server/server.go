@@ -16,6 +16,7 @@ import (
 	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/teams"
 )
 
 // Server is the HTTP side of Baton: the Echo router with its middleware and
@@ -33,6 +34,8 @@ type Server struct {
 	lessonStore *lessons.Store
 	quizCatalog *quizzes.Catalog
 	quizStore   *quizzes.Store
+	teams       *teams.Service
+	jobs        *jobs // nil until StartJobs
 }
 
 // maxBody is the largest request body accepted (API.md: 413 above 1 MiB).
@@ -61,6 +64,7 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 		return nil, err
 	}
 	s.quizStore = quizzes.NewStore(db.Gorm, s.quizCatalog)
+	s.teams = teams.New(db.Gorm, s.content.course, s.quizCatalog, s.lessonStore, s.quizStore)
 	if s.auth, err = auth.NewService(ctx, db.Gorm, auth.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
 	}, log); err != nil {
@@ -94,4 +98,9 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Close stops background work the server started.
-func (s *Server) Close() {}
+func (s *Server) Close() {
+	if s.jobs != nil {
+		s.jobs.stop()
+		s.jobs = nil
+	}
+}

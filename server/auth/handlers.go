@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/bind"
 	"github.com/baton-course/baton/server/problem"
 )
@@ -290,8 +291,12 @@ func (s *Service) SetRole(c echo.Context) error {
 				return problem.New(problem.Conflict, "This is the last admin; make someone else admin first.")
 			}
 		}
+		from := u.Role
 		u.Role = *req.Role
-		return tx.Model(&u).Updates(map[string]any{"role": u.Role, "updated_at": time.Now()}).Error
+		if err := tx.Model(&u).Updates(map[string]any{"role": u.Role, "updated_at": time.Now()}).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, PrincipalOf(c).UserID, "user.role", "user:"+u.ID, map[string]any{"from": from, "to": u.Role, "email": u.Email})
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -27,6 +29,7 @@ import (
 type DB struct {
 	Gorm *gorm.DB
 	SQL  *sql.DB
+	URL  string // for the job queue's own pgx pool
 }
 
 // PoolSize is both the open and idle connection limit. On two cores 16 beats
@@ -63,7 +66,7 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		sqlDB.Close()
 		return nil, err
 	}
-	return &DB{Gorm: gdb, SQL: sqlDB}, nil
+	return &DB{Gorm: gdb, SQL: sqlDB, URL: databaseURL}, nil
 }
 
 // Close closes the pool.
@@ -98,6 +101,33 @@ func Migrate(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
 	}
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	return migrateRiver(ctx, sqlDB, log)
+}
+
+// migrateRiver brings the job queue's own tables (River's) up to date. Its
+// migrations each need their own transaction, so instances starting together
+// are serialised by a session advisory lock held on a separate connection.
+func migrateRiver(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
+	migrator, err := rivermigrate.New(riverdatabasesql.New(sqlDB), &rivermigrate.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID+1); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockID+1) //nolint:errcheck // the session ends anyway
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	for _, v := range res.Versions {
+		log.Info("job queue migration applied", "version", v.Version)
 	}
 	return nil
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// reminderArgs is the periodic job that produces assignment reminders and
+// sends their emails. River runs periodic jobs from the elected leader only,
+// so it fires once per interval however many instances run; the job itself
+// is idempotent besides.
+type reminderArgs struct{}
+
+func (reminderArgs) Kind() string { return "assignment_reminders" }
+
+type reminderWorker struct {
+	river.WorkerDefaults[reminderArgs]
+	srv *Server
+}
+
+func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
+	created, err := w.srv.teams.Reminders(ctx, time.Now(), w.srv.cfg.Mailer.Enabled())
+	sent, mailErr := w.srv.teams.SendPendingEmails(ctx, w.srv.cfg.Mailer)
+	if created > 0 || sent > 0 {
+		w.srv.log.Info("reminders", "created", created, "emailed", sent)
+	}
+	return errors.Join(err, mailErr)
+}
+
+// jobs is the running job queue: its own small pgx pool (River needs pgx)
+// and the River client.
+type jobs struct {
+	pool   *pgxpool.Pool
+	client *river.Client[pgx.Tx]
+}
+
+// StartJobs starts the PostgreSQL-backed job queue for this instance.
+func (s *Server) StartJobs(ctx context.Context) error {
+	pcfg, err := pgxpool.ParseConfig(s.db.URL)
+	if err != nil {
+		return err
+	}
+	pcfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &reminderWorker{srv: s})
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:  s.log,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(s.cfg.ReminderInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		)},
+	})
+	if err != nil {
+		pool.Close()
+		return err
+	}
+	if err := client.Start(ctx); err != nil {
+		pool.Close()
+		return err
+	}
+	s.jobs = &jobs{pool: pool, client: client}
+	return nil
+}
+
+func (j *jobs) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = j.client.Stop(ctx)
+	j.pool.Close()
+}

@@ -1,0 +1,380 @@
+package teams
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/audit"
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/bind"
+	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/progress"
+)
+
+// Assignment statuses, derived from the learner's real progress.
+const (
+	NotStarted = "not_started"
+	InProgress = "in_progress"
+	Completed  = "completed"
+)
+
+// AssignmentView is an assignment with its derived status.
+type AssignmentView struct {
+	ID         string    `json:"id"`
+	UserID     string    `json:"user_id"`
+	Module     string    `json:"module"`
+	ModuleName string    `json:"module_title"`
+	DueAt      time.Time `json:"due_at"`
+	TeamID     *string   `json:"team_id"`
+	Status     string    `json:"status"`
+	Overdue    bool      `json:"overdue"`
+	Percent    int       `json:"percent"`
+}
+
+type assignmentRow struct {
+	ID         string
+	UserID     string
+	ModuleSlug string
+	DueAt      time.Time
+	TeamID     *string
+}
+
+const assignmentColumns = `id, user_id, module_slug, due_at, team_id`
+
+// Standing is what learners did, loaded for many at once: two queries
+// whatever the number of learners.
+type Standing struct {
+	lessons map[string]map[string]lessons.Progress
+	quizzes map[string]map[string]*quizzes.Status
+}
+
+func (s *Service) standing(ctx context.Context, userIDs []string) (Standing, error) {
+	lp, err := s.lessons.ProgressFor(ctx, userIDs)
+	if err != nil {
+		return Standing{}, err
+	}
+	qs, err := s.quizzes.Statuses(ctx, userIDs)
+	if err != nil {
+		return Standing{}, err
+	}
+	return Standing{lessons: lp, quizzes: qs}, nil
+}
+
+// Module rolls up one learner's standing in a module.
+func (st Standing) Module(s *Service, userID string, m *lessons.Module) progress.Module {
+	return progress.ForModule(m, s.catalog.ForModule(m.Slug), st.lessons[userID], st.quizzes[userID])
+}
+
+func (s *Service) view(st Standing, a assignmentRow, now time.Time) AssignmentView {
+	v := AssignmentView{ID: a.ID, UserID: a.UserID, Module: a.ModuleSlug, DueAt: a.DueAt, TeamID: a.TeamID, Status: NotStarted}
+	if m, ok := s.course.Module(a.ModuleSlug); ok {
+		v.ModuleName = m.Title
+		mp := st.Module(s, a.UserID, m)
+		v.Percent = mp.Percent
+		switch {
+		case mp.Completed:
+			v.Status = Completed
+		case mp.Started:
+			v.Status = InProgress
+		}
+	}
+	v.Overdue = v.Status != Completed && a.DueAt.Before(now)
+	return v
+}
+
+// For lists a learner's active assignments with their status; lp and qs are
+// the learner's standing when the caller already has it.
+func (s *Service) For(ctx context.Context, userID string) ([]AssignmentView, error) {
+	var rows []assignmentRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
+		WHERE user_id = ? AND cancelled_at IS NULL ORDER BY due_at`, userID).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	return s.views(ctx, rows)
+}
+
+func (s *Service) views(ctx context.Context, rows []assignmentRow) ([]AssignmentView, error) {
+	out := make([]AssignmentView, 0, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := map[string]bool{}
+	var users []string
+	for _, r := range rows {
+		if !ids[r.UserID] {
+			ids[r.UserID] = true
+			users = append(users, r.UserID)
+		}
+	}
+	st, err := s.standing(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	for _, r := range rows {
+		out = append(out, s.view(st, r, now))
+	}
+	return out, nil
+}
+
+type assignRequest struct {
+	Module  string   `json:"module"`
+	DueAt   string   `json:"due_at"`
+	TeamID  *string  `json:"team_id"`
+	UserIDs []string `json:"user_ids"`
+}
+
+// Assign gives a module, with a due date, to a whole team (current members
+// now, later joiners while it is open) or to chosen members of the caller's
+// teams. Assigning a module a learner already has moves its due date.
+func (s *Service) Assign(c echo.Context) error {
+	var req assignRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	var fields []problem.FieldError
+	if _, ok := s.course.Module(req.Module); !ok {
+		fields = append(fields, problem.FieldError{Field: "module", Message: "is not a module of the course"})
+	}
+	due, err := time.Parse(time.RFC3339, strings.TrimSpace(req.DueAt))
+	if err != nil {
+		fields = append(fields, problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp, e.g. 2026-12-01T17:00:00Z"})
+	}
+	if (req.TeamID == nil) == (len(req.UserIDs) == 0) {
+		fields = append(fields, problem.FieldError{Field: "team_id", Message: "give either team_id or a non-empty user_ids"})
+	}
+	if len(req.UserIDs) > 1000 {
+		fields = append(fields, problem.FieldError{Field: "user_ids", Message: "at most 1000 at once"})
+	}
+	if len(fields) > 0 {
+		return problem.Validation(fields...)
+	}
+	ctx := c.Request().Context()
+	p := auth.PrincipalOf(c)
+	var rows []assignmentRow
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if req.TeamID != nil {
+			rows, err = s.assignTeam(tx, p, *req.TeamID, req.Module, due)
+		} else {
+			rows, err = s.assignUsers(tx, p, req.UserIDs, req.Module, due)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	views, err := s.views(ctx, rows)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"assignments": views})
+}
+
+func (s *Service) assignTeam(tx *gorm.DB, p auth.Principal, teamID, module string, due time.Time) ([]assignmentRow, error) {
+	var t Team
+	if auth.IsUUID(teamID) {
+		if err := tx.Raw(`SELECT id, manager_id FROM teams WHERE id = ?`, teamID).Scan(&t).Error; err != nil {
+			return nil, err
+		}
+	}
+	if t.ID == "" || (!p.IsAdmin() && t.ManagerID != p.UserID) {
+		return nil, problem.New(problem.Forbidden, "You can assign only to your own teams.")
+	}
+	var taID string
+	if err := tx.Raw(`INSERT INTO team_assignments (team_id, module_slug, due_at, assigned_by) VALUES (?, ?, ?, ?) RETURNING id`,
+		t.ID, module, due, p.UserID).Scan(&taID).Error; err != nil {
+		return nil, err
+	}
+	var rows []assignmentRow
+	err := tx.Raw(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, team_assignment_id, assigned_by)
+		SELECT m.user_id, @module, @due, @team, @ta, @by FROM team_members m WHERE m.team_id = @team
+		ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL
+		DO UPDATE SET due_at = EXCLUDED.due_at, assigned_by = EXCLUDED.assigned_by, updated_at = now()
+		RETURNING `+assignmentColumns,
+		map[string]any{"module": module, "due": due, "team": t.ID, "ta": taID, "by": p.UserID}).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	return rows, audit.Record(tx, p.UserID, "assignment.create", "team:"+t.ID,
+		map[string]any{"module": module, "due_at": due, "team_assignment_id": taID, "learners": len(rows)})
+}
+
+func (s *Service) assignUsers(tx *gorm.DB, p auth.Principal, userIDs []string, module string, due time.Time) ([]assignmentRow, error) {
+	unique := map[string]bool{}
+	var ids []string
+	for _, id := range userIDs {
+		if !auth.IsUUID(id) {
+			return nil, problem.New(problem.Forbidden, "You can assign only members of your own teams.")
+		}
+		if !unique[id] {
+			unique[id] = true
+			ids = append(ids, id)
+		}
+	}
+	// Each learner must be in a team the caller manages (any team, for an
+	// admin); the team they share is recorded so the manager sees it.
+	var allowed []struct {
+		UserID string
+		TeamID string
+	}
+	if err := tx.Raw(`SELECT DISTINCT ON (m.user_id) m.user_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+		WHERE m.user_id IN ? AND (? OR t.manager_id = ?) ORDER BY m.user_id, m.joined_at`, ids, p.IsAdmin(), p.UserID).Scan(&allowed).Error; err != nil {
+		return nil, err
+	}
+	if len(allowed) != len(ids) {
+		return nil, problem.New(problem.Forbidden, "You can assign only members of your own teams.")
+	}
+	var rows []assignmentRow
+	for _, a := range allowed {
+		var row assignmentRow
+		err := tx.Raw(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, assigned_by) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL
+			DO UPDATE SET due_at = EXCLUDED.due_at, assigned_by = EXCLUDED.assigned_by, updated_at = now()
+			RETURNING `+assignmentColumns, a.UserID, module, due, a.TeamID, p.UserID).Scan(&row).Error
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, audit.Record(tx, p.UserID, "assignment.create", "users",
+		map[string]any{"module": module, "due_at": due, "user_ids": ids})
+}
+
+// ListAssignments answers the caller's own assignments, or with ?team_id= a manager's
+// view of that team's.
+func (s *Service) ListAssignments(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := auth.PrincipalOf(c)
+	teamID := c.QueryParam("team_id")
+	if teamID == "" {
+		out, err := s.For(ctx, p.UserID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+	t, err := s.managed(ctx, p, teamID)
+	if err != nil {
+		return err
+	}
+	var rows []assignmentRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.user_id, a.module_slug, a.due_at, a.team_id FROM assignments a
+		JOIN team_members m ON m.user_id = a.user_id AND m.team_id = ?
+		WHERE a.cancelled_at IS NULL ORDER BY a.due_at, a.user_id`, t.ID).Scan(&rows).Error; err != nil {
+		return err
+	}
+	out, err := s.views(ctx, rows)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// manageable loads an active assignment the caller may change: one of a
+// learner in a team they manage (an admin: any).
+func (s *Service) manageable(ctx context.Context, p auth.Principal, id string) (assignmentRow, error) {
+	var row assignmentRow
+	if !auth.IsUUID(id) {
+		return row, problem.New(problem.NotFound, "No such assignment.")
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.user_id, a.module_slug, a.due_at, a.team_id FROM assignments a
+		WHERE a.id = ? AND a.cancelled_at IS NULL AND (? OR EXISTS (
+		  SELECT 1 FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = a.user_id AND t.manager_id = ?))`,
+		id, p.IsAdmin(), p.UserID).Scan(&row).Error
+	if err != nil {
+		return row, err
+	}
+	if row.ID == "" {
+		return row, problem.New(problem.NotFound, "No such assignment.")
+	}
+	return row, nil
+}
+
+type dueRequest struct {
+	DueAt string `json:"due_at"`
+}
+
+// ChangeDue moves an assignment's due date.
+func (s *Service) ChangeDue(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := auth.PrincipalOf(c)
+	row, err := s.manageable(ctx, p, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req dueRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	due, err := time.Parse(time.RFC3339, strings.TrimSpace(req.DueAt))
+	if err != nil {
+		return problem.Validation(problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp"})
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`UPDATE assignments SET due_at = ?, updated_at = now() WHERE id = ?`, due, row.ID).Error; err != nil {
+			return err
+		}
+		// A new date deserves new reminders.
+		if err := tx.Exec(`DELETE FROM notifications WHERE assignment_id = ? AND read_at IS NULL`, row.ID).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, p.UserID, "assignment.due_change", "assignment:"+row.ID,
+			map[string]any{"from": row.DueAt, "to": due, "user_id": row.UserID, "module": row.ModuleSlug})
+	})
+	if err != nil {
+		return err
+	}
+	row.DueAt = due
+	views, err := s.views(ctx, []assignmentRow{row})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, views[0])
+}
+
+// Cancel withdraws an assignment. With ?scope=team it withdraws the whole
+// team assignment it came from, so later joiners do not get it either.
+func (s *Service) Cancel(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := auth.PrincipalOf(c)
+	row, err := s.manageable(ctx, p, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	teamScope := c.QueryParam("scope") == "team"
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if teamScope {
+			var ta struct{ ID *string }
+			if err := tx.Raw(`SELECT team_assignment_id AS id FROM assignments WHERE id = ?`, row.ID).Scan(&ta).Error; err != nil {
+				return err
+			}
+			if ta.ID == nil {
+				return problem.New(problem.Conflict, "This assignment was not made to a team.")
+			}
+			if err := tx.Exec(`UPDATE team_assignments SET cancelled_at = now() WHERE id = ?`, *ta.ID).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now()
+				WHERE team_assignment_id = ? AND cancelled_at IS NULL`, *ta.ID).Error; err != nil {
+				return err
+			}
+			return audit.Record(tx, p.UserID, "assignment.cancel_team", "team_assignment:"+*ta.ID, map[string]any{"module": row.ModuleSlug})
+		}
+		if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now() WHERE id = ?`, row.ID).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, p.UserID, "assignment.cancel", "assignment:"+row.ID,
+			map[string]any{"user_id": row.UserID, "module": row.ModuleSlug})
+	})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,187 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/problem"
+)
+
+// DueSoonWindow is how long before its due date an unfinished assignment
+// produces a "due soon" reminder.
+const DueSoonWindow = 48 * time.Hour
+
+// Notification kinds.
+const (
+	KindDueSoon = "assignment_due_soon"
+	KindOverdue = "assignment_overdue"
+)
+
+// Mailer sends reminder emails through an SMTP server. A zero Mailer sends
+// nothing: reminders are then in-app only.
+type Mailer struct {
+	Addr     string // host:port
+	From     string
+	Username string // optional PLAIN auth
+	Password string
+}
+
+// Enabled reports whether email is configured.
+func (m Mailer) Enabled() bool { return m.Addr != "" && m.From != "" }
+
+// Send delivers one plain-text message.
+func (m Mailer) Send(to, subject, body string) error {
+	var a smtp.Auth
+	if m.Username != "" {
+		host, _, _ := strings.Cut(m.Addr, ":")
+		a = smtp.PlainAuth("", m.Username, m.Password, host)
+	}
+	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + headerSafe(subject) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
+	return smtp.SendMail(m.Addr, a, m.From, []string{to}, []byte(msg))
+}
+
+// headerSafe keeps user-influenced text (module titles) from breaking out of
+// a mail header.
+func headerSafe(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
+
+// Reminders produces due-soon and overdue notifications for unfinished
+// assignments. Each (assignment, kind) is produced once however often this
+// runs and on however many instances: the unique key decides. It returns how
+// many notifications were created.
+func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int, error) {
+	var rows []assignmentRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
+		WHERE cancelled_at IS NULL AND due_at < ?`, now.Add(DueSoonWindow)).Scan(&rows).Error; err != nil {
+		return 0, err
+	}
+	views, err := s.views(ctx, rows)
+	if err != nil {
+		return 0, err
+	}
+	status := "none"
+	if email {
+		status = "pending"
+	}
+	created := 0
+	for _, v := range views {
+		if v.Status == Completed {
+			continue
+		}
+		kind, title := KindDueSoon, fmt.Sprintf("Due soon: %s", v.ModuleName)
+		body := fmt.Sprintf("Your assignment %q is due %s. Finish its lessons and pass its scenario to complete it.",
+			v.ModuleName, v.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"))
+		if v.DueAt.Before(now) {
+			kind, title = KindOverdue, fmt.Sprintf("Overdue: %s", v.ModuleName)
+			body = fmt.Sprintf("Your assignment %q was due %s and is not complete yet. You are at %d%%.",
+				v.ModuleName, v.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"), v.Percent)
+		}
+		res := s.db.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, assignment_id, title, body, link, email_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (assignment_id, kind) DO NOTHING`,
+			v.UserID, kind, v.ID, title, body, "/modules/"+v.Module, status)
+		if res.Error != nil {
+			return created, res.Error
+		}
+		created += int(res.RowsAffected)
+	}
+	return created, nil
+}
+
+// maxEmailAttempts bounds retries of one reminder email.
+const maxEmailAttempts = 5
+
+// SendPendingEmails delivers queued reminder emails. Rows are claimed with
+// SKIP LOCKED, so several instances never send the same mail at once; a mail
+// is marked sent only after the server accepted it.
+func (s *Service) SendPendingEmails(ctx context.Context, m Mailer) (sent int, err error) {
+	if !m.Enabled() {
+		return 0, nil
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var batch []struct {
+			ID, Email, Title, Body, Link string
+		}
+		if err := tx.Raw(`SELECT n.id, u.email, n.title, n.body, n.link FROM notifications n JOIN users u ON u.id = n.user_id
+			WHERE n.email_status = 'pending' ORDER BY n.created_at LIMIT 50 FOR UPDATE OF n SKIP LOCKED`).Scan(&batch).Error; err != nil {
+			return err
+		}
+		for _, n := range batch {
+			sendErr := m.Send(n.Email, n.Title, n.Body+"\n\nOpen Baton to continue: "+n.Link+"\n")
+			if sendErr == nil {
+				sent++
+				if err := tx.Exec(`UPDATE notifications SET email_status = 'sent', email_attempts = email_attempts + 1 WHERE id = ?`, n.ID).Error; err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.Exec(`UPDATE notifications SET email_attempts = email_attempts + 1,
+				email_status = CASE WHEN email_attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?`,
+				maxEmailAttempts, n.ID).Error; err != nil {
+				return err
+			}
+			err = errors.Join(err, fmt.Errorf("send reminder %s: %w", n.ID, sendErr))
+		}
+		return nil
+	})
+	return sent, err
+}
+
+// NotificationView is an in-app notification.
+type NotificationView struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	Link      string     `json:"link"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
+// Notifications lists the caller's notifications, newest first (?unread=1
+// for unread only).
+func (s *Service) Notifications(c echo.Context) error {
+	out := []NotificationView{}
+	err := s.db.WithContext(c.Request().Context()).Raw(`SELECT id, kind, title, body, link, created_at, read_at FROM notifications
+		WHERE user_id = ? AND (? = false OR read_at IS NULL) ORDER BY created_at DESC LIMIT 200`,
+		auth.PrincipalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// MarkRead marks one of the caller's notifications read.
+func (s *Service) MarkRead(c echo.Context) error {
+	id := c.Param("id")
+	if !auth.IsUUID(id) {
+		return problem.New(problem.NotFound, "No such notification.")
+	}
+	res := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = coalesce(read_at, now())
+		WHERE id = ? AND user_id = ?`, id, auth.PrincipalOf(c).UserID)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return problem.New(problem.NotFound, "No such notification.")
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// MarkAllRead marks every notification of the caller read.
+func (s *Service) MarkAllRead(c echo.Context) error {
+	err := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = now() WHERE user_id = ? AND read_at IS NULL`,
+		auth.PrincipalOf(c).UserID).Error
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
