@@ -27,7 +27,9 @@ var (
 // CooldownError says when the next attempt may start.
 type CooldownError struct{ Until time.Time }
 
-func (e *CooldownError) Error() string { return "next attempt allowed at " + e.Until.Format(time.RFC3339) }
+func (e *CooldownError) Error() string {
+	return "next attempt allowed at " + e.Until.Format(time.RFC3339)
+}
 
 // Attempt is one row of attempts.
 type Attempt struct {
@@ -245,7 +247,6 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 	return res, nil
 }
 
-
 // History lists the learner's attempts at a scenario, newest first.
 func (s *Store) History(ctx context.Context, userID, slug string) ([]Attempt, error) {
 	var rows []Attempt
@@ -260,7 +261,7 @@ type Status struct {
 	AttemptsUsed int
 	BestPercent  *int // best finished attempt
 	Passed       bool
-	FirstPercent *int   // the first finished attempt: the diagnostic baseline
+	FirstPercent *int     // the first finished attempt: the diagnostic baseline
 	Latest       *Attempt // the most recent finished attempt
 	LastFinished *time.Time
 	NextReview   *time.Time
