@@ -259,7 +259,7 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *problems
 		switch node := n.(type) {
 		case *ast.Heading:
 			if node.Level == 1 {
-				p.add(file, lineAt(node.Lines().At(0).Start), "use ## and below: the lesson title is the only level-1 heading")
+				p.add(file, lineAt(startOf(node, body)), "use ## and below: the lesson title is the only level-1 heading")
 			}
 		case *ast.HTMLBlock, *ast.RawHTML:
 			p.add(file, lineAt(startOf(n, body)), "raw HTML is not allowed in lessons")

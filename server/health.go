@@ -21,5 +21,9 @@ func (s *Server) readyz(c echo.Context) error {
 		s.log.Warn("readiness check failed", "cause", err)
 		return &problem.Error{Code: problem.Unavailable, Detail: "The database does not answer.", RetryAfter: 2 * time.Second, Cause: err}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": "ok"})
+	body := map[string]any{"status": "ready", "database": "ok", "durability": s.durability}
+	if !s.durability.Safe() {
+		body["warning"] = "durability settings are off (" + s.durability.Problems() + "): a crash can lose acknowledged writes"
+	}
+	return c.JSON(http.StatusOK, body)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -88,4 +89,21 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(prefixToIPNet(p)))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// requestDeadline bounds how long a request may wait on the database: during
+// an outage a request gets a prompt 503 instead of hanging.
+const requestDeadline = 10 * time.Second
+
+// requestTimeout gives every request a context deadline. (Echo's Timeout
+// middleware is racy; a deadline on the context is all the handlers need.)
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
 }

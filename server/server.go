@@ -36,6 +36,7 @@ type Server struct {
 	quizStore   *quizzes.Store
 	teams       *teams.Service
 	jobs        *jobs // nil until StartJobs
+	durability  database.Durability
 }
 
 // maxBody is the largest request body accepted (API.md: 413 above 1 MiB).
@@ -53,6 +54,13 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 	s.metrics = newHTTPMetrics(s.reg)
 
 	var err error
+	if s.durability, err = db.CheckDurability(ctx); err != nil {
+		return nil, err
+	}
+	if !s.durability.Safe() {
+		log.Warn("DATABASE DURABILITY IS OFF: a crash can lose writes Baton has acknowledged; turn these settings on",
+			"settings", s.durability.Problems())
+	}
 	if s.content, err = loadContent(); err != nil {
 		return nil, err
 	}
@@ -83,6 +91,7 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(requestTimeout(requestDeadline))
 	e.Use(securityHeaders)
 	s.echo = e
 	s.routes()
