@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Baton's build, server and tests need, when they
-# are missing: the PostgreSQL server binaries. Installs only as root with apt;
-# otherwise it says exactly what to install and fails.
+# are missing: the PostgreSQL server binaries, Node.js with npm (to build the
+# browser app) and, with "--browser", Chromium (for the browser tests).
+# Installs only as root with apt; otherwise it says exactly what to install
+# and fails.
 set -euo pipefail
 
 have_postgres() {
@@ -23,6 +25,12 @@ apt_install() {
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-if ! have_postgres; then
-  apt_install postgresql
+missing=()
+have_postgres || missing+=(postgresql)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ "${1:-}" = "--browser" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
 fi

@@ -48,7 +48,7 @@ func (sc *Scenario) Answer(current, stepID, choiceID string) (Outcome, error) {
 func ChoiceOrder(step *Step, seed uint64) []Choice {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(step.ID))
-	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
+	rng := rand.New(rand.NewPCG(seed, h.Sum64())) // #nosec G404 -- display order, not a secret: it must be reproducible from the seed
 	out := append([]Choice(nil), step.Choices...)
 	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out

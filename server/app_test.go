@@ -102,6 +102,10 @@ func TestAppLifecycle(t *testing.T) {
 	if code, err := get(base + "/readyz"); err != nil || code != 200 {
 		t.Fatalf("readyz: %d %v", code, err)
 	}
+	// The embedded cluster keeps PostgreSQL's durable defaults.
+	if !a.srv.durability.Safe() {
+		t.Fatalf("embedded cluster durability: %+v", a.srv.durability)
+	}
 	if _, err := a.db.SQL.Exec(`INSERT INTO users (email, name, password_hash) VALUES ('keep@example.com', 'Keep', 'x')`); err != nil {
 		t.Fatal(err)
 	}

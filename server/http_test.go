@@ -17,8 +17,13 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if r := call(t, h, "GET", "/healthz", nil); r.Status != 200 {
 		t.Fatalf("healthz %d", r.Status)
 	}
-	if r := call(t, h, "GET", "/readyz", nil); r.Status != 200 {
-		t.Fatalf("readyz %d %s", r.Status, r.Body)
+	r0 := call(t, h, "GET", "/readyz", nil)
+	if r0.Status != 200 {
+		t.Fatalf("readyz %d %s", r0.Status, r0.Body)
+	}
+	// The test cluster runs with fsync off: readiness says so loudly.
+	if !strings.Contains(string(r0.Body), `"fsync":"off"`) || !strings.Contains(string(r0.Body), `"warning"`) {
+		t.Fatalf("readyz hides unsafe durability settings: %s", r0.Body)
 	}
 	r := call(t, h, "GET", "/metrics", nil)
 	for _, want := range []string{"baton_http_requests_total", `route="/readyz"`, "baton_http_request_duration_seconds", `go_sql_max_open_connections{db_name="baton"}`, "go_goroutines"} {

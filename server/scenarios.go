@@ -85,7 +85,7 @@ func stepFor(sc *quizzes.Scenario, stepID string, seed int64) *stepView {
 		return nil
 	}
 	v := &stepView{ID: step.ID, Text: step.Text, Choices: []optionView{}}
-	for _, ch := range quizzes.ChoiceOrder(step, uint64(seed)) {
+	for _, ch := range quizzes.ChoiceOrder(step, uint64(seed)) { // #nosec G115 -- seeds are non-negative (randomSeed)
 		v.Choices = append(v.Choices, optionView{ID: ch.ID, Text: ch.Text})
 	}
 	return v

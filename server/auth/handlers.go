@@ -329,7 +329,7 @@ func escapeLike(s string) string {
 }
 
 func (s *Service) setRefreshCookie(c echo.Context, value string, ttl time.Duration) {
-	cookie := &http.Cookie{
+	cookie := &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Strict always; Secure over TLS or when BATON_SECURE_COOKIES=1 (plain-HTTP localhost otherwise)
 		Name:     RefreshCookie,
 		Value:    value,
 		Path:     "/api/auth",

@@ -52,7 +52,7 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 	pingCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
-		sqlDB.Close()
+		_ = sqlDB.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg), rootCause(err))
 	}
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
@@ -63,7 +63,7 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		TranslateError:         true,
 	})
 	if err != nil {
-		sqlDB.Close()
+		_ = sqlDB.Close()
 		return nil, err
 	}
 	return &DB{Gorm: gdb, SQL: sqlDB, URL: databaseURL}, nil
