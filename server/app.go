@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -91,6 +92,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.listener) }()
 	a.log.Info("serving", "addr", "http://"+a.Addr())
+	if a.cfg.PprofAddr != "" {
+		go servePprof(a.cfg.PprofAddr, a.log)
+	}
 
 	var clusterExited <-chan struct{}
 	if a.cluster != nil {
@@ -148,4 +152,19 @@ func ensureDatabase(ctx context.Context, c *embeddedpg.Cluster) (string, error) 
 		}
 	}
 	return c.URL("baton"), nil
+}
+
+// servePprof serves Go's profiler on a loopback address, for `make bench
+// PROFILE=1`; it is off unless BATON_PPROF_ADDR is set.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("pprof serving", "addr", "http://"+addr+"/debug/pprof/")
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("pprof stopped", "cause", err)
+	}
 }

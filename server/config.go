@@ -25,6 +25,8 @@ type Config struct {
 	// ReminderInterval is how often due-soon and overdue reminders are produced.
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
 	Mailer           teams.Mailer  // BATON_SMTP_*: email reminders when set
+	// PprofAddr serves net/http/pprof when set; it must be a loopback address.
+	PprofAddr string // BATON_PPROF_ADDR
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -82,6 +84,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		if !strings.Contains(cfg.Mailer.From, "@") {
 			return cfg, fmt.Errorf("BATON_SMTP_FROM must be an email address when BATON_SMTP_ADDR is set")
+		}
+	}
+	if cfg.PprofAddr = strings.TrimSpace(getenv("BATON_PPROF_ADDR")); cfg.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(cfg.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return cfg, fmt.Errorf("BATON_PPROF_ADDR %q must be a loopback host:port (profiles expose internals)", cfg.PprofAddr)
 		}
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {

@@ -43,6 +43,14 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ttl too short", env: map[string]string{"BATON_ACCESS_TTL": "1s"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "bad demo", env: map[string]string{"BATON_DEMO": "yes please"}, wantErr: "BATON_DEMO"},
 		{name: "bad proxy", env: map[string]string{"BATON_TRUSTED_PROXIES": "the internet"}, wantErr: "BATON_TRUSTED_PROXIES"},
+		{name: "pprof on loopback", env: map[string]string{"BATON_PPROF_ADDR": "127.0.0.1:6060"}, check: func(t *testing.T, c Config) {
+			if c.PprofAddr != "127.0.0.1:6060" {
+				t.Error(c.PprofAddr)
+			}
+		}},
+		{name: "pprof not on loopback", env: map[string]string{"BATON_PPROF_ADDR": "0.0.0.0:6060"}, wantErr: "BATON_PPROF_ADDR"},
+		{name: "bad reminder interval", env: map[string]string{"BATON_REMINDER_INTERVAL": "often"}, wantErr: "BATON_REMINDER_INTERVAL"},
+		{name: "smtp without from", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:25"}, wantErr: "BATON_SMTP_FROM"},
 		{name: "bad log format", env: map[string]string{"BATON_LOG_FORMAT": "xml"}, wantErr: "BATON_LOG_FORMAT"},
 	}
 	for _, tc := range cases {
