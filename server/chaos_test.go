@@ -133,6 +133,32 @@ func mustScenario(slug string) *quizzes.Scenario {
 	panic("no scenario " + slug)
 }
 
+// assertAcknowledgedStored checks that every answer the server acknowledged
+// is in the database exactly once, and that the load really ran.
+func assertAcknowledgedStored(t *testing.T, url string, acks <-chan ack, atLeast int) {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	for a := range acks {
+		n++
+		var rows int
+		if err := db.SQL.QueryRow(`SELECT count(*) FROM attempt_answers WHERE attempt_id = $1 AND step_id = $2 AND choice_id = $3`,
+			a.attempt, a.step, a.choice).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 1 {
+			t.Fatalf("acknowledged answer %+v stored %d times", a, rows)
+		}
+	}
+	if n < atLeast {
+		t.Fatalf("only %d answers acknowledged: the load did not run", n)
+	}
+}
+
 // outage is how long the database stays down: a few seconds in make test,
 // ten with BATON_CHAOS=1 (make chaos).
 func outage() time.Duration {
@@ -221,23 +247,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	if s := time.Duration(slowest.Load()); s > 5*time.Second {
 		t.Errorf("a failing request took %s: requests must fail fast during an outage", s)
 	}
-	db, err := database.Open(ctx, url, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	n := 0
-	for a := range acks {
-		n++
-		var rows int
-		db.SQL.QueryRow(`SELECT count(*) FROM attempt_answers WHERE attempt_id = $1 AND step_id = $2 AND choice_id = $3`, a.attempt, a.step, a.choice).Scan(&rows)
-		if rows != 1 {
-			t.Fatalf("acknowledged answer %+v stored %d times", a, rows)
-		}
-	}
-	if n < 20 {
-		t.Fatalf("only %d answers acknowledged: the load did not run", n)
-	}
+	assertAcknowledgedStored(t, url, acks, 20)
 	stopApp()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
@@ -288,23 +298,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	db, err := database.Open(context.Background(), url, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	n := 0
-	for a := range acks {
-		n++
-		var rows int
-		db.SQL.QueryRow(`SELECT count(*) FROM attempt_answers WHERE attempt_id = $1 AND step_id = $2 AND choice_id = $3`, a.attempt, a.step, a.choice).Scan(&rows)
-		if rows != 1 {
-			t.Fatalf("acknowledged answer %+v stored %d times", a, rows)
-		}
-	}
-	if n < 10 {
-		t.Fatalf("only %d answers acknowledged", n)
-	}
+	assertAcknowledgedStored(t, url, acks, 10)
 }
 
 // TestSeveralInstances starts three instances on one empty database at the

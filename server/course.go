@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -82,20 +84,27 @@ type moduleView struct {
 	Quizzes   []quizSummary   `json:"quizzes"`
 }
 
-// modules lists the course with the caller's progress: two queries however
-// large the course or the learner's history.
-func (s *Server) modules(c echo.Context) error {
-	ctx := c.Request().Context()
-	uid := auth.PrincipalOf(c).UserID
+// standing loads what a learner did: lesson progress and scenario statuses,
+// in two queries.
+func (s *Server) standing(ctx context.Context, uid string) (map[string]lessons.Progress, map[string]*quizzes.Status, error) {
 	lp, err := s.lessonStore.AllProgress(ctx, uid)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	statuses, err := s.quizStore.Statuses(ctx, []string{uid})
 	if err != nil {
+		return nil, nil, err
+	}
+	return lp, statuses[uid], nil
+}
+
+// modules lists the course with the caller's progress: two queries however
+// large the course or the learner's history.
+func (s *Server) modules(c echo.Context) error {
+	lp, qs, err := s.standing(c.Request().Context(), auth.PrincipalOf(c).UserID)
+	if err != nil {
 		return err
 	}
-	qs := statuses[uid]
 	out := make([]moduleView, 0, len(s.content.course.Modules))
 	for _, m := range s.content.course.Modules {
 		scs := s.quizCatalog.ForModule(m.Slug)
@@ -138,19 +147,45 @@ type reflectionView struct {
 	UpdatedAt *time.Time `json:"updated_at"`
 }
 
-type lessonView struct {
-	Slug        string           `json:"slug"`
-	Title       string           `json:"title"`
-	Module      string           `json:"module"`
-	ModuleTitle string           `json:"module_title"`
-	Minutes     int              `json:"minutes"`
-	Objective   string           `json:"objective"`
-	HTML        string           `json:"html"`
-	Prev        *string          `json:"prev"`
-	Next        *string          `json:"next"`
+// lessonStatic is the part of a lesson view that is the same for everyone.
+type lessonStatic struct {
+	Slug        string  `json:"slug"`
+	Title       string  `json:"title"`
+	Module      string  `json:"module"`
+	ModuleTitle string  `json:"module_title"`
+	Minutes     int     `json:"minutes"`
+	Objective   string  `json:"objective"`
+	HTML        string  `json:"html"`
+	Prev        *string `json:"prev"`
+	Next        *string `json:"next"`
+}
+
+// lessonMine is the caller's part of a lesson view.
+type lessonMine struct {
 	Progress    lessons.Progress `json:"progress"`
 	Checks      []checkView      `json:"checks"`
 	Reflections []reflectionView `json:"reflections"`
+}
+
+// staticLessonJSON holds each lesson's shared fields already encoded as an
+// unterminated JSON object: the rendered HTML is most of a lesson's bytes,
+// and encoding it once instead of per request is most of the lesson
+// endpoint's CPU.
+var staticLessonJSON sync.Map // slug → []byte
+
+func (s *Server) staticLesson(l *lessons.Lesson) ([]byte, error) {
+	if b, ok := staticLessonJSON.Load(l.Slug); ok {
+		return b.([]byte), nil
+	}
+	prev, next := s.content.course.Neighbours(l.Slug)
+	b, err := json.Marshal(lessonStatic{Slug: l.Slug, Title: l.Title, Module: l.Module.Slug, ModuleTitle: l.Module.Title,
+		Minutes: l.Minutes, Objective: l.Objective, HTML: l.HTML, Prev: optional(prev), Next: optional(next)})
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // drop the closing brace: the caller's fields follow
+	staticLessonJSON.Store(l.Slug, b)
+	return b, nil
 }
 
 func (s *Server) lesson(c echo.Context) (*lessons.Lesson, error) {
@@ -172,10 +207,7 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	prev, next := s.content.course.Neighbours(l.Slug)
-	v := lessonView{Slug: l.Slug, Title: l.Title, Module: l.Module.Slug, ModuleTitle: l.Module.Title, Minutes: l.Minutes,
-		Objective: l.Objective, HTML: l.HTML, Prev: optional(prev), Next: optional(next), Progress: st.Progress,
-		Checks: []checkView{}, Reflections: []reflectionView{}}
+	v := lessonMine{Progress: st.Progress, Checks: []checkView{}, Reflections: []reflectionView{}}
 	for _, q := range l.Checks {
 		cv := checkView{ID: q.ID, Question: q.Question, Options: []optionView{}}
 		for _, o := range q.Options {
@@ -193,7 +225,17 @@ func (s *Server) getLesson(c echo.Context) error {
 		}
 		v.Reflections = append(v.Reflections, rv)
 	}
-	return c.JSON(http.StatusOK, v)
+	static, err := s.staticLesson(l)
+	if err != nil {
+		return err
+	}
+	mine, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	body := make([]byte, 0, len(static)+len(mine)+1)
+	body = append(append(append(body, static...), ','), mine[1:]...)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 func optional(s string) *string {

@@ -32,15 +32,10 @@ type learnerProgress struct {
 func (s *Server) myProgress(c echo.Context) error {
 	ctx := c.Request().Context()
 	uid := auth.PrincipalOf(c).UserID
-	lp, err := s.lessonStore.AllProgress(ctx, uid)
+	lp, qs, err := s.standing(ctx, uid)
 	if err != nil {
 		return err
 	}
-	statuses, err := s.quizStore.Statuses(ctx, []string{uid})
-	if err != nil {
-		return err
-	}
-	qs := statuses[uid]
 	out := learnerProgress{Modules: []progress.Module{}, SkillHistory: []skillPoint{}, Skills: progress.Skills(qs),
 		ReviewsDue: progress.ReviewsDue(s.quizCatalog.All(), qs, time.Now())}
 	for _, m := range s.content.course.Modules {
