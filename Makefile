@@ -2,22 +2,55 @@
 # The go command fetches this toolchain from the module proxy on first use.
 export GOTOOLCHAIN := go1.27.3
 GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOSEC := github.com/securego/gosec/v2/cmd/gosec@v2.30.0
+NPM_INSTALLED := frontend/node_modules/.package-lock.json
 
-.PHONY: run build test deps clean
+.PHONY: run build frontend test lint audit chaos fuzz deps deps-test clean
 
 run: deps build
 	BATON_DEMO=1 ./bin/baton
 
-build:
+build: frontend
 	$(GO) build -o bin/baton ./server
 
-test: deps
-	$(GO) vet ./...
+# The browser app: npm packages from the lockfile, then a Vite build into
+# frontend/dist, which the binary embeds.
+$(NPM_INSTALLED): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend: $(NPM_INSTALLED)
+	cd frontend && npm run build
+
+test: deps-test frontend lint
+	cd frontend && npm test
 	$(GO) test -race -count=1 ./...
 
-# System packages (PostgreSQL server) the server and tests need.
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(GOSEC) -quiet -exclude-dir=frontend/node_modules ./...
+
+# Known vulnerabilities in the dependencies and the standard library.
+audit:
+	@.ci/audit.sh
+
+# The fault tests with a ten-second database outage instead of three.
+chaos:
+	BATON_CHAOS=1 $(GO) test -race -count=1 -v -run 'DatabaseOutage|SIGTERMUnderLoad|SeveralInstances|CrashRecovery' ./server/
+
+# Explore the fuzz targets beyond their committed seeds (30 s each).
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime 30s ./lessons/
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 30s ./quizzes/
+	$(GO) test -run XXX -fuzz FuzzJSON -fuzztime 30s ./server/bind/
+
+# System packages: PostgreSQL and Node.js; the tests also need Chromium.
 deps:
 	@.ci/deps.sh
 
+deps-test:
+	@.ci/deps.sh --browser
+
 clean:
-	rm -rf bin
+	rm -rf bin frontend/node_modules

@@ -42,13 +42,18 @@ func TestConcurrentLoginsStayWithinMemoryBound(t *testing.T) {
 		}
 	}()
 	var wg sync.WaitGroup
-	var failed atomic.Int32
+	var ok, shed, failed atomic.Int32
 	for range 200 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := callFrom(t, h, "192.0.2.10:1234", "POST", "/api/auth/login", map[string]string{"email": a.Email, "password": testPassword})
-			if r.Status != 200 {
+			switch r.Status {
+			case 200:
+				ok.Add(1)
+			case 503: // queued past the request deadline: shed, by design
+				shed.Add(1)
+			default:
 				failed.Add(1)
 			}
 		}()
@@ -56,8 +61,9 @@ func TestConcurrentLoginsStayWithinMemoryBound(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	<-sampled
-	if failed.Load() > 0 {
-		t.Fatalf("%d logins failed", failed.Load())
+	t.Logf("%d signed in, %d shed after waiting %s", ok.Load(), shed.Load(), requestDeadline)
+	if failed.Load() > 0 || ok.Load() < 50 {
+		t.Fatalf("%d logins failed, %d succeeded", failed.Load(), ok.Load())
 	}
 	t.Logf("peak heap during 200 concurrent logins: %d MiB (bound %d MiB, %d hashes at once)",
 		peak.Load()>>20, loginMemoryBound>>20, s.auth.Hasher().MaxConcurrent())

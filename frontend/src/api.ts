@@ -1,0 +1,215 @@
+// The API client: the access token lives in this module's memory only; the
+// refresh cookie (HttpOnly, path /api/auth) restores it. Refreshes are
+// single-flight because a refresh token presented twice revokes the session.
+import type { TokenResponse, User } from './types';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+
+  constructor(problem: Problem) {
+    super(problem.detail || problem.title || `Request failed (${problem.status})`);
+    this.name = 'ApiError';
+    this.status = problem.status;
+    this.problem = problem;
+  }
+
+  /** Per-field messages keyed by field name (first message wins). */
+  get fields(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.problem.errors ?? []) {
+      if (e.field && !(e.field in out)) out[e.field] = e.message;
+    }
+    return out;
+  }
+}
+
+/** Turns any thrown value into a user-facing message. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof TypeError) return 'Could not reach the server. Check your connection and try again.';
+  if (err instanceof Error) return err.message;
+  return 'Something went wrong.';
+}
+
+/** Reads a failed response as an RFC 9457 problem, whatever it contains. */
+export async function parseProblem(res: Response): Promise<Problem> {
+  const fallback: Problem = {
+    type: 'about:blank',
+    title: res.statusText || 'Error',
+    status: res.status,
+    detail: `The server answered ${res.status}${res.statusText ? ' ' + res.statusText : ''}.`,
+  };
+  const ctype = res.headers.get('Content-Type') || '';
+  if (!ctype.includes('json')) return fallback;
+  try {
+    const body = (await res.json()) as Partial<Problem>;
+    return {
+      type: typeof body.type === 'string' ? body.type : fallback.type,
+      title: typeof body.title === 'string' ? body.title : fallback.title,
+      status: typeof body.status === 'number' ? body.status : res.status,
+      detail: typeof body.detail === 'string' && body.detail ? body.detail : fallback.detail,
+      errors: Array.isArray(body.errors) ? body.errors : undefined,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+let accessToken: string | null = null;
+let refreshInFlight: Promise<TokenResponse | null> | null = null;
+type SessionListener = (user: User | null) => void;
+const listeners = new Set<SessionListener>();
+
+export function getToken(): string | null {
+  return accessToken;
+}
+
+export function setToken(token: string | null): void {
+  accessToken = token;
+}
+
+/** Subscribe to session changes: a user after sign-in/refresh, null when the session is gone. */
+export function onSession(fn: SessionListener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function emit(user: User | null) {
+  for (const fn of listeners) fn(user);
+}
+
+/** Accepts a token response from register, login or refresh. */
+export function acceptTokens(t: TokenResponse): User {
+  accessToken = t.access_token;
+  emit(t.user);
+  return t.user;
+}
+
+/**
+ * Exchanges the refresh cookie for a new access token. Only one refresh runs
+ * at a time; concurrent callers share its result. Resolves null (and clears
+ * the session) when the cookie is missing, expired or revoked.
+ */
+export function refresh(): Promise<TokenResponse | null> {
+  if (refreshInFlight) return refreshInFlight;
+  refreshInFlight = (async () => {
+    try {
+      const res = await fetch('/api/auth/refresh', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+      });
+      if (!res.ok) {
+        accessToken = null;
+        emit(null);
+        return null;
+      }
+      const t = (await res.json()) as TokenResponse;
+      acceptTokens(t);
+      return t;
+    } catch {
+      return null;
+    } finally {
+      refreshInFlight = null;
+    }
+  })();
+  return refreshInFlight;
+}
+
+export interface RequestOptions {
+  /** Do not try to refresh and retry on 401 (sign-in forms). */
+  noRetry?: boolean;
+  /** Return the raw Response (for downloads). */
+  raw?: boolean;
+  signal?: AbortSignal;
+}
+
+async function send(method: string, path: string, body: unknown, token: string | null, signal?: AbortSignal) {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+    signal,
+  });
+}
+
+/** Low-level request returning the Response, with one refresh-and-retry on 401. */
+export async function request(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Response> {
+  const used = accessToken;
+  let res = await send(method, path, body, used, opts.signal);
+  if (res.status === 401 && !opts.noRetry) {
+    // Another request may already have refreshed while this one was in flight.
+    let token = accessToken;
+    if (!token || token === used) {
+      const t = await refresh();
+      token = t ? t.access_token : null;
+    }
+    if (token) {
+      res = await send(method, path, body, token, opts.signal);
+    }
+    if (res.status === 401) {
+      accessToken = null;
+      emit(null);
+    }
+  }
+  if (!res.ok) throw new ApiError(await parseProblem(res));
+  return res;
+}
+
+/** JSON request: resolves the parsed body (undefined for 204). */
+export async function api<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const res = await request(method, path, body, opts);
+  if (res.status === 204) return undefined as T;
+  const ctype = res.headers.get('Content-Type') || '';
+  if (!ctype.includes('json')) return (await res.text()) as unknown as T;
+  return (await res.json()) as T;
+}
+
+export const get = <T>(path: string, opts?: RequestOptions) => api<T>('GET', path, undefined, opts);
+export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) => api<T>('POST', path, body, opts);
+export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body);
+export const patch = <T>(path: string, body?: unknown) => api<T>('PATCH', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+export async function login(email: string, password: string): Promise<User> {
+  return acceptTokens(await post<TokenResponse>('/api/auth/login', { email, password }, { noRetry: true }));
+}
+
+export async function register(name: string, email: string, password: string): Promise<User> {
+  return acceptTokens(await post<TokenResponse>('/api/auth/register', { name, email, password }, { noRetry: true }));
+}
+
+export async function logout(): Promise<void> {
+  try {
+    // An expired access token is refreshed first, so the session is really revoked.
+    if (accessToken) await post('/api/auth/logout');
+  } finally {
+    accessToken = null;
+    emit(null);
+  }
+}
+
+/** Test helper: forget all state. */
+export function _reset(): void {
+  accessToken = null;
+  refreshInFlight = null;
+  listeners.clear();
+}

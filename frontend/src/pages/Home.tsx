@@ -1,0 +1,246 @@
+import { useState } from 'preact/hooks';
+import { ApiError, errorMessage, post } from '../api';
+import { AssignmentList, ModuleCard } from '../components/course';
+import { Async, Badge, ErrorBox, Field, Loading, ProgressBar, Time, useApi, useTitle, type Resource } from '../components/ui';
+import { useSession } from '../session';
+import type { LearnerProgress, Me, Module, Notification } from '../types';
+
+export function overallPercent(modules: Module[]): number {
+  if (modules.length === 0) return 0;
+  return Math.round(modules.reduce((s, m) => s + m.percent, 0) / modules.length);
+}
+
+function nextLesson(modules: Module[]): { href: string; title: string; kind: string } | null {
+  for (const m of modules) {
+    for (const l of m.lessons) if (!l.completed) return { href: `/lessons/${l.slug}`, title: l.title, kind: l.percent ? 'Continue reading' : 'Next lesson' };
+    for (const q of m.quizzes) if (!q.passed) return { href: `/quizzes/${q.slug}`, title: q.title, kind: 'Next scenario' };
+  }
+  return null;
+}
+
+export function HomePage() {
+  useTitle('Your course');
+  const session = useSession();
+  const modules = useApi<Module[]>('/api/modules');
+  const progress = useApi<LearnerProgress>('/api/progress');
+  const notes = useApi<Notification[]>('/api/notifications?unread=1');
+  const me = useApi<Me>('/api/me');
+  const name = session.user?.name ?? '';
+
+  return (
+    <div class="page">
+      <header class="page-header home-header">
+        <div>
+          <p class="eyebrow">Leading through influence</p>
+          <h1 tabIndex={-1}>{name ? <>Welcome back, {name}</> : 'Your course'}</h1>
+        </div>
+        {modules.data && (
+          <div class="overall card">
+            <p class="overall-label">Overall progress</p>
+            <ProgressBar value={overallPercent(modules.data)} label="Overall course progress" size="lg" />
+            <p class="meta">
+              {modules.data.filter((m) => m.completed).length} of {modules.data.length} modules completed
+            </p>
+          </div>
+        )}
+      </header>
+
+      <div class="layout-2col">
+        <div class="col-main">
+          <Async res={modules} label="Loading the course…">
+            {(ms) => {
+              const nx = nextLesson(ms);
+              const assign = (slug: string) => progress.data?.assignments.find((a) => a.module === slug && a.status !== 'completed');
+              return (
+                <>
+                  {nx && (
+                    <a class="continue card" href={nx.href}>
+                      <span class="eyebrow">{nx.kind}</span>
+                      <span class="continue-title">{nx.title}</span>
+                      <span class="continue-arrow" aria-hidden="true">
+                        →
+                      </span>
+                    </a>
+                  )}
+                  <div class="module-list">
+                    {ms.map((m) => (
+                      <ModuleCard key={m.slug} m={m} assignment={assign(m.slug)} />
+                    ))}
+                  </div>
+                </>
+              );
+            }}
+          </Async>
+        </div>
+
+        <aside class="col-side" aria-label="Your to-do list">
+          <section class="card side-card" aria-labelledby="h-assign">
+            <h2 id="h-assign">Assignments</h2>
+            <Async res={progress} label="Loading assignments…">
+              {(p) => <AssignmentList assignments={p.assignments} modules={modules.data} />}
+            </Async>
+          </section>
+
+          <section class="card side-card" aria-labelledby="h-reviews">
+            <h2 id="h-reviews">Reviews due</h2>
+            <Async res={progress} label="Loading reviews…">
+              {(p) =>
+                p.reviews_due.length === 0 ? (
+                  <p class="empty">Nothing to review. Passed scenarios come back for review after 2, 7, 21 and 60 days.</p>
+                ) : (
+                  <ul class="plain-list">
+                    {p.reviews_due.map((slug) => {
+                      const q = modules.data?.flatMap((m) => m.quizzes).find((x) => x.slug === slug);
+                      return (
+                        <li key={slug}>
+                          <a href={`/quizzes/${slug}`}>{q?.title ?? slug}</a> <Badge tone="warning">Review due</Badge>
+                        </li>
+                      );
+                    })}
+                  </ul>
+                )
+              }
+            </Async>
+          </section>
+
+          <Notifications res={notes} />
+
+          <TeamsCard me={me} />
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function Notifications({ res }: { res: Resource<Notification[]> }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const items = res.data ?? [];
+
+  async function markRead(id: string) {
+    setError(null);
+    try {
+      await post(`/api/notifications/${encodeURIComponent(id)}/read`);
+      res.setData(items.filter((n) => n.id !== id));
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function markAll() {
+    setBusy(true);
+    setError(null);
+    try {
+      await post('/api/notifications/read-all');
+      res.setData([]);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="card side-card" aria-labelledby="h-notes">
+      <div class="side-head">
+        <h2 id="h-notes">
+          Notifications{' '}
+          {res.data && (
+            <span class={`count${items.length ? ' count-active' : ''}`} data-testid="unread-count">
+              {items.length}
+              <span class="visually-hidden"> unread</span>
+            </span>
+          )}
+        </h2>
+        {items.length > 1 && (
+          <button type="button" class="btn btn-link btn-sm" onClick={markAll} disabled={busy}>
+            Mark all read
+          </button>
+        )}
+      </div>
+      {res.loading && !res.data ? (
+        <Loading label="Loading notifications…" />
+      ) : res.error && !res.data ? (
+        <ErrorBox error={res.error} onRetry={res.reload} />
+      ) : items.length === 0 ? (
+        <p class="empty">You're all caught up.</p>
+      ) : (
+        <ul class="notification-list">
+          {items.map((n) => (
+            <li key={n.id}>
+              <a href={n.link || '/'} class="note-title">
+                {n.title}
+              </a>
+              <p class="note-body">{n.body}</p>
+              <div class="note-foot">
+                <Time iso={n.created_at} withTime />
+                <button type="button" class="btn btn-link btn-sm" onClick={() => markRead(n.id)}>
+                  Mark read<span class="visually-hidden">: {n.title}</span>
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorBox error={error} />
+    </section>
+  );
+}
+
+function TeamsCard({ me }: { me: Resource<Me> }) {
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [joined, setJoined] = useState('');
+
+  async function join(e: Event) {
+    e.preventDefault();
+    if (!code.trim()) {
+      setError(new Error('Enter the invite code your manager shared.'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    setJoined('');
+    try {
+      const t = await post<{ id: string; name: string }>('/api/teams/join', { invite_code: code.trim().toUpperCase() });
+      setJoined(t.name);
+      setCode('');
+      me.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const fieldErr = error instanceof ApiError ? error.fields.invite_code || errorMessage(error) : error ? errorMessage(error) : undefined;
+
+  return (
+    <section class="card side-card" aria-labelledby="h-teams">
+      <h2 id="h-teams">Your teams</h2>
+      {me.data ? (
+        me.data.teams.length ? (
+          <ul class="plain-list">
+            {me.data.teams.map((t) => (
+              <li key={t.id}>{t.name}</li>
+            ))}
+          </ul>
+        ) : (
+          <p class="empty">You haven't joined a team yet.</p>
+        )
+      ) : me.error ? (
+        <ErrorBox error={me.error} onRetry={me.reload} />
+      ) : (
+        <Loading label="Loading teams…" />
+      )}
+      <form class="inline-form" onSubmit={join} noValidate>
+        <Field label="Invite code" name="invite_code" value={code} onInput={setCode} placeholder="ABCD-EFGH-JKLM" error={fieldErr} autoComplete="off" />
+        <button type="submit" class="btn btn-secondary" disabled={busy}>
+          {busy ? 'Joining…' : 'Join team'}
+        </button>
+      </form>
+      <p aria-live="polite" class="success-text">
+        {joined && <>You joined {joined}.</>}
+      </p>
+    </section>
+  );
+}

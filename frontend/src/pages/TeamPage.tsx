@@ -1,0 +1,515 @@
+import { useState } from 'preact/hooks';
+import { ApiError, del, errorMessage, post, request } from '../api';
+import { Async, Empty, ErrorBox, Field, Loading, Time, formatDate, statusLabel, useApi, useId, useTitle, type Resource } from '../components/ui';
+import type { Analytics, Assignment, Member, Module, TeamDetail, TeamProgress } from '../types';
+
+export function TeamPage({ id }: { id: string }) {
+  const base = `/api/teams/${encodeURIComponent(id)}`;
+  const team = useApi<TeamDetail>(base);
+  const progress = useApi<TeamProgress>(`${base}/progress`);
+  const analytics = useApi<Analytics>(`${base}/analytics`);
+  const modules = useApi<Module[]>('/api/modules');
+  useTitle(team.data?.name ?? 'Team');
+  const refresh = () => {
+    team.reload();
+    progress.reload();
+    analytics.reload();
+  };
+
+  return (
+    <div class="page">
+      <Async res={team} label="Loading the team…">
+        {(t) => (
+          <>
+            <nav class="breadcrumb" aria-label="Breadcrumb">
+              <a href="/teams">Teams</a> <span aria-hidden="true">/</span> <span aria-current="page">{t.name}</span>
+            </nav>
+            <header class="page-header header-row">
+              <div>
+                <p class="eyebrow">Team</p>
+                <h1 tabIndex={-1}>{t.name}</h1>
+                <p class="meta">
+                  {t.members.length} member{t.members.length === 1 ? '' : 's'} · created <Time iso={t.created_at} />
+                </p>
+              </div>
+              <CsvButton teamId={t.id} name={t.name} />
+            </header>
+            <div class="grid-3">
+              <InviteCard team={t} onChange={(nt) => team.setData({ ...t, invite_code: nt.invite_code })} />
+              <AssignCard teamId={t.id} modules={modules} onDone={refresh} disabled={t.members.length === 0} />
+              <MembersCard team={t} onChange={refresh} />
+            </div>
+            <section class="card" aria-labelledby="h-progress">
+              <h2 id="h-progress">Team progress</h2>
+              <Async res={progress} label="Loading team progress…">
+                {(p) => <ProgressTable progress={p} modules={modules.data ?? []} />}
+              </Async>
+            </section>
+            <section class="card" aria-labelledby="h-analytics">
+              <h2 id="h-analytics">Choice analytics</h2>
+              <p class="muted">
+                For each scenario step: which choices members made on their first attempt and on their latest. Steps answered by fewer than{' '}
+                {analytics.data?.min_group ?? 3} members are hidden to protect individuals.
+              </p>
+              <Async res={analytics} label="Loading analytics…">
+                {(a) => <AnalyticsView data={a} />}
+              </Async>
+            </section>
+          </>
+        )}
+      </Async>
+    </div>
+  );
+}
+
+function CsvButton({ teamId, name }: { teamId: string; name: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function download() {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await request('GET', `/api/teams/${encodeURIComponent(teamId)}/progress.csv`, undefined);
+      const blob = await res.blob();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${name.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'team'}-progress.csv`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="csv">
+      <button type="button" class="btn btn-secondary" onClick={download} disabled={busy}>
+        <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+          <path d="M8 2v8m0 0l-3-3m3 3l3-3M3 13h10" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
+        {busy ? 'Preparing…' : 'Download CSV'}
+      </button>
+      <ErrorBox error={error} title="Download failed" />
+    </div>
+  );
+}
+
+function InviteCard({ team, onChange }: { team: TeamDetail; onChange: (t: TeamDetail) => void }) {
+  const [status, setStatus] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const codeId = useId('code');
+
+  async function copy() {
+    setStatus('');
+    try {
+      await navigator.clipboard.writeText(team.invite_code);
+      setStatus('Copied to the clipboard.');
+    } catch {
+      const el = document.getElementById(codeId);
+      if (el) {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const sel = window.getSelection();
+        sel?.removeAllRanges();
+        sel?.addRange(range);
+      }
+      setStatus('Copy is blocked in this browser: the code is selected, press Ctrl+C to copy it.');
+    }
+  }
+  async function regenerate() {
+    setBusy(true);
+    setError(null);
+    try {
+      const t = await post<TeamDetail>(`/api/teams/${encodeURIComponent(team.id)}/invite-code`);
+      onChange(t);
+      setStatus('New code ready. The old one no longer works.');
+      setConfirming(false);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="card invite" aria-labelledby="h-invite">
+      <h2 id="h-invite">Invite code</h2>
+      <p class="muted small">Learners enter this code on their course page to join.</p>
+      <p class="invite-code" id={codeId} data-testid="invite-code">
+        {team.invite_code}
+      </p>
+      <div class="actions">
+        <button type="button" class="btn btn-primary btn-sm" onClick={copy}>
+          Copy code
+        </button>
+        {!confirming ? (
+          <button type="button" class="btn btn-ghost btn-sm" onClick={() => setConfirming(true)}>
+            Regenerate
+          </button>
+        ) : (
+          <>
+            <button type="button" class="btn btn-danger btn-sm" onClick={regenerate} disabled={busy}>
+              {busy ? 'Regenerating…' : 'Yes, replace the code'}
+            </button>
+            <button type="button" class="btn btn-ghost btn-sm" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </>
+        )}
+      </div>
+      {confirming && <p class="small warning-text">The current code will stop working.</p>}
+      <p class="small success-text" aria-live="polite">
+        {status}
+      </p>
+      <ErrorBox error={error} />
+    </section>
+  );
+}
+
+function defaultDue(): string {
+  const d = new Date(Date.now() + 14 * 86400000);
+  d.setHours(17, 0, 0, 0);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** datetime-local (local wall time) to RFC 3339 UTC. */
+export function localToRFC3339(v: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return null;
+  const d = new Date(v);
+  return isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; modules: Resource<Module[]>; onDone: () => void; disabled: boolean }) {
+  const [mod, setMod] = useState('');
+  const [due, setDue] = useState(defaultDue);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const selId = useId('mod');
+  const dueId = useId('due');
+  const fields = error instanceof ApiError ? error.fields : {};
+
+  async function assign(e: Event) {
+    e.preventDefault();
+    const slug = mod || modules.data?.[0]?.slug || '';
+    const dueAt = localToRFC3339(due);
+    setDone('');
+    if (!slug) return setError(new Error('Choose a module.'));
+    if (!dueAt) return setError(new ApiError({ type: 'local', title: 'Invalid', status: 422, detail: 'Enter a due date and time.', errors: [{ field: 'due_at', message: 'Enter a due date and time.' }] }));
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await post<{ assignments: Assignment[] }>('/api/assignments', { module: slug, due_at: dueAt, team_id: teamId });
+      const title = modules.data?.find((m) => m.slug === slug)?.title ?? slug;
+      setDone(`Assigned “${title}” to ${r.assignments.length} member${r.assignments.length === 1 ? '' : 's'}, due ${formatDate(dueAt)}.`);
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="h-assign">
+      <h2 id="h-assign">Assign a module</h2>
+      {modules.error ? (
+        <ErrorBox error={modules.error} onRetry={modules.reload} />
+      ) : !modules.data ? (
+        <Loading label="Loading modules…" />
+      ) : (
+        <form onSubmit={assign} class="stack" noValidate>
+          <div class={`field${fields.module ? ' has-error' : ''}`}>
+            <label for={selId}>Module</label>
+            <select id={selId} name="module" value={mod || modules.data[0]?.slug} onChange={(e) => setMod((e.currentTarget as HTMLSelectElement).value)}>
+              {modules.data.map((m) => (
+                <option key={m.slug} value={m.slug}>
+                  {m.position}. {m.title}
+                </option>
+              ))}
+            </select>
+            {fields.module && <p class="field-error">{fields.module}</p>}
+          </div>
+          <div class={`field${fields.due_at ? ' has-error' : ''}`}>
+            <label for={dueId}>Due (your local time)</label>
+            <input
+              id={dueId}
+              name="due_at"
+              type="datetime-local"
+              value={due}
+              onInput={(e) => setDue((e.currentTarget as HTMLInputElement).value)}
+              aria-invalid={fields.due_at ? 'true' : undefined}
+              aria-describedby={fields.due_at ? `${dueId}-err` : undefined}
+            />
+            {fields.due_at && (
+              <p class="field-error" id={`${dueId}-err`}>
+                {fields.due_at}
+              </p>
+            )}
+          </div>
+          <button type="submit" class="btn btn-primary" disabled={busy || disabled}>
+            {busy ? 'Assigning…' : 'Assign to the whole team'}
+          </button>
+          {disabled && <p class="small muted">Add members first; later joiners also get open team assignments.</p>}
+        </form>
+      )}
+      {error !== null && !(error instanceof ApiError && Object.keys(error.fields).length) && <ErrorBox error={error} title="Not assigned" />}
+      <p class="small success-text" aria-live="polite">
+        {done}
+      </p>
+    </section>
+  );
+}
+
+function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => void }) {
+  const [email, setEmail] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [confirm, setConfirm] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+
+  async function add(e: Event) {
+    e.preventDefault();
+    if (!email.trim()) return setError(new Error('Enter the email address of a registered user.'));
+    setBusy(true);
+    setError(null);
+    setStatus('');
+    try {
+      const m = await post<Member>(`/api/teams/${encodeURIComponent(team.id)}/members`, { email: email.trim() });
+      setEmail('');
+      setStatus(`Added ${m.name || m.email}.`);
+      onChange();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  async function remove(m: Member) {
+    setError(null);
+    try {
+      await del(`/api/teams/${encodeURIComponent(team.id)}/members/${encodeURIComponent(m.id)}`);
+      setConfirm(null);
+      setStatus(`Removed ${m.name}.`);
+      onChange();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const emailErr = error ? (error instanceof ApiError && error.fields.email) || errorMessage(error) : undefined;
+
+  return (
+    <section class="card members" aria-labelledby="h-members">
+      <h2 id="h-members">Members</h2>
+      <form onSubmit={add} class="inline-form" noValidate>
+        <Field label="Add by email" name="member_email" type="email" value={email} onInput={setEmail} error={emailErr || undefined} autoComplete="off" />
+        <button type="submit" class="btn btn-secondary" disabled={busy}>
+          {busy ? 'Adding…' : 'Add'}
+        </button>
+      </form>
+      <p class="small success-text" aria-live="polite">
+        {status}
+      </p>
+      {team.members.length === 0 ? (
+        <Empty>No members yet. Share the invite code or add people by email.</Empty>
+      ) : (
+        <ul class="member-list">
+          {team.members.map((m) => (
+            <li key={m.id}>
+              <div class="member-who">
+                <span class="member-name">{m.name}</span>
+                <span class="meta">{m.email}</span>
+              </div>
+              {confirm === m.id ? (
+                <span class="confirm">
+                  <button type="button" class="btn btn-danger btn-sm" onClick={() => remove(m)}>
+                    Remove<span class="visually-hidden"> {m.name}</span>
+                  </button>
+                  <button type="button" class="btn btn-ghost btn-sm" onClick={() => setConfirm(null)}>
+                    Cancel
+                  </button>
+                </span>
+              ) : (
+                <button type="button" class="btn btn-link btn-sm" onClick={() => setConfirm(m.id)}>
+                  Remove<span class="visually-hidden"> {m.name}</span>
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function bucket(p: number): string {
+  if (p >= 100) return 'h5';
+  if (p >= 75) return 'h4';
+  if (p >= 50) return 'h3';
+  if (p >= 25) return 'h2';
+  if (p > 0) return 'h1';
+  return 'h0';
+}
+
+export function ProgressTable({ progress, modules }: { progress: TeamProgress; modules: Module[] }) {
+  if (progress.members.length === 0) return <Empty>No members yet, so no progress to show.</Empty>;
+  const slugs = modules.length ? modules.map((m) => m.slug) : progress.members[0].modules.map((m) => m.slug);
+  const modTitle = (s: string) => modules.find((m) => m.slug === s)?.title ?? s;
+  return (
+    <>
+      <div class="table-wrap heatmap-wrap" tabIndex={0} role="region" aria-label="Team progress by member and module">
+        <table class="heatmap" data-testid="team-progress">
+          <thead>
+            <tr>
+              <th scope="col" class="sticky-col">
+                Member
+              </th>
+              {slugs.map((s, i) => (
+                <th scope="col" key={s} title={modTitle(s)}>
+                  <span class="col-num">M{i + 1}</span>
+                  <span class="col-title">{modTitle(s)}</span>
+                </th>
+              ))}
+              <th scope="col">Skills (V · A · I)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {progress.members.map((m) => (
+              <tr key={m.user.id}>
+                <th scope="row" class="sticky-col">
+                  <span class="member-name">{m.user.name}</span>
+                  <span class="meta">{m.user.email}</span>
+                </th>
+                {slugs.map((s) => {
+                  const mm = m.modules.find((x) => x.slug === s);
+                  const a = m.assignments.find((x) => x.module === s);
+                  const p = mm?.percent ?? 0;
+                  return (
+                    <td key={s} class={`cell ${bucket(p)}${a?.overdue ? ' overdue' : ''}${a ? ' assigned' : ''}`} data-module={s}>
+                      <span class="cell-pct">
+                        {mm?.completed ? '✓ ' : ''}
+                        {p}%
+                      </span>
+                      {mm?.best_percent != null && <span class="cell-sub">best {mm.best_percent}%</span>}
+                      {a && (
+                        <span class={`cell-tag${a.overdue ? ' tag-overdue' : ''}`}>
+                          {a.overdue ? 'Overdue' : statusLabel(a.status)} · {formatDate(a.due_at)}
+                        </span>
+                      )}
+                      <span class="visually-hidden">{mm?.completed ? ', completed' : ''}</span>
+                    </td>
+                  );
+                })}
+                <td class="skills-cell">
+                  {m.skills.vision} · {m.skills.alignment} · {m.skills.inspiration}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <ul class="heat-legend" aria-label="Legend">
+        <li>
+          <span class="sw h0" aria-hidden="true" />0%
+        </li>
+        <li>
+          <span class="sw h2" aria-hidden="true" />
+          25–49%
+        </li>
+        <li>
+          <span class="sw h4" aria-hidden="true" />
+          75–99%
+        </li>
+        <li>
+          <span class="sw h5" aria-hidden="true" />
+          Completed module (100%)
+        </li>
+        <li>
+          <span class="sw overdue-sw" aria-hidden="true" />
+          Overdue assignment
+        </li>
+      </ul>
+    </>
+  );
+}
+
+function AnalyticsView({ data }: { data: Analytics }) {
+  if (data.scenarios.length === 0) return <Empty>No scenario data yet.</Empty>;
+  return (
+    <div class="analytics">
+      {data.scenarios.map((s) => {
+        const shown = s.steps.filter((st) => !st.suppressed);
+        return (
+          <details key={s.slug} class="analytics-scenario" open={shown.length > 0}>
+            <summary>
+              <span class="an-title">{s.title}</span>
+              <span class="meta">
+                {shown.length} of {s.steps.length} steps shown
+              </span>
+            </summary>
+            {shown.length === 0 && (
+              <p class="suppressed-note">
+                Fewer than {data.min_group} members have answered any step of this scenario yet, so no distribution is shown.
+              </p>
+            )}
+            {s.steps.map((st) =>
+              st.suppressed ? (
+                shown.length > 0 ? (
+                  <div class="an-step suppressed" key={st.step_id}>
+                    <p class="an-step-text">{st.text}</p>
+                    <p class="suppressed-note">
+                      Fewer than {data.min_group} members answered this step ({st.members_answered}); hidden to protect individuals.
+                    </p>
+                  </div>
+                ) : null
+              ) : (
+                <StepChart key={st.step_id} step={st} />
+              ),
+            )}
+          </details>
+        );
+      })}
+    </div>
+  );
+}
+
+function StepChart({ step }: { step: Analytics['scenarios'][number]['steps'][number] }) {
+  const max = Math.max(1, ...step.choices.flatMap((c) => [c.first_attempt, c.latest_attempt]));
+  return (
+    <div class="an-step">
+      <p class="an-step-text">{step.text}</p>
+      <p class="meta">{step.members_answered} members answered</p>
+      <ul class="an-choices">
+        {step.choices.map((c) => (
+          <li key={c.id}>
+            <p class="an-choice">{c.text}</p>
+            <div class="an-bars">
+              <div class="an-bar-row">
+                <span class="an-bar-label">First</span>
+                <span class="an-bar-track">
+                  <span class="an-bar first" style={{ width: `${(c.first_attempt / max) * 100}%` }} />
+                </span>
+                <span class="an-bar-val">{c.first_attempt}</span>
+              </div>
+              <div class="an-bar-row">
+                <span class="an-bar-label">Latest</span>
+                <span class="an-bar-track">
+                  <span class="an-bar latest" style={{ width: `${(c.latest_attempt / max) * 100}%` }} />
+                </span>
+                <span class="an-bar-val">{c.latest_attempt}</span>
+              </div>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+

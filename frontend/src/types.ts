@@ -1,0 +1,266 @@
+export type Role = 'learner' | 'manager' | 'admin';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface Me extends User {
+  teams: { id: string; name: string }[];
+}
+
+export interface TokenResponse {
+  user: User;
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export interface Skills {
+  vision: number;
+  alignment: number;
+  inspiration: number;
+}
+
+export interface LessonSummary {
+  slug: string;
+  title: string;
+  minutes: number;
+  objective?: string;
+  percent?: number;
+  completed: boolean;
+}
+
+export interface QuizSummary {
+  slug: string;
+  title: string;
+  passed: boolean;
+  best_percent: number | null;
+  attempts_used?: number;
+  next_review_at?: string | null;
+}
+
+export interface Module {
+  slug: string;
+  title: string;
+  summary: string;
+  position: number;
+  percent: number;
+  completed: boolean;
+  lessons: LessonSummary[];
+  quizzes: QuizSummary[];
+}
+
+export interface CheckAnswer {
+  check_id: string;
+  option: string;
+  correct: boolean;
+  feedback: string;
+  answers?: number;
+  first_correct?: boolean;
+}
+
+export interface Check {
+  id: string;
+  question: string;
+  options: { id: string; text: string }[];
+  answer: CheckAnswer | null;
+}
+
+export interface Reflection {
+  id: string;
+  prompt: string;
+  body: string;
+  updated_at: string | null;
+}
+
+export interface Lesson {
+  slug: string;
+  title: string;
+  module: string;
+  module_title?: string;
+  minutes: number;
+  objective?: string;
+  html: string;
+  prev: string | null;
+  next: string | null;
+  progress: { percent: number; completed: boolean; completed_at?: string | null };
+  checks?: Check[];
+  reflections?: Reflection[];
+}
+
+export interface Quiz {
+  slug: string;
+  title: string;
+  module: string;
+  intro: string;
+  pass_percent: number;
+  max_attempts: number | null;
+  attempts_used: number;
+  attempts_left?: number | null;
+  best_percent: number | null;
+  first_percent?: number | null;
+  passed: boolean;
+  next_review_at: string | null;
+  next_attempt_at?: string | null;
+  open_attempt_id?: string | null;
+}
+
+export interface Step {
+  id: string;
+  text: string;
+  choices: { id: string; text: string }[];
+}
+
+export interface Result {
+  percent: number;
+  passed: boolean;
+  skills: Skills;
+  ending: { id?: string; title: string; text: string };
+}
+
+export interface AttemptStarted {
+  id: string;
+  quiz: string;
+  number: number;
+  status: 'in_progress' | 'finished';
+  step: Step | null;
+}
+
+export interface AnswerResponse {
+  feedback: string;
+  finished: boolean;
+  step: Step | null;
+  result: Result | null;
+}
+
+export interface ReviewChoice {
+  id: string;
+  text: string;
+  feedback: string;
+  points?: Partial<Skills>;
+  chosen?: boolean;
+  best?: boolean;
+}
+
+export interface Attempt {
+  id: string;
+  quiz: string;
+  number: number;
+  status: string;
+  step: Step | null;
+  answers: {
+    step_id: string;
+    step_text: string;
+    choice_id: string;
+    choice_text: string;
+    feedback: string;
+    answered_at: string;
+  }[];
+  result: Result | null;
+  started_at?: string;
+  finished_at?: string | null;
+  review?: {
+    best_path?: string[];
+    steps?: { id: string; text: string; choices: ReviewChoice[] }[];
+  } | null;
+}
+
+export interface AttemptSummary {
+  id: string;
+  number: number;
+  status: string;
+  percent: number | null;
+  passed: boolean | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface Assignment {
+  id: string;
+  user_id: string;
+  module: string;
+  module_title?: string;
+  due_at: string;
+  team_id?: string | null;
+  status: 'not_started' | 'in_progress' | 'completed';
+  overdue: boolean;
+  percent?: number;
+}
+
+export interface LearnerProgress {
+  modules: {
+    slug: string;
+    percent: number;
+    completed: boolean;
+    best_percent?: number | null;
+    lessons_completed?: number;
+    lessons?: number;
+  }[];
+  skills: Skills;
+  skill_history?: { at: string; quiz: string; skills: Skills }[];
+  reviews_due: string[];
+  assignments: Assignment[];
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  link: string;
+  created_at: string;
+  read_at: string | null;
+}
+
+export interface Member {
+  id: string;
+  name: string;
+  email: string;
+  joined_at?: string;
+}
+
+export interface TeamSummary {
+  id: string;
+  name: string;
+  manager_id: string;
+  invite_code: string;
+  created_at: string;
+  members: number;
+}
+
+export interface TeamDetail {
+  id: string;
+  name: string;
+  manager_id: string;
+  invite_code: string;
+  created_at: string;
+  members: Member[];
+}
+
+export interface TeamProgress {
+  team: { id: string; name: string };
+  members: {
+    user: Member;
+    modules: { slug: string; percent: number; completed: boolean; best_percent: number | null }[];
+    skills: Skills;
+    assignments: Assignment[];
+  }[];
+}
+
+export interface Analytics {
+  min_group: number;
+  scenarios: {
+    slug: string;
+    title: string;
+    steps: {
+      step_id: string;
+      text: string;
+      members_answered: number;
+      suppressed: boolean;
+      choices: { id: string; text: string; first_attempt: number; latest_attempt: number }[];
+    }[];
+  }[];
+}
