@@ -6,7 +6,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOSEC := github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 NPM_INSTALLED := frontend/node_modules/.package-lock.json
 
-.PHONY: run build frontend test lint audit chaos fuzz deps deps-test clean
+.PHONY: run build frontend test lint audit bench chaos fuzz deps deps-test clean
 
 run: deps build
 	BATON_DEMO=1 ./bin/baton
@@ -34,6 +34,12 @@ lint:
 # Known vulnerabilities in the dependencies and the standard library.
 audit:
 	@.ci/audit.sh
+
+# Load test: a private PostgreSQL, a fresh server build and the same-run
+# baselines (pgbench, a bare Echo + pgx handler); a table on stdout and
+# bench.json. PROFILE=1 also saves CPU and heap profiles next to it.
+bench: deps frontend
+	$(GO) run ./server/bench -out bench.json $(if $(filter 1,$(PROFILE)),-profile)
 
 # The fault tests with a ten-second database outage instead of three.
 chaos:

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func durations(ms ...int) []time.Duration {
+	out := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		out[i] = time.Duration(m) * time.Millisecond
+	}
+	return out
+}
+
+func TestPercentileNearestRank(t *testing.T) {
+	var hundred []time.Duration
+	for i := 1; i <= 100; i++ {
+		hundred = append(hundred, time.Duration(i)*time.Millisecond)
+	}
+	for _, c := range []struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{durations(7), 50, 7 * time.Millisecond},
+		{durations(7), 99, 7 * time.Millisecond},
+		{hundred, 50, 50 * time.Millisecond},
+		{hundred, 95, 95 * time.Millisecond},
+		{hundred, 99, 99 * time.Millisecond},
+		{hundred, 100, 100 * time.Millisecond},
+		{durations(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{durations(1, 2, 3, 4), 51, 3 * time.Millisecond},
+		{durations(1, 2, 3, 4), 0, 1 * time.Millisecond},
+	} {
+		if got := percentile(c.in, c.p); got != c.want {
+			t.Errorf("percentile(%v, %g) = %v, want %v", c.in, c.p, got, c.want)
+		}
+	}
+}
+
+func TestSummarizeSortsACopy(t *testing.T) {
+	in := durations(5, 1, 4, 2, 3)
+	s := summarize(in)
+	if s.P50 != 3*time.Millisecond || s.Max != 5*time.Millisecond || s.Mean != 3*time.Millisecond {
+		t.Errorf("summary %+v", s)
+	}
+	if in[0] != 5*time.Millisecond {
+		t.Error("summarize reordered its input")
+	}
+}
+
+func TestParsePgbenchLog(t *testing.T) {
+	log := `0 1 523 0 1764300000 123456
+0 2 611 0 1764300000 124100
+1 1 failed 0 1764300000 124200
+1 2 1499 0 1764300000 125800 12
+
+`
+	var l pgbenchLog
+	if err := parsePgbenchLog(strings.NewReader(log), &l); err != nil {
+		t.Fatal(err)
+	}
+	if want := durations(0, 0, 0); len(l.Latencies) != len(want) {
+		t.Fatalf("latencies %v", l.Latencies)
+	}
+	if l.Latencies[0] != 523*time.Microsecond || l.Latencies[2] != 1499*time.Microsecond || l.Failed != 1 {
+		t.Errorf("parsed %+v", l)
+	}
+	if err := parsePgbenchLog(strings.NewReader("0 1 abc 0 1 2\n"), &l); err == nil {
+		t.Error("a non-numeric latency should be an error")
+	}
+	if err := parsePgbenchLog(strings.NewReader("0 1 5\n"), &l); err == nil {
+		t.Error("a short line should be an error")
+	}
+}
+
+func TestReadPgbenchLogsReadsEveryThread(t *testing.T) {
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "pgbench-c2-r1")
+	os.WriteFile(prefix+".4242", []byte("0 1 100 0 1 1\n"), 0o600)
+	os.WriteFile(prefix+".4242.1", []byte("1 1 300 0 1 1\n1 2 200 0 1 1\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "pgbench-c20-r1.1"), []byte("0 1 999 0 1 1\n"), 0o600) // another run
+	l, err := readPgbenchLogs(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Latencies) != 3 {
+		t.Errorf("got %d latencies, want 3: %v", len(l.Latencies), l.Latencies)
+	}
+	if _, err := readPgbenchLogs(filepath.Join(dir, "none")); err == nil {
+		t.Error("no log files should be an error")
+	}
+}
+
+func TestParsePgbenchOutput(t *testing.T) {
+	out := `transaction type: /tmp/x/pgbench-answer.sql
+scaling factor: 1
+query mode: simple
+number of clients: 64
+number of threads: 2
+maximum number of tries: 1
+duration: 5 s
+number of transactions actually processed: 16612
+number of failed transactions: 0 (0.000%)
+latency average = 19.203 ms
+initial connection time = 61.880 ms
+tps = 3332.817331 (without initial connection time)
+`
+	s, err := parsePgbenchOutput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TPS != 3332.817331 || s.Transactions != 16612 || s.Failed != 0 || s.LatencyAvgMs != 19.203 {
+		t.Errorf("parsed %+v", s)
+	}
+	if _, err := parsePgbenchOutput("connection to server failed"); err == nil {
+		t.Error("output without tps should be an error")
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	// The command name may hold spaces and parentheses.
+	stat := "1234 (a (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 12 3 20 0 8 0 100 1000000 500\n"
+	p, err := parseProcStat([]byte(stat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PPid != 1 || p.UserTicks != 250 || p.SysTicks != 75 || p.ChildUser != 12 || p.ChildSys != 3 {
+		t.Errorf("parsed %+v", p)
+	}
+	if got := p.cpuSeconds(); got != 3.25 {
+		t.Errorf("cpu seconds %v", got)
+	}
+	if statusKB("Name:\tbaton\nVmHWM:\t  131072 kB\nVmRSS:\t 4096 kB\n", "VmHWM:") != 131072 {
+		t.Error("VmHWM not read")
+	}
+}
+
+func TestParseMachineCPU(t *testing.T) {
+	m, err := parseMachineCPU("cpu  100 5 20 1000 7 3 4 2 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Busy != 127 || m.Total != 1141 {
+		t.Errorf("got %+v, want busy 127 total 1141", m)
+	}
+}
+
+// phase builds a recorded phase from latencies in milliseconds.
+func phase(level int, name string, round int, elapsed float64, classes map[string][]int) phaseResult {
+	p := phaseResult{Level: level, Phase: name, Round: round, ElapsedS: elapsed, lat: map[string][]time.Duration{}}
+	for cn, ms := range classes {
+		lat := durations(ms...)
+		p.lat[cn] = lat
+		p.Classes = append(p.Classes, newClassStats(cn, lat, 0, time.Duration(elapsed*float64(time.Second)), nil))
+	}
+	return p
+}
+
+func TestSummaryRatiosAndTable(t *testing.T) {
+	pgb := func(round int, tps float64) phaseResult {
+		p := phase(64, "pgbench", round, 1, map[string][]int{"txn": {10, 10, 10, 40}})
+		p.Classes[0].RPS = tps
+		return p
+	}
+	phases := []phaseResult{
+		pgb(1, 1000),
+		phase(64, "answer", 1, 1, map[string][]int{"answer": {20, 20, 20, 20, 20, 20}, "start": {5}}),
+		phase(64, "ref", 1, 1, map[string][]int{"ref": {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}),
+		phase(64, "lesson", 1, 1, map[string][]int{"lesson": {1, 1, 1, 1, 1, 1, 1, 1, 1}}),
+		pgb(2, 500),
+		phase(64, "answer", 2, 1, map[string][]int{"answer": {30, 30, 30, 30}, "start": {5}}),
+		phase(64, "modules", 1, 2, map[string][]int{"modules": {3, 3, 3, 3}}),
+	}
+	phases[1].SQLStatements, phases[5].SQLStatements = 14, 10
+	phases[6].SQLStatements = 8
+	rows := summarizePhases(phases)
+	ans := findRow(rows, 64, "answer", "answer")
+	if ans == nil || ans.Requests != 10 || ans.RPS != 5 || ans.P99Ms != 30 {
+		t.Fatalf("answer row %+v", ans)
+	}
+	if ans.SQLPerRequest != 2 { // 24 statements over 12 requests
+		t.Errorf("answer SQL/req %v", ans.SQLPerRequest)
+	}
+	if len(ans.RoundRPS) != 2 || ans.RoundRPS[0] != 6 || ans.RoundRPS[1] != 4 {
+		t.Errorf("round rates %v", ans.RoundRPS)
+	}
+	if p := findRow(rows, 64, "pgbench", "txn"); p == nil || p.RPS != 750 || p.P99Ms != 40 {
+		t.Errorf("pgbench row %+v", p)
+	}
+	if m := findRow(rows, 64, "modules", "modules"); m == nil || m.RPS != 2 || m.SQLPerRequest != 2 {
+		t.Errorf("modules row %+v", m)
+	}
+	// Rows come in level, then phase order.
+	if rows[0].Phase != "pgbench" || rows[1].Phase != "answer" || rows[1].Class != "start" {
+		t.Errorf("order: %s/%s, %s/%s", rows[0].Phase, rows[0].Class, rows[1].Phase, rows[1].Class)
+	}
+
+	ratios := computeRatios(rows, phases, []int{64})
+	byName := map[string]ratio{}
+	for _, r := range ratios {
+		byName[r.Name] = r
+	}
+	if r := byName["answer req/s ÷ pgbench tps"]; r.Value != round3(5.0/750) || len(r.Rounds) != 2 || r.Rounds[0] != round3(6.0/1000) {
+		t.Errorf("answer ratio %+v", r)
+	}
+	if r := byName["lesson req/s ÷ reference req/s"]; r.Value != 0.9 {
+		t.Errorf("lesson ratio %+v", r)
+	}
+	probe := []probeResult{{Class: "modules", Counts: []int{2}}, {Class: "answer", Counts: []int{2, 2, 3}}}
+	targets := evalTargets(rows, ratios, probe, 64)
+	verdict := map[string]bool{}
+	for _, tg := range targets {
+		verdict[tg.Name] = tg.Pass
+	}
+	if verdict["answer rate at 64 learners"] || !verdict["lesson rate at 64 learners"] ||
+		!verdict["errors (every phase, every level)"] || !verdict["SQL statements per modules request"] ||
+		!verdict["SQL statements per answer request"] {
+		t.Errorf("verdicts %v", verdict)
+	}
+
+	rep := &report{Machine: machineInfo{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.27.3", PostgreSQL: "15.18"},
+		Config: options{Phase: "1s", Rounds: 2, Learners: 64}, Summary: rows, Ratios: ratios, Targets: targets, Probe: probe}
+	out := formatTable(rep)
+	for _, want := range []string{"conc", "req/s", "p99 ms", "SQL/req", "pgbench", "answer req/s ÷ pgbench tps",
+		"PASS  lesson rate at 64 learners", "FAIL  answer rate at 64 learners", "6 / 4"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("line %d has trailing spaces: %q", i+1, line)
+		}
+	}
+	// Columns line up: the header's "req/s" ends where each row's rate ends.
+	lines := strings.Split(out, "\n")
+	var header, first string
+	for i, l := range lines {
+		if strings.Contains(l, "conc") {
+			header, first = l, lines[i+1]
+			break
+		}
+	}
+	if len(header) == 0 || strings.Index(header, "req/s")+len("req/s") != strings.Index(first, "750")+len("750") {
+		t.Errorf("columns do not line up:\n%s\n%s", header, first)
+	}
+}
+
+func TestRefTokenChecks(t *testing.T) {
+	k := newRefKey()
+	tok, err := k.sign("user-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := k.verify(tok); err != nil || c.Subject != "user-1" {
+		t.Fatalf("verify: %v %+v", err, c)
+	}
+	other := newRefKey()
+	if _, err := other.verify(tok); err == nil {
+		t.Error("a token signed with another key verified")
+	}
+	expired, _ := k.sign("user-1", -time.Minute)
+	if _, err := k.verify(expired); err == nil {
+		t.Error("an expired token verified")
+	}
+	parsed, err := parseRefKey(k.env())
+	if err != nil || parsed.Kid != k.Kid || string(parsed.Secret) != string(k.Secret) {
+		t.Errorf("key round trip: %v", err)
+	}
+}

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// client is the load generator's one HTTP client: keep-alive connections
+// enough for every worker, so a phase measures requests, not TCP set-up.
+type client struct {
+	c *http.Client
+}
+
+func newClient(maxConc int) *client {
+	tr := &http.Transport{
+		MaxIdleConns:        maxConc * 2,
+		MaxIdleConnsPerHost: maxConc * 2,
+		IdleConnTimeout:     5 * time.Minute,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &client{c: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+}
+
+type statusError struct {
+	Status int
+	Body   string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body) }
+
+// do sends a request and reads the whole answer; a status outside 2xx is an
+// error. out, when not nil, receives the decoded JSON body.
+func (h *client) do(ctx context.Context, method, url, token string, body []byte, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := h.c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
+		_, _ = io.Copy(io.Discard, res.Body)
+		return res.StatusCode, &statusError{Status: res.StatusCode, Body: strings.TrimSpace(string(b))}
+	}
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			return res.StatusCode, fmt.Errorf("decode %s %s: %w", method, url, err)
+		}
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
+}
+
+// recorder keeps one worker's latencies and errors by endpoint class.
+type recorder struct {
+	classes  map[string]*classRec
+	order    []string
+	journeys int // whole learner journeys completed (journey phase)
+}
+
+type classRec struct {
+	lat     []time.Duration // every completed request, failed ones included
+	errors  int
+	samples []string // the first few error messages
+}
+
+func newRecorder() *recorder { return &recorder{classes: map[string]*classRec{}} }
+
+func (r *recorder) class(name string) *classRec {
+	c := r.classes[name]
+	if c == nil {
+		c = &classRec{}
+		r.classes[name] = c
+		r.order = append(r.order, name)
+	}
+	return c
+}
+
+func (r *recorder) add(class string, d time.Duration, err error) {
+	c := r.class(class)
+	c.lat = append(c.lat, d)
+	if err != nil {
+		c.errors++
+		if len(c.samples) < 3 {
+			c.samples = append(c.samples, err.Error())
+		}
+	}
+}
+
+func (r *recorder) merge(o *recorder) {
+	r.journeys += o.journeys
+	for _, name := range o.order {
+		src := o.classes[name]
+		dst := r.class(name)
+		dst.lat = append(dst.lat, src.lat...)
+		dst.errors += src.errors
+		for _, s := range src.samples {
+			if len(dst.samples) < 5 {
+				dst.samples = append(dst.samples, s)
+			}
+		}
+	}
+}
+
+// learner is one signed-up account and its tokens.
+type learner struct {
+	ID       string
+	Email    string
+	Token    string // the server's access token
+	RefToken string // a token for the reference handler, signed with the bench's key
+}
+
+// course is what the workers walk through.
+type course struct {
+	Lessons []string
+	Quizzes []string
+}
+
+// errStop ends a worker's loop: the phase is over.
+var errStop = errors.New("phase over")
+
+type stepView struct {
+	ID      string `json:"id"`
+	Choices []struct {
+		ID string `json:"id"`
+	} `json:"choices"`
+}
+
+type startResponse struct {
+	ID   string    `json:"id"`
+	Step *stepView `json:"step"`
+}
+
+type answerResponse struct {
+	Finished bool      `json:"finished"`
+	Step     *stepView `json:"step"`
+}
+
+// worker is one simulated learner in a phase.
+type worker struct {
+	ctx      context.Context
+	h        *client
+	base     string // the server's base URL
+	refBase  string // the reference handler's base URL
+	l        *learner
+	c        *course
+	rec      *recorder
+	deadline time.Time
+	n        int // the worker's number
+
+	lessonIdx int
+	attempts  int
+	percent   map[string]int
+	attempt   *startResponse // the attempt being played, nil between attempts
+}
+
+// call sends one timed request unless the phase is over.
+func (w *worker) call(class, method, url, token string, body []byte, out any) error {
+	if w.ctx.Err() != nil || time.Now().After(w.deadline) {
+		return errStop
+	}
+	start := time.Now()
+	_, err := w.h.do(w.ctx, method, url, token, body, out)
+	if w.ctx.Err() != nil {
+		return errStop // interrupted: not a server error
+	}
+	w.rec.add(class, time.Since(start), err)
+	return err
+}
+
+func (w *worker) nextLesson() string {
+	s := w.c.Lessons[(w.n+w.lessonIdx)%len(w.c.Lessons)]
+	w.lessonIdx++
+	return s
+}
+
+func (w *worker) getLesson(class string) error {
+	return w.call(class, http.MethodGet, w.base+"/api/lessons/"+w.nextLesson(), w.l.Token, nil, nil)
+}
+
+func (w *worker) getRefLesson() error {
+	return w.call("ref", http.MethodGet, w.refBase+"/ref/lessons/"+w.nextLesson(), w.l.RefToken, nil, nil)
+}
+
+func (w *worker) getModules() error {
+	return w.call("modules", http.MethodGet, w.base+"/api/modules", w.l.Token, nil, nil)
+}
+
+// saveProgress moves the reading percent of the next lesson forward by one.
+func (w *worker) saveProgress(slug string, step int) error {
+	if slug == "" {
+		slug = w.nextLesson()
+	}
+	if w.percent == nil {
+		w.percent = map[string]int{}
+	}
+	p := min(w.percent[slug]+step, 100)
+	w.percent[slug] = p
+	body := fmt.Appendf(nil, `{"percent":%d}`, p)
+	return w.call("progress", http.MethodPut, w.base+"/api/lessons/"+slug+"/progress", w.l.Token, body, nil)
+}
+
+// startAttempt starts (or resumes) an attempt at the worker's next scenario.
+func (w *worker) startAttempt(slug string) error {
+	if slug == "" {
+		slug = w.c.Quizzes[(w.n+w.attempts)%len(w.c.Quizzes)]
+		w.attempts++
+	}
+	var st startResponse
+	if err := w.call("start", http.MethodPost, w.base+"/api/quizzes/"+slug+"/attempts", w.l.Token, nil, &st); err != nil {
+		return err
+	}
+	if st.ID == "" || st.Step == nil || len(st.Step.Choices) == 0 {
+		w.rec.class("start").errors++
+		return fmt.Errorf("start %s: no step to answer", slug)
+	}
+	w.attempt = &st
+	return nil
+}
+
+// answerStep answers the current step with its first listed choice.
+func (w *worker) answerStep() (finished bool, err error) {
+	a := w.attempt
+	body, _ := json.Marshal(map[string]string{"step_id": a.Step.ID, "choice_id": a.Step.Choices[0].ID})
+	var res answerResponse
+	if err := w.call("answer", http.MethodPost, w.base+"/api/attempts/"+a.ID+"/answers", w.l.Token, body, &res); err != nil {
+		w.attempt = nil // the next start resumes wherever the attempt is
+		return false, err
+	}
+	if res.Finished {
+		w.attempt = nil
+		return true, nil
+	}
+	if res.Step == nil || len(res.Step.Choices) == 0 {
+		w.attempt = nil
+		w.rec.class("answer").errors++
+		return false, errors.New("answer: unfinished attempt without a next step")
+	}
+	a.Step = res.Step
+	return false, nil
+}
+
+// playScenario plays one attempt to its end.
+func (w *worker) playScenario(slug string) error {
+	if err := w.startAttempt(slug); err != nil {
+		return err
+	}
+	for {
+		done, err := w.answerStep()
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// iteration is one unit of a phase's work for a worker.
+type iteration func(w *worker) error
+
+var phaseWork = map[string]iteration{
+	"ref":     func(w *worker) error { return w.getRefLesson() },
+	"lesson":  func(w *worker) error { return w.getLesson("lesson") },
+	"modules": func(w *worker) error { return w.getModules() },
+	"progress": func(w *worker) error {
+		return w.saveProgress("", 1)
+	},
+	// answer: start (or resume) an attempt, answer every step, retake.
+	"answer": func(w *worker) error {
+		if w.attempt == nil {
+			return w.startAttempt("")
+		}
+		_, err := w.answerStep()
+		return err
+	},
+	// journey: the learner's whole path: the course list, a lesson read to
+	// the end, then the module's scenario played through and retaken.
+	"journey": func(w *worker) error {
+		if err := w.getModules(); err != nil {
+			return err
+		}
+		slug := w.nextLesson()
+		if err := w.call("lesson", http.MethodGet, w.base+"/api/lessons/"+slug, w.l.Token, nil, nil); err != nil {
+			return err
+		}
+		if err := w.saveProgress(slug, 100); err != nil {
+			return err
+		}
+		quiz := w.c.Quizzes[(w.n+w.attempts)%len(w.c.Quizzes)]
+		w.attempts++
+		if err := w.playScenario(quiz); err != nil {
+			return err
+		}
+		if err := w.playScenario(quiz); err != nil { // the retake
+			return err
+		}
+		w.rec.journeys++
+		return nil
+	},
+}
+
+// loadResult is one phase's merged recording.
+type loadResult struct {
+	Elapsed time.Duration
+	Rec     *recorder
+}
+
+// runLoad runs conc workers doing the phase's work until dur has passed.
+// Requests in flight at the deadline finish and count; the elapsed time runs
+// to the last of them.
+func runLoad(ctx context.Context, h *client, base, refBase string, learners []*learner, c *course,
+	phase string, conc int, dur time.Duration) loadResult {
+	work := phaseWork[phase]
+	start := time.Now()
+	deadline := start.Add(dur)
+	recs := make([]*recorder, conc)
+	var wg sync.WaitGroup
+	for i := range conc {
+		w := &worker{ctx: ctx, h: h, base: base, refBase: refBase, l: learners[i%len(learners)], c: c,
+			rec: newRecorder(), deadline: deadline, n: i}
+		recs[i] = w.rec
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				err := work(w)
+				if errors.Is(err, errStop) || ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					time.Sleep(5 * time.Millisecond) // do not spin on a failing server
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	out := loadResult{Elapsed: time.Since(start), Rec: newRecorder()}
+	for _, r := range recs {
+		out.Rec.merge(r)
+	}
+	return out
+}

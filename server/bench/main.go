@@ -1,0 +1,772 @@
+// Command bench is Baton's load generator and benchmark.
+//
+//	go run ./server/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
+//
+// It starts a private PostgreSQL (durable defaults, pg_stat_statements),
+// builds and starts the server against it, signs up learners and plays their
+// journey through the public API at each concurrency level: lessons, the
+// module list, reading progress, scenario attempts and answers. Two baselines
+// run in the same session, interleaved with the server phases they are
+// compared with: pgbench doing the minimal durable write (one INSERT and one
+// UPDATE in a transaction) and a bare Echo + pgx reference handler serving
+// the same lesson bytes after the same JWT checks. It prints a table and
+// writes everything as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/baton-course/baton/server/embeddedpg"
+)
+
+type options struct {
+	Levels   []int         `json:"levels"`
+	Duration time.Duration `json:"-"`
+	Phase    string        `json:"phase_duration"`
+	Rounds   int           `json:"rounds"`
+	Learners int           `json:"learners"`
+	Out      string        `json:"-"`
+	Profile  bool          `json:"profile"`
+	Keep     bool          `json:"-"`
+}
+
+// report is the JSON document the bench writes.
+type report struct {
+	Tool      string        `json:"tool"`
+	StartedAt time.Time     `json:"started_at"`
+	TookS     float64       `json:"took_s"`
+	Machine   machineInfo   `json:"machine"`
+	Config    options       `json:"config"`
+	Pgbench   string        `json:"pgbench_script"`
+	Probe     []probeResult `json:"sql_probe"`
+	Summary   []summaryRow  `json:"summary"`
+	Ratios    []ratio       `json:"ratios"`
+	Targets   []target      `json:"targets"`
+	Journeys  []journeyRate `json:"journeys"`
+	Server    struct {
+		PeakRSSMB          float64 `json:"peak_rss_mb"`
+		CPUSeconds         float64 `json:"cpu_s"`
+		PostgresCPUSeconds float64 `json:"postgres_cpu_s"`
+	} `json:"server"`
+	History  history       `json:"learner_history"`
+	Phases   []phaseResult `json:"phases"`
+	Profiles []string      `json:"profiles,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+}
+
+// history is how much the learners had done by the end: the module list
+// and scenario starts read a learner's attempts.
+type history struct {
+	Learners       int `json:"learners"`
+	AttemptsMin    int `json:"attempts_min"`
+	AttemptsMedian int `json:"attempts_median"`
+	AttemptsMax    int `json:"attempts_max"`
+}
+
+type journeyRate struct {
+	Level     int     `json:"level"`
+	PerSecond float64 `json:"per_second"`
+}
+
+// probeResult is how many statements one request of a class ran, measured
+// alone: for answers, each step of one attempt in order.
+type probeResult struct {
+	Class      string      `json:"class"`
+	Counts     []int       `json:"counts"`
+	Statements []stmtCount `json:"statements"`
+}
+
+func main() {
+	if os.Getenv(refModeEnv) == "1" {
+		os.Exit(serveRef())
+	}
+	os.Exit(benchMain())
+}
+
+func benchMain() int {
+	var o options
+	levels := flag.String("levels", "1,16,64", "comma-separated concurrency levels (learners acting at once)")
+	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of each measured phase")
+	flag.IntVar(&o.Rounds, "rounds", 2, "how many times each baseline and the phase compared with it alternate (A B A B)")
+	flag.IntVar(&o.Learners, "learners", 64, "learners to sign up (at least the highest level)")
+	flag.StringVar(&o.Out, "out", "bench.json", "where to write the JSON report")
+	flag.BoolVar(&o.Profile, "profile", os.Getenv("PROFILE") == "1", "save server CPU and heap profiles (also PROFILE=1)")
+	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (cluster, logs) for inspection")
+	flag.Parse()
+	for _, f := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -levels: %q is not a positive number\n", f)
+			return 2
+		}
+		o.Levels = append(o.Levels, n)
+	}
+	if o.Rounds < 1 || o.Duration < time.Second {
+		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1 and -duration at least 1s")
+		return 2
+	}
+	o.Phase = o.Duration.String()
+	for _, lv := range o.Levels {
+		o.Learners = max(o.Learners, lv)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, o)
+	if rep != nil && len(rep.Phases) > 0 {
+		fmt.Print(formatTable(rep))
+		if b, jerr := json.MarshalIndent(rep, "", "  "); jerr == nil {
+			if werr := os.WriteFile(o.Out, append(b, '\n'), 0o644); werr != nil { // #nosec G306 -- a report
+				fmt.Fprintln(os.Stderr, "bench:", werr)
+			} else {
+				fmt.Printf("\nJSON report: %s\n", o.Out)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// bench holds everything a run started.
+type bench struct {
+	o        options
+	tmp      string
+	cluster  *embeddedpg.Cluster
+	server   *child
+	ref      *child
+	h        *client
+	base     string
+	refBase  string
+	pprof    string
+	learners []*learner
+	probe    *learner
+	course   *course
+	stmts    *stmtCounter
+	pgb      *pgbench
+	rep      *report
+	phases   int // server phases run, for rotating learners
+}
+
+func run(ctx context.Context, o options) (rep *report, err error) {
+	started := time.Now()
+	rep = &report{Tool: "baton server/bench", StartedAt: started.UTC(), Config: o, Pgbench: pgbenchScript}
+	b := &bench{o: o, rep: rep}
+	defer func() {
+		rep.TookS = round1(time.Since(started).Seconds())
+		if rep.Summary == nil && len(rep.Phases) > 0 {
+			b.finish() // stopped early: report what was measured
+		}
+	}()
+
+	// A directory the unprivileged postgres account can enter when we are root.
+	if b.tmp, err = os.MkdirTemp("", "baton-bench-"); err != nil {
+		return rep, err
+	}
+	if err = os.Chmod(b.tmp, 0o711); err != nil { // #nosec G302 -- a directory the cluster account must enter
+		return rep, err
+	}
+	if o.Keep {
+		logf("keeping %s", b.tmp)
+	} else {
+		defer os.RemoveAll(b.tmp)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return rep, err
+	}
+
+	// Build the server while the cluster starts.
+	logf("building the server and starting PostgreSQL in %s", b.tmp)
+	serverBin := filepath.Join(b.tmp, "baton")
+	buildErr := make(chan error, 1)
+	go func() { buildErr <- buildServer(ctx, root, serverBin) }()
+	b.cluster, err = startCluster(ctx, filepath.Join(b.tmp, "pg"))
+	if berr := <-buildErr; berr != nil && err == nil {
+		err = fmt.Errorf("go build ./server: %w", berr)
+	}
+	if b.cluster != nil {
+		defer b.cluster.Stop()
+	}
+	if err != nil {
+		return rep, err
+	}
+	batonURL := b.cluster.URL("baton")
+	if err = execSQL(ctx, batonURL, "CREATE EXTENSION pg_stat_statements"); err != nil {
+		return rep, err
+	}
+	binDir, err := embeddedpg.FindBinaries()
+	if err != nil {
+		return rep, err
+	}
+	b.pgb = &pgbench{bin: filepath.Join(binDir, "pgbench"), sockDir: b.cluster.SocketDir(), user: b.cluster.Superuser(),
+		pass: b.cluster.Password(), dir: b.tmp}
+	if err = b.pgb.setup(ctx, b.cluster.URL("pgbench_db"), maxOf(o.Levels)); err != nil {
+		return rep, fmt.Errorf("pgbench tables: %w", err)
+	}
+
+	// The server, on its own port, against the cluster.
+	addr, err := freePort()
+	if err != nil {
+		return rep, err
+	}
+	env := map[string]string{
+		"DATABASE_URL":            batonURL,
+		"BATON_ADDR":              addr,
+		"BATON_REMINDER_INTERVAL": "1h",
+		"BATON_ACCESS_TTL":        "1h",
+		"BATON_DATA_DIR":          filepath.Join(b.tmp, "server-data"),
+		"BATON_DEMO":              "",
+	}
+	if o.Profile {
+		if b.pprof, err = freePort(); err != nil {
+			return rep, err
+		}
+		env["BATON_PPROF_ADDR"] = b.pprof
+	}
+	logf("starting the server on %s", addr)
+	if b.server, err = startChild("server", serverBin, nil, envWith(env), filepath.Join(b.tmp, "server.log")); err != nil {
+		return rep, err
+	}
+	defer b.server.stop()
+	b.base = "http://" + addr
+	if err = waitHTTP(ctx, b.server, b.base+"/readyz", 90*time.Second); err != nil {
+		return rep, err
+	}
+	if o.Profile && !b.pprofAnswers() {
+		rep.Warnings = append(rep.Warnings, "profiling asked for, but the server does not answer /debug/pprof/ on BATON_PPROF_ADDR "+b.pprof+": no profiles saved")
+		logf("warning: %s", rep.Warnings[len(rep.Warnings)-1])
+		b.pprof = ""
+	}
+
+	conn, err := pgx.Connect(ctx, batonURL)
+	if err != nil {
+		return rep, err
+	}
+	defer conn.Close(context.Background())
+	b.stmts = &stmtCounter{conn: conn}
+	rep.Machine = readMachine(ctx, conn, b.pgb.bin)
+
+	b.h = newClient(maxOf(o.Levels))
+	if err = b.signUp(ctx); err != nil {
+		return rep, err
+	}
+	if err = b.loadCourse(ctx); err != nil {
+		return rep, err
+	}
+	if err = b.startRef(ctx, batonURL); err != nil {
+		return rep, err
+	}
+	defer b.ref.stop()
+
+	// Warm up pools, caches and the statement caches; nothing is recorded.
+	logf("warming up")
+	for _, ph := range []string{"answer", "lesson", "ref", "modules"} {
+		runLoad(ctx, b.h, b.base, b.refBase, b.learners, b.course, ph, min(16, maxOf(o.Levels)), time.Second)
+	}
+	if err = b.sqlProbe(ctx); err != nil {
+		return rep, fmt.Errorf("SQL probe: %w", err)
+	}
+
+	for _, lv := range o.Levels {
+		for r := 1; r <= o.Rounds; r++ {
+			for _, ph := range []string{"pgbench", "answer", "ref", "lesson"} {
+				if err = b.phase(ctx, lv, ph, r, ""); err != nil {
+					return rep, err
+				}
+			}
+		}
+		for _, ph := range []string{"modules", "progress", "journey"} {
+			if err = b.phase(ctx, lv, ph, 1, ""); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if b.pprof != "" {
+		b.profile(ctx)
+	}
+
+	// Whole-run figures.
+	if st, err := readProc(b.server.pid()); err == nil {
+		rep.Server.PeakRSSMB = round1(float64(st.PeakRSSKB) / 1024)
+		rep.Server.CPUSeconds = round1(st.cpuSeconds())
+	}
+	rep.Server.PostgresCPUSeconds = round1(treeCPUSeconds(b.cluster.Pid()))
+	h := &rep.History
+	_ = conn.QueryRow(ctx, `SELECT count(*), coalesce(min(n), 0), coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY n), 0), coalesce(max(n), 0)
+		FROM (SELECT count(*) AS n FROM attempts GROUP BY user_id) s`).Scan(&h.Learners, &h.AttemptsMin, &h.AttemptsMedian, &h.AttemptsMax)
+	b.finish()
+	return rep, ctx.Err()
+}
+
+func maxOf(xs []int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+func (b *bench) pprofAnswers() bool {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for range 20 {
+		res, err := hc.Get("http://" + b.pprof + "/debug/pprof/")
+		if err == nil {
+			_ = res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
+type authResponse struct {
+	User struct {
+		ID string `json:"id"`
+	} `json:"user"`
+	AccessToken string `json:"access_token"`
+}
+
+// signUp registers the learners (not timed), a few at a time: password
+// hashing is deliberately slow and limited to one per CPU.
+func (b *bench) signUp(ctx context.Context) error {
+	n := b.o.Learners + 1 // the last one is the SQL probe's
+	logf("signing up %d learners", n)
+	all := make([]*learner, n)
+	run := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 4)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			email := fmt.Sprintf("learner%03d.%s@bench.baton.example", i, run)
+			body, _ := json.Marshal(map[string]string{"email": email, "password": "violet-harbor-lantern-" + run, "name": fmt.Sprintf("Learner %d", i)})
+			var res authResponse
+			if _, err := b.h.do(ctx, http.MethodPost, b.base+"/api/auth/register", "", body, &res); err != nil {
+				errs <- fmt.Errorf("sign up %s: %w", email, err)
+				return
+			}
+			all[i] = &learner{ID: res.User.ID, Email: email, Token: res.AccessToken}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	b.learners, b.probe = all[:n-1], all[n-1]
+	return nil
+}
+
+type moduleList []struct {
+	Slug    string `json:"slug"`
+	Lessons []struct {
+		Slug string `json:"slug"`
+	} `json:"lessons"`
+	Quizzes []struct {
+		Slug string `json:"slug"`
+	} `json:"quizzes"`
+}
+
+// loadCourse reads the course through the API and stores every lesson's real
+// response for the reference handler.
+func (b *bench) loadCourse(ctx context.Context) error {
+	var mods moduleList
+	if _, err := b.h.do(ctx, http.MethodGet, b.base+"/api/modules", b.learners[0].Token, nil, &mods); err != nil {
+		return fmt.Errorf("GET /api/modules: %w", err)
+	}
+	c := &course{}
+	for _, m := range mods {
+		for _, l := range m.Lessons {
+			c.Lessons = append(c.Lessons, l.Slug)
+		}
+		for _, q := range m.Quizzes {
+			c.Quizzes = append(c.Quizzes, q.Slug)
+		}
+	}
+	if len(c.Lessons) == 0 || len(c.Quizzes) == 0 {
+		return errors.New("the course has no lessons or no scenarios")
+	}
+	b.course = c
+	conn, err := pgx.Connect(ctx, b.cluster.URL("baton"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE ref_lessons (slug text PRIMARY KEY, body bytea NOT NULL)"); err != nil {
+		return err
+	}
+	total := 0
+	for _, slug := range c.Lessons {
+		body, err := b.rawGet(ctx, "/api/lessons/"+slug, b.learners[0].Token)
+		if err != nil {
+			return err
+		}
+		total += len(body)
+		if _, err := conn.Exec(ctx, "INSERT INTO ref_lessons (slug, body) VALUES ($1, $2)", slug, body); err != nil {
+			return err
+		}
+	}
+	_, err = conn.Exec(ctx, "VACUUM ANALYZE ref_lessons")
+	logf("course: %d lessons (%d KB of lesson responses), %d scenarios", len(c.Lessons), total/1024, len(c.Quizzes))
+	return err
+}
+
+func (b *bench) rawGet(ctx context.Context, path, token string) ([]byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := b.h.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: HTTP %d", path, res.StatusCode)
+	}
+	return body, err
+}
+
+// startRef runs the reference handler as a child process of this binary.
+func (b *bench) startRef(ctx context.Context, dsn string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return err
+	}
+	key := newRefKey()
+	for _, l := range append([]*learner{b.probe}, b.learners...) {
+		if l.RefToken, err = key.sign(l.ID, time.Hour); err != nil {
+			return err
+		}
+	}
+	env := envWith(map[string]string{refAddrEnv: addr, refDSNEnv: dsn, refKeyEnv: key.env()})
+	env = append(env, refModeEnv+"=1")
+	if b.ref, err = startChild("reference handler", self, nil, env, filepath.Join(b.tmp, "ref.log")); err != nil {
+		return err
+	}
+	b.refBase = "http://" + addr
+	return waitHTTP(ctx, b.ref, b.refBase+"/ref/healthz", 30*time.Second)
+}
+
+// sqlProbe counts the statements of single requests by one learner with
+// nothing else running, twice, keeping the second (warm) pass.
+func (b *bench) sqlProbe(ctx context.Context) error {
+	w := &worker{ctx: ctx, h: b.h, base: b.base, l: b.probe, c: b.course, rec: newRecorder(), deadline: time.Now().Add(time.Hour)}
+	var out []probeResult
+	for range 2 {
+		out = out[:0]
+		measure := func(class string, f func() error) (int, []stmtCount, error) {
+			if err := b.stmts.reset(ctx); err != nil {
+				return 0, nil, err
+			}
+			if err := f(); err != nil {
+				return 0, nil, fmt.Errorf("%s: %w", class, err)
+			}
+			n, _, err := b.stmts.counts(ctx)
+			if err != nil {
+				return 0, nil, err
+			}
+			top, err := b.stmts.top(ctx, 20)
+			return int(n), top, err
+		}
+		add := func(class string, n int, top []stmtCount) {
+			for i := range out {
+				if out[i].Class == class {
+					out[i].Counts = append(out[i].Counts, n)
+					out[i].Statements = mergeStmts(out[i].Statements, top)
+					return
+				}
+			}
+			out = append(out, probeResult{Class: class, Counts: []int{n}, Statements: top})
+		}
+		for _, step := range []struct {
+			class string
+			f     func() error
+		}{
+			{"modules", w.getModules},
+			{"lesson", func() error { return w.getLesson("lesson") }},
+			{"progress", func() error { return w.saveProgress(b.course.Lessons[0], 7) }},
+		} {
+			n, top, err := measure(step.class, step.f)
+			if err != nil {
+				return err
+			}
+			add(step.class, n, top)
+		}
+		// New attempts at every scenario with every answer to the end, then
+		// a resumed start.
+		for _, quiz := range b.course.Quizzes {
+			n, top, err := measure("start", func() error { return w.startAttempt(quiz) })
+			if err != nil {
+				return err
+			}
+			add("start", n, top)
+			for w.attempt != nil {
+				n, top, err := measure("answer", func() error { _, err := w.answerStep(); return err })
+				if err != nil {
+					return err
+				}
+				add("answer", n, top)
+			}
+		}
+		quiz := b.course.Quizzes[0]
+		if err := w.startAttempt(quiz); err != nil {
+			return err
+		}
+		n, top, err := measure("resume", func() error { return w.startAttempt(quiz) })
+		if err != nil {
+			return err
+		}
+		add("resume", n, top)
+		for w.attempt != nil { // finish it so the next pass starts fresh
+			if _, err := w.answerStep(); err != nil {
+				return err
+			}
+		}
+	}
+	b.rep.Probe = out
+	var parts []string
+	for _, p := range out {
+		parts = append(parts, fmt.Sprintf("%s %v", p.Class, p.Counts))
+	}
+	logf("SQL statements per request: %s", strings.Join(parts, ", "))
+	return nil
+}
+
+func mergeStmts(a, b []stmtCount) []stmtCount {
+	idx := map[string]int{}
+	for i, s := range a {
+		idx[s.Query] = i
+	}
+	for _, s := range b {
+		if i, ok := idx[s.Query]; ok {
+			a[i].Calls += s.Calls
+		} else {
+			idx[s.Query] = len(a)
+			a = append(a, s)
+		}
+	}
+	sort.SliceStable(a, func(i, j int) bool { return a[i].Calls > a[j].Calls })
+	return a
+}
+
+// rotate spreads phases over the learners, so that every learner's history
+// (attempts taken, lessons read) grows alike: what a request costs may depend
+// on it.
+func (b *bench) rotate(level int) []*learner {
+	n := len(b.learners)
+	off := (b.phases * level) % n
+	b.phases++
+	out := make([]*learner, n)
+	for i := range out {
+		out[i] = b.learners[(off+i)%n]
+	}
+	return out
+}
+
+// phase runs one measured phase and records it.
+func (b *bench) phase(ctx context.Context, level int, phase string, round int, cpuProfile string) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	time.Sleep(200 * time.Millisecond) // let the previous phase's tail settle
+	p := phaseResult{Level: level, Phase: phase, Round: round, Profiled: cpuProfile != "", lat: map[string][]time.Duration{}}
+	app := b.server
+	if phase == "ref" {
+		app = b.ref
+	}
+	serverPhase := phase != "pgbench" && phase != "ref"
+	if serverPhase {
+		if err := b.stmts.reset(ctx); err != nil {
+			return err
+		}
+	}
+	mc0 := readMachineCPU()
+	self0, _ := readProc(os.Getpid())
+	app0, _ := readProc(app.pid())
+	pg0 := treeCPUSeconds(b.cluster.Pid())
+
+	var profDone chan error
+	if cpuProfile != "" {
+		profDone = make(chan error, 1)
+		secs := max(1, int(b.o.Duration.Seconds())-1)
+		go func() {
+			profDone <- b.fetchProfile(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), cpuProfile)
+		}()
+	}
+
+	if phase == "pgbench" {
+		before, _ := children(b.cluster.Pid())
+		r, err := b.pgb.run(ctx, level, b.o.Duration, fmt.Sprintf("c%d-r%d", level, round))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
+		waitChildren(b.cluster.Pid(), len(before), 2*time.Second)
+		secs := float64(max(1, int(b.o.Duration.Seconds()+0.999)))
+		p.ElapsedS = secs
+		cs := newClassStats("txn", r.Log.Latencies, r.Log.Failed+int(r.Summary.Failed), time.Duration(secs*float64(time.Second)), nil)
+		cs.RPS = round1(r.Summary.TPS)
+		p.Classes = []classStats{cs}
+		p.lat["txn"] = r.Log.Latencies
+	} else {
+		res := runLoad(ctx, b.h, b.base, b.refBase, b.rotate(level), b.course, phase, level, b.o.Duration)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.ElapsedS = round3(res.Elapsed.Seconds())
+		for _, cn := range res.Rec.order {
+			c := res.Rec.classes[cn]
+			p.Classes = append(p.Classes, newClassStats(cn, c.lat, c.errors, res.Elapsed, c.samples))
+			p.lat[cn] = c.lat
+		}
+		sort.SliceStable(p.Classes, func(i, j int) bool { return classOrder[p.Classes[i].Class] < classOrder[p.Classes[j].Class] })
+		p.Journeys = res.Rec.journeys
+	}
+	mc1 := readMachineCPU()
+	self1, _ := readProc(os.Getpid())
+	app1, _ := readProc(app.pid())
+	p.PostgresCPUSeconds = round3(treeCPUSeconds(b.cluster.Pid()) - pg0)
+	if phase == "pgbench" {
+		// pgbench is our reaped child: its CPU time is in our children's total.
+		p.LoadCPUSeconds = round3(float64(self1.ChildUser+self1.ChildSys-self0.ChildUser-self0.ChildSys) / clkTck)
+	} else {
+		p.LoadCPUSeconds = round3(self1.cpuSeconds() - self0.cpuSeconds())
+		p.AppCPUSeconds = round3(app1.cpuSeconds() - app0.cpuSeconds())
+		p.AppPeakRSSMB = round1(float64(app1.PeakRSSKB) / 1024)
+		p.AppRSSMB = round1(float64(app1.CurrentRSSKB) / 1024)
+	}
+	if p.ElapsedS > 0 {
+		p.MachineBusyCores = round3(float64(mc1.Busy-mc0.Busy) / clkTck / p.ElapsedS)
+		p.OtherCores = round3(max(0, p.MachineBusyCores-(p.AppCPUSeconds+p.PostgresCPUSeconds+p.LoadCPUSeconds)/p.ElapsedS))
+	}
+	if serverPhase {
+		var err error
+		if p.SQLStatements, p.RiverStatements, err = b.stmts.counts(ctx); err != nil {
+			return err
+		}
+		if n := p.requests(); n > 0 {
+			p.SQLPerRequest = round3(float64(p.SQLStatements) / float64(n))
+		}
+		if p.TopStatements, err = b.stmts.top(ctx, 12); err != nil {
+			return err
+		}
+	}
+	if profDone != nil {
+		if err := <-profDone; err != nil {
+			b.rep.Warnings = append(b.rep.Warnings, "CPU profile: "+err.Error())
+		} else {
+			b.rep.Profiles = append(b.rep.Profiles, cpuProfile)
+		}
+	}
+	var parts []string
+	for _, c := range p.Classes {
+		parts = append(parts, fmt.Sprintf("%s %.0f/s p99 %.2fms err %d", c.Class, c.RPS, c.P99Ms, c.Errors))
+	}
+	tag := ""
+	if p.Profiled {
+		tag = " (profiled)"
+	}
+	logf("c=%-3d %-8s #%d%s: %s", level, phase, round, tag, strings.Join(parts, "; "))
+	b.rep.Phases = append(b.rep.Phases, p)
+	return nil
+}
+
+func (b *bench) fetchProfile(ctx context.Context, path, file string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.pprof+path, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", path, res.StatusCode)
+	}
+	f, err := os.Create(file) // #nosec G304 -- the file the user asked for
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// profile runs extra, separately recorded phases at the highest level with
+// the server's CPU profiler on, then saves a heap profile.
+func (b *bench) profile(ctx context.Context) {
+	dir := filepath.Dir(b.o.Out)
+	lv := maxOf(b.o.Levels)
+	for _, pp := range []struct{ phase, file string }{
+		{"answer", "bench-cpu.pprof"},
+		{"lesson", "bench-cpu-lesson.pprof"},
+	} {
+		if err := b.phase(ctx, lv, pp.phase, 1, filepath.Join(dir, pp.file)); err != nil {
+			b.rep.Warnings = append(b.rep.Warnings, "profiled phase: "+err.Error())
+			return
+		}
+	}
+	heap := filepath.Join(dir, "bench-heap.pprof")
+	if err := b.fetchProfile(ctx, "/debug/pprof/heap", heap); err != nil {
+		b.rep.Warnings = append(b.rep.Warnings, "heap profile: "+err.Error())
+	} else {
+		b.rep.Profiles = append(b.rep.Profiles, heap)
+	}
+	logf("profiles: %s", strings.Join(b.rep.Profiles, ", "))
+}
+
+// finish derives the summary, ratios and targets from the phases.
+func (b *bench) finish() {
+	rep := b.rep
+	rep.Summary = summarizePhases(rep.Phases)
+	rep.Ratios = computeRatios(rep.Summary, rep.Phases, b.o.Levels)
+	tl := targetConcurrency
+	found := false
+	for _, lv := range b.o.Levels {
+		found = found || lv == tl
+	}
+	if !found {
+		tl = maxOf(b.o.Levels)
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the targets are set for %d learners; judged at %d instead", targetConcurrency, tl))
+	}
+	rep.Targets = evalTargets(rep.Summary, rep.Ratios, rep.Probe, tl)
+	for _, p := range rep.Phases {
+		if p.Phase == "journey" && !p.Profiled && p.ElapsedS > 0 {
+			rep.Journeys = append(rep.Journeys, journeyRate{Level: p.Level, PerSecond: round1(float64(p.Journeys) / p.ElapsedS)})
+		}
+	}
+}

@@ -1,0 +1,498 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// classStats is one endpoint class in one phase (or several rounds merged).
+type classStats struct {
+	Class        string   `json:"class"`
+	Requests     int      `json:"requests"`
+	Errors       int      `json:"errors"`
+	RPS          float64  `json:"rps"`
+	P50Ms        float64  `json:"p50_ms"`
+	P95Ms        float64  `json:"p95_ms"`
+	P99Ms        float64  `json:"p99_ms"`
+	MeanMs       float64  `json:"mean_ms"`
+	MaxMs        float64  `json:"max_ms"`
+	ErrorSamples []string `json:"error_samples,omitempty"`
+}
+
+func newClassStats(class string, lat []time.Duration, errors int, elapsed time.Duration, samples []string) classStats {
+	s := summarize(lat)
+	cs := classStats{Class: class, Requests: len(lat), Errors: errors,
+		P50Ms: ms(s.P50), P95Ms: ms(s.P95), P99Ms: ms(s.P99), MeanMs: ms(s.Mean), MaxMs: ms(s.Max), ErrorSamples: samples}
+	if elapsed > 0 {
+		cs.RPS = round1(float64(len(lat)) / elapsed.Seconds())
+	}
+	return cs
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// phaseResult is one measured phase: a baseline or a server workload at one
+// concurrency level, in one round.
+type phaseResult struct {
+	Level    int          `json:"level"`
+	Phase    string       `json:"phase"` // pgbench, ref, lesson, modules, progress, answer, journey
+	Round    int          `json:"round"`
+	Profiled bool         `json:"profiled,omitempty"`
+	ElapsedS float64      `json:"elapsed_s"`
+	Classes  []classStats `json:"classes"`
+	Journeys int          `json:"journeys,omitempty"`
+
+	// Server phases: statements the requests caused (River's background work
+	// apart), per request of the phase.
+	SQLStatements   int64   `json:"sql_statements,omitempty"`
+	RiverStatements int64   `json:"river_statements,omitempty"`
+	SQLPerRequest   float64 `json:"sql_per_request,omitempty"`
+
+	// CPU seconds spent during the phase by the process under test (the
+	// server, the reference handler, or nothing for pgbench), by PostgreSQL,
+	// and by the load generator (the bench itself, or pgbench).
+	AppCPUSeconds      float64 `json:"app_cpu_s"`
+	PostgresCPUSeconds float64 `json:"postgres_cpu_s"`
+	LoadCPUSeconds     float64 `json:"load_cpu_s"`
+	// The machine's busy cores during the phase, and the part of them that
+	// none of the above used (other work on the machine: noise).
+	MachineBusyCores float64 `json:"machine_busy_cores"`
+	OtherCores       float64 `json:"other_cores"`
+	AppPeakRSSMB     float64 `json:"app_peak_rss_mb,omitempty"`
+	AppRSSMB         float64 `json:"app_rss_mb,omitempty"`
+
+	TopStatements []stmtCount `json:"top_statements,omitempty"`
+
+	lat map[string][]time.Duration // per class, for merging rounds
+}
+
+func (p *phaseResult) requests() int {
+	n := 0
+	for _, c := range p.Classes {
+		n += c.Requests
+	}
+	return n
+}
+
+// summaryRow merges the rounds of one level, phase and class.
+type summaryRow struct {
+	Level         int       `json:"level"`
+	Phase         string    `json:"phase"`
+	classStats              // merged over rounds
+	RoundRPS      []float64 `json:"round_rps"`
+	SQLPerRequest float64   `json:"sql_per_request,omitempty"`
+	AppCPUUsPerRq float64   `json:"app_cpu_us_per_request,omitempty"`
+	PgCPUUsPerRq  float64   `json:"postgres_cpu_us_per_request,omitempty"`
+	OtherCores    float64   `json:"other_cores"` // mean over rounds: CPU taken by other work on the machine
+}
+
+// phaseOrder is the order in which the table lists phases.
+var phaseOrder = map[string]int{"pgbench": 0, "answer": 1, "ref": 2, "lesson": 3, "modules": 4, "progress": 5, "journey": 6}
+
+var classOrder = map[string]int{"txn": 0, "ref": 0, "start": 1, "answer": 2, "modules": 3, "lesson": 4, "progress": 5}
+
+// summarizePhases merges rounds: rates are total requests over total time,
+// percentiles are over every request of every round.
+func summarizePhases(phases []phaseResult) []summaryRow {
+	type key struct {
+		level int
+		phase string
+	}
+	groups := map[key][]*phaseResult{}
+	var keys []key
+	for i := range phases {
+		p := &phases[i]
+		if p.Profiled {
+			continue
+		}
+		k := key{p.Level, p.Phase}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], p)
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		if keys[i].level != keys[j].level {
+			return keys[i].level < keys[j].level
+		}
+		return phaseOrder[keys[i].phase] < phaseOrder[keys[j].phase]
+	})
+	var rows []summaryRow
+	for _, k := range keys {
+		ps := groups[k]
+		var elapsed time.Duration
+		var sql, reqs int64
+		var appCPU, pgCPU, other float64
+		classes := map[string]bool{}
+		var classNames []string
+		for _, p := range ps {
+			elapsed += time.Duration(p.ElapsedS * float64(time.Second))
+			sql += p.SQLStatements
+			reqs += int64(p.requests())
+			appCPU += p.AppCPUSeconds
+			pgCPU += p.PostgresCPUSeconds
+			other += p.OtherCores / float64(len(ps))
+			for _, c := range p.Classes {
+				if !classes[c.Class] {
+					classes[c.Class] = true
+					classNames = append(classNames, c.Class)
+				}
+			}
+		}
+		sort.SliceStable(classNames, func(i, j int) bool { return classOrder[classNames[i]] < classOrder[classNames[j]] })
+		for _, cn := range classNames {
+			var lat []time.Duration
+			errs := 0
+			var samples []string
+			var roundRPS []float64
+			for _, p := range ps {
+				lat = append(lat, p.lat[cn]...)
+				for _, c := range p.Classes {
+					if c.Class == cn {
+						errs += c.Errors
+						roundRPS = append(roundRPS, c.RPS)
+						samples = append(samples, c.ErrorSamples...)
+					}
+				}
+			}
+			if len(samples) > 5 {
+				samples = samples[:5]
+			}
+			row := summaryRow{Level: k.level, Phase: k.phase, classStats: newClassStats(cn, lat, errs, elapsed, samples), RoundRPS: roundRPS,
+				OtherCores: round3(other)}
+			if k.phase == "pgbench" {
+				// pgbench's own rate excludes connection time; average its rounds.
+				row.RPS = round1(mean(roundRPS))
+			}
+			if reqs > 0 {
+				row.SQLPerRequest = round3(float64(sql) / float64(reqs))
+				row.AppCPUUsPerRq = round1(appCPU / float64(reqs) * 1e6)
+				row.PgCPUUsPerRq = round1(pgCPU / float64(reqs) * 1e6)
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func findRow(rows []summaryRow, level int, phase, class string) *summaryRow {
+	for i := range rows {
+		if rows[i].Level == level && rows[i].Phase == phase && rows[i].Class == class {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// ratio compares a server figure with its baseline at one level.
+type ratio struct {
+	Level    int       `json:"level"`
+	Name     string    `json:"name"`
+	Value    float64   `json:"value"`
+	Rounds   []float64 `json:"rounds,omitempty"` // the same ratio for each A/B pair
+	Target   string    `json:"target,omitempty"`
+	Pass     *bool     `json:"pass,omitempty"`
+	Baseline float64   `json:"baseline"`
+	Measured float64   `json:"measured"`
+}
+
+// target is one of the issue's acceptance checks.
+type target struct {
+	Name   string `json:"name"`
+	Want   string `json:"want"`
+	Got    string `json:"got"`
+	Pass   bool   `json:"pass"`
+	Margin string `json:"margin"`
+}
+
+func pairRatios(phases []phaseResult, level int, aPhase, aClass string, bPhase, bClass string, f func(a, b classStats) float64) []float64 {
+	byRound := func(phase, class string) map[int]classStats {
+		m := map[int]classStats{}
+		for _, p := range phases {
+			if p.Level == level && p.Phase == phase && !p.Profiled {
+				for _, c := range p.Classes {
+					if c.Class == class {
+						m[p.Round] = c
+					}
+				}
+			}
+		}
+		return m
+	}
+	as, bs := byRound(aPhase, aClass), byRound(bPhase, bClass)
+	var out []float64
+	for r := 1; r <= len(as); r++ {
+		a, okA := as[r]
+		b, okB := bs[r]
+		if okA && okB {
+			out = append(out, round3(f(a, b)))
+		}
+	}
+	return out
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// computeRatios derives, for every level, the three comparisons the issue
+// sets targets on.
+func computeRatios(rows []summaryRow, phases []phaseResult, levels []int) []ratio {
+	var out []ratio
+	for _, lv := range levels {
+		ans, pgb := findRow(rows, lv, "answer", "answer"), findRow(rows, lv, "pgbench", "txn")
+		if ans != nil && pgb != nil {
+			out = append(out, ratio{Level: lv, Name: "answer req/s ÷ pgbench tps", Value: round3(safeDiv(ans.RPS, pgb.RPS)),
+				Measured: ans.RPS, Baseline: pgb.RPS,
+				Rounds: pairRatios(phases, lv, "answer", "answer", "pgbench", "txn", func(a, b classStats) float64 { return safeDiv(a.RPS, b.RPS) })})
+			if st := findRow(rows, lv, "answer", "start"); st != nil {
+				// For information: the phase's every write, starts included.
+				out = append(out, ratio{Level: lv, Name: "(start + answer) req/s ÷ pgbench tps", Value: round3(safeDiv(ans.RPS+st.RPS, pgb.RPS)),
+					Measured: round1(ans.RPS + st.RPS), Baseline: pgb.RPS})
+			}
+			out = append(out, ratio{Level: lv, Name: "answer p99 ÷ pgbench p99", Value: round3(safeDiv(ans.P99Ms, pgb.P99Ms)),
+				Measured: ans.P99Ms, Baseline: pgb.P99Ms,
+				Rounds: pairRatios(phases, lv, "answer", "answer", "pgbench", "txn", func(a, b classStats) float64 { return safeDiv(a.P99Ms, b.P99Ms) })})
+		}
+		les, ref := findRow(rows, lv, "lesson", "lesson"), findRow(rows, lv, "ref", "ref")
+		if les != nil && ref != nil {
+			out = append(out, ratio{Level: lv, Name: "lesson req/s ÷ reference req/s", Value: round3(safeDiv(les.RPS, ref.RPS)),
+				Measured: les.RPS, Baseline: ref.RPS,
+				Rounds: pairRatios(phases, lv, "lesson", "lesson", "ref", "ref", func(a, b classStats) float64 { return safeDiv(a.RPS, b.RPS) })})
+		}
+	}
+	return out
+}
+
+// Thresholds of the issue; statement counts are "a small constant number".
+const (
+	wantAnswerRate    = 0.50
+	wantAnswerP99     = 2.0
+	wantLessonRate    = 0.80
+	maxStmtsModules   = 4
+	maxStmtsAnswer    = 6
+	targetConcurrency = 64
+)
+
+// countRange is "2" when every count is 2, else "min–max".
+func countRange(counts []int) string {
+	if len(counts) == 0 {
+		return "none"
+	}
+	lo, hi := counts[0], counts[0]
+	for _, n := range counts {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	if lo == hi {
+		return fmt.Sprint(lo)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+// atLeast and atMost say how far a ratio is from its bar.
+func atLeast(v, want float64) string {
+	if v >= want {
+		return fmt.Sprintf("%.0f%% above the bar", (v/want-1)*100)
+	}
+	if v <= 0 {
+		return "nothing measured"
+	}
+	return fmt.Sprintf("%.0f%% short: needs %.1f× the rate", (1-v/want)*100, want/v)
+}
+
+func atMost(v, limit float64) string {
+	if v <= limit {
+		return fmt.Sprintf("%.0f%% under the limit", (1-v/limit)*100)
+	}
+	return fmt.Sprintf("%.0f%% over: needs a %.1f× lower p99", (v/limit-1)*100, v/limit)
+}
+
+func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, targetLevel int) []target {
+	var out []target
+	get := func(name string) *ratio {
+		for i := range ratios {
+			if ratios[i].Level == targetLevel && ratios[i].Name == name {
+				return &ratios[i]
+			}
+		}
+		return nil
+	}
+	if r := get("answer req/s ÷ pgbench tps"); r != nil {
+		out = append(out, target{Name: fmt.Sprintf("answer rate at %d learners", targetLevel), Want: fmt.Sprintf("≥ %.2f × pgbench", wantAnswerRate),
+			Got: fmt.Sprintf("%.3f (%.0f/s vs %.0f tps)", r.Value, r.Measured, r.Baseline), Pass: r.Value >= wantAnswerRate,
+			Margin: atLeast(r.Value, wantAnswerRate)})
+	}
+	if r := get("answer p99 ÷ pgbench p99"); r != nil {
+		out = append(out, target{Name: fmt.Sprintf("answer p99 at %d learners", targetLevel), Want: fmt.Sprintf("≤ %.1f × pgbench p99", wantAnswerP99),
+			Got: fmt.Sprintf("%.3f (%.2f ms vs %.2f ms)", r.Value, r.Measured, r.Baseline), Pass: r.Value > 0 && r.Value <= wantAnswerP99,
+			Margin: atMost(r.Value, wantAnswerP99)})
+	}
+	if r := get("lesson req/s ÷ reference req/s"); r != nil {
+		out = append(out, target{Name: fmt.Sprintf("lesson rate at %d learners", targetLevel), Want: fmt.Sprintf("≥ %.2f × reference", wantLessonRate),
+			Got: fmt.Sprintf("%.3f (%.0f/s vs %.0f/s)", r.Value, r.Measured, r.Baseline), Pass: r.Value >= wantLessonRate,
+			Margin: atLeast(r.Value, wantLessonRate)})
+	}
+	errs := 0
+	for _, row := range rows {
+		if row.Phase != "pgbench" {
+			errs += row.Errors
+		}
+	}
+	out = append(out, target{Name: "errors (every phase, every level)", Want: "0", Got: fmt.Sprint(errs), Pass: errs == 0})
+	for _, pr := range probe {
+		var limit int
+		switch pr.Class {
+		case "modules":
+			limit = maxStmtsModules
+		case "answer":
+			limit = maxStmtsAnswer
+		default:
+			continue
+		}
+		worst := 0
+		for _, n := range pr.Counts {
+			worst = max(worst, n)
+		}
+		// Constant: the statements per request under load agree with the probe.
+		loadPer := []string{}
+		constant := true
+		for _, row := range rows {
+			if row.Phase == pr.Class && row.Class == pr.Class && row.SQLPerRequest > 0 {
+				loadPer = append(loadPer, fmt.Sprintf("%g@%d", row.SQLPerRequest, row.Level))
+				if row.SQLPerRequest > float64(worst)+0.25 {
+					constant = false
+				}
+			}
+		}
+		got := "per request " + countRange(pr.Counts)
+		if pr.Class == "answer" {
+			got = fmt.Sprintf("per step %s over %d steps", countRange(pr.Counts), len(pr.Counts))
+			// Under load the answer phase mixes in starts; compare only that
+			// it does not grow with concurrency.
+			constant = true
+		}
+		if len(loadPer) > 0 {
+			got += "; under load " + strings.Join(loadPer, " ")
+		}
+		out = append(out, target{Name: "SQL statements per " + pr.Class + " request", Want: fmt.Sprintf("≤ %d, constant", limit),
+			Got: got, Pass: worst > 0 && worst <= limit && constant})
+	}
+	return out
+}
+
+// formatTable renders the report for a terminal.
+func formatTable(rep *report) string {
+	var b strings.Builder
+	m := rep.Machine
+	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, %d rounds of baseline/server pairs, %d learners\n\n",
+		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, rep.Config.Duration, rep.Config.Rounds, rep.Config.Learners)
+	tw := tabwriter.NewWriter(&b, 2, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "conc\tphase\tclass\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tSQL/req\tapp µs/req\tpg µs/req\tnoise\treq/s by round\t")
+	last, lastPhase := -1, ""
+	for _, r := range rep.Summary {
+		if last != -1 && r.Level != last {
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t\t\t")
+			lastPhase = ""
+		}
+		last = r.Level
+		// Statements and CPU are per request of the whole phase: shown once.
+		sql, app, pg, noise := "-", "-", "-", fmt.Sprintf("%.2f", r.OtherCores)
+		if r.Phase != lastPhase {
+			if r.SQLPerRequest > 0 {
+				sql = fmt.Sprintf("%.2f", r.SQLPerRequest)
+			}
+			if r.AppCPUUsPerRq > 0 {
+				app = fmt.Sprintf("%.0f", r.AppCPUUsPerRq)
+			}
+			if r.PgCPUUsPerRq > 0 {
+				pg = fmt.Sprintf("%.0f", r.PgCPUUsPerRq)
+			}
+		} else {
+			sql, app, pg, noise = "", "", "", ""
+		}
+		lastPhase = r.Phase
+		rounds := make([]string, len(r.RoundRPS))
+		for i, x := range r.RoundRPS {
+			rounds[i] = fmt.Sprintf("%.0f", x)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Level, r.Phase, r.Class, r.RPS, r.P50Ms, r.P95Ms, r.P99Ms, r.Errors, sql, app, pg, noise, strings.Join(rounds, " / "))
+	}
+	_ = tw.Flush()
+	b.WriteString("SQL/req, app and pg µs/req are per request of the whole phase; app is the server (or the reference\n" +
+		"handler); noise is the cores busy with work other than the bench, the app and PostgreSQL.\n")
+	if len(rep.Journeys) > 0 {
+		b.WriteString("\nWhole journeys (modules, lesson, progress 100, scenario played twice):")
+		for _, j := range rep.Journeys {
+			fmt.Fprintf(&b, "  %d learners: %.1f/s", j.Level, j.PerSecond)
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\nRatios (same run, interleaved; per-round values in brackets)\n")
+	tw = tabwriter.NewWriter(&b, 2, 0, 2, ' ', 0)
+	for _, r := range rep.Ratios {
+		rounds := make([]string, len(r.Rounds))
+		for i, x := range r.Rounds {
+			rounds[i] = fmt.Sprintf("%.2f", x)
+		}
+		rs := ""
+		if len(rounds) > 0 {
+			rs = "[" + strings.Join(rounds, " ") + "]"
+		}
+		fmt.Fprintf(tw, "  %d learners\t%s\t%.3f\t%s\t\n", r.Level, r.Name, r.Value, rs)
+	}
+	_ = tw.Flush()
+
+	if len(rep.Probe) > 0 {
+		b.WriteString("\nSQL statements per request, one learner alone (pg_stat_statements)\n")
+		for _, p := range rep.Probe {
+			fmt.Fprintf(&b, "  %-9s %s (%d requests)\n", p.Class, countRange(p.Counts), len(p.Counts))
+		}
+	}
+
+	fmt.Fprintf(&b, "\nServer: peak RSS %.1f MB, CPU %.1f s over the run; PostgreSQL CPU %.1f s\n",
+		rep.Server.PeakRSSMB, rep.Server.CPUSeconds, rep.Server.PostgresCPUSeconds)
+	if h := rep.History; h.Learners > 0 {
+		fmt.Fprintf(&b, "Learner history at the end: %d learners, scenario attempts per learner min %d / median %d / max %d\n",
+			h.Learners, h.AttemptsMin, h.AttemptsMedian, h.AttemptsMax)
+	}
+
+	b.WriteString("\nTargets\n")
+	tw = tabwriter.NewWriter(&b, 2, 0, 2, ' ', 0)
+	for _, t := range rep.Targets {
+		verdict := "FAIL"
+		if t.Pass {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\twant %s\tgot %s\t%s\t\n", verdict, t.Name, t.Want, t.Got, t.Margin)
+	}
+	_ = tw.Flush()
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
