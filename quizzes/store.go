@@ -3,6 +3,7 @@ package quizzes
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"sort"
@@ -70,11 +71,18 @@ type Answer struct {
 // Store keeps attempts and answers in PostgreSQL.
 type Store struct {
 	db  *gorm.DB
+	sql *sql.DB // the pool beneath db, for the hot path
 	cat *Catalog
 }
 
 // NewStore makes an attempt store over the catalog's scenarios.
-func NewStore(db *gorm.DB, cat *Catalog) *Store { return &Store{db: db, cat: cat} }
+func NewStore(db *gorm.DB, cat *Catalog) *Store {
+	sqlDB, err := db.DB()
+	if err != nil {
+		panic(err) // GORM opened on a *sql.DB always has one
+	}
+	return &Store{db: db, sql: sqlDB, cat: cat}
+}
 
 // Catalog is the store's scenario catalog.
 func (s *Store) Catalog() *Catalog { return s.cat }
@@ -170,69 +178,65 @@ type Answered struct {
 // Answer records a choice for the attempt's current step. The check that the
 // step is still current and the write happen in one statement, so the same
 // answer sent many times at once is recorded once; the others get
-// ErrNotCurrent.
+// ErrNotCurrent. It is the hottest write in the product: two round trips,
+// the first a primary-key read, through database/sql without the ORM.
 func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID string) (Answered, error) {
-	db := s.db.WithContext(ctx)
-	var row struct {
-		Attempt
-		Answers int
-		SumV    int
-		SumA    int
-		SumI    int
-	}
-	err := db.Raw(`SELECT a.id, a.user_id, a.quiz_slug, a.scenario_version, a.number, a.seed, a.status, a.current_step,
-		  a.ending_id, a.percent, a.passed, a.vision, a.alignment, a.inspiration, a.started_at, a.finished_at,
-		  count(x.position) AS answers, coalesce(sum(x.vision), 0) AS sum_v, coalesce(sum(x.alignment), 0) AS sum_a,
-		  coalesce(sum(x.inspiration), 0) AS sum_i
-		FROM attempts a LEFT JOIN attempt_answers x ON x.attempt_id = a.id
-		WHERE a.id = ? AND a.user_id = ? GROUP BY a.id`, attemptID, userID).Scan(&row).Error
-	if err != nil {
-		return Answered{}, err
-	}
-	if row.ID == "" {
+	var (
+		slug, version, status string
+		current               sql.NullString
+		seed                  int64
+		answered              int
+		sum                   Points
+	)
+	err := s.sql.QueryRowContext(ctx, `SELECT quiz_slug, scenario_version, seed, status, current_step, answered,
+		  points_vision, points_alignment, points_inspiration
+		FROM attempts WHERE id = $1 AND user_id = $2`, attemptID, userID).
+		Scan(&slug, &version, &seed, &status, &current, &answered, &sum.Vision, &sum.Alignment, &sum.Inspiration)
+	if errors.Is(err, sql.ErrNoRows) {
 		return Answered{}, ErrNotFound
+	} else if err != nil {
+		return Answered{}, err
 	}
-	sc, err := s.cat.Version(ctx, row.QuizSlug, row.ScenarioVersion)
+	sc, err := s.cat.Version(ctx, slug, version)
 	if err != nil {
 		return Answered{}, err
 	}
-	current := ""
-	if row.Status == InProgress && row.CurrentStep != nil {
-		current = *row.CurrentStep
+	cur := ""
+	if status == InProgress && current.Valid {
+		cur = current.String
 	}
-	out, err := sc.Answer(current, stepID, choiceID)
+	out, err := sc.Answer(cur, stepID, choiceID)
 	if err != nil {
 		return Answered{}, err
 	}
-	res := Answered{Scenario: sc, Outcome: out}
+	res := Answered{Scenario: sc, Outcome: out, Attempt: Attempt{ID: attemptID, UserID: userID, QuizSlug: slug, ScenarioVersion: version, Seed: seed}}
 	p := out.Choice.Points
-	var written []Attempt
+	// The guarded UPDATE decides: a concurrent answer to the same step finds
+	// current_step moved and updates nothing, so nothing is inserted either.
+	const record = `,
+		ins AS (
+		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
+		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)
+		SELECT count(*) FROM moved`
+	var written int
 	if out.Ending == nil {
-		err = db.Raw(`WITH moved AS (
-			  UPDATE attempts SET current_step = @next WHERE id = @id AND status = 'in_progress' AND current_step = @step
-			  RETURNING `+attemptColumns+`),
-			ins AS (
-			  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-			  SELECT id, @pos, user_id, quiz_slug, scenario_version, @step, @choice, @v, @a, @i FROM moved)
-			SELECT * FROM moved`,
-			map[string]any{"id": attemptID, "next": out.Next.ID, "step": stepID, "choice": choiceID, "pos": row.Answers + 1,
-				"v": p.Vision, "a": p.Alignment, "i": p.Inspiration}).Scan(&written).Error
+		err = s.sql.QueryRowContext(ctx, `WITH moved AS (
+			  UPDATE attempts SET current_step = $8, answered = answered + 1, points_vision = points_vision + $5,
+			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7
+			  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3
+			  RETURNING id, answered, user_id, quiz_slug, scenario_version)`+record,
+			attemptID, userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, out.Next.ID).Scan(&written)
 	} else {
-		total := Points{row.SumV, row.SumA, row.SumI}.Add(p)
-		r := sc.Score(total)
+		r := sc.Score(sum.Add(p))
 		res.Result = &r
-		err = db.Raw(`WITH finished AS (
-			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = @ending, percent = @percent,
-			    passed = @passed, vision = @sv, alignment = @sa, inspiration = @si, finished_at = now()
-			  WHERE id = @id AND status = 'in_progress' AND current_step = @step
-			  RETURNING `+attemptColumns+`),
-			ins AS (
-			  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-			  SELECT id, @pos, user_id, quiz_slug, scenario_version, @step, @choice, @v, @a, @i FROM finished)
-			SELECT * FROM finished`,
-			map[string]any{"id": attemptID, "ending": out.Ending.ID, "percent": r.Percent, "passed": r.Passed,
-				"sv": r.Skills.Vision, "sa": r.Skills.Alignment, "si": r.Skills.Inspiration, "step": stepID, "choice": choiceID,
-				"pos": row.Answers + 1, "v": p.Vision, "a": p.Alignment, "i": p.Inspiration}).Scan(&written).Error
+		err = s.sql.QueryRowContext(ctx, `WITH moved AS (
+			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = $8, percent = $9, passed = $10,
+			    vision = $11, alignment = $12, inspiration = $13, finished_at = now(), answered = answered + 1,
+			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7
+			  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3
+			  RETURNING id, answered, user_id, quiz_slug, scenario_version)`+record,
+			attemptID, userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration,
+			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration).Scan(&written)
 	}
 	if isUniqueViolation(err) {
 		return Answered{}, ErrNotCurrent
@@ -240,10 +244,9 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 	if err != nil {
 		return Answered{}, err
 	}
-	if len(written) == 0 {
+	if written == 0 {
 		return Answered{}, ErrNotCurrent // answered by a concurrent request first
 	}
-	res.Attempt = written[0]
 	return res, nil
 }
 
