@@ -159,6 +159,32 @@ func assertAcknowledgedStored(t *testing.T, url string, acks <-chan ack, atLeast
 	}
 }
 
+// answerLoadRun is learners answering scenarios until finish is called.
+type answerLoadRun struct {
+	stop                   chan struct{}
+	acks                   chan ack
+	slowest, failures, bad atomic.Int64
+	wg                     sync.WaitGroup
+}
+
+func startAnswerLoad(t *testing.T, base string, client *http.Client, learners int) *answerLoadRun {
+	t.Helper()
+	ld := &answerLoadRun{stop: make(chan struct{}), acks: make(chan ack, 100000)}
+	for range learners {
+		l := newHTTPLearner(t, base, client)
+		ld.wg.Add(1)
+		go func() { defer ld.wg.Done(); answerLoad(l, ld.stop, ld.acks, &ld.slowest, &ld.failures, &ld.bad) }()
+	}
+	return ld
+}
+
+// finish stops the learners and closes acks once they are done.
+func (ld *answerLoadRun) finish() {
+	close(ld.stop)
+	ld.wg.Wait()
+	close(ld.acks)
+}
+
 // outage is how long the database stays down: a few seconds in make test,
 // ten with BATON_CHAOS=1 (make chaos).
 func outage() time.Duration {
@@ -200,18 +226,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	base := "http://" + app.Addr()
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 
-	var learners []*httpLearner
-	for range 8 {
-		learners = append(learners, newHTTPLearner(t, base, client))
-	}
-	stop := make(chan struct{})
-	acks := make(chan ack, 100000)
-	var slowest, failures, bad atomic.Int64
-	var wg sync.WaitGroup
-	for _, l := range learners {
-		wg.Add(1)
-		go func() { defer wg.Done(); answerLoad(l, stop, acks, &slowest, &failures, &bad) }()
-	}
+	ld := startAnswerLoad(t, base, client, 8)
 	time.Sleep(time.Second)
 
 	cluster.Stop()
@@ -232,22 +247,20 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	back := time.Now()
 	waitFor(t, "readyz after the database returned", 5*time.Second, func() bool { c, _ := get(base + "/readyz"); return c == 200 })
-	acked := len(acks)
-	waitFor(t, "answers flowing again", 5*time.Second, func() bool { return len(acks) > acked })
+	acked := len(ld.acks)
+	waitFor(t, "answers flowing again", 5*time.Second, func() bool { return len(ld.acks) > acked })
 	t.Logf("back %s after the database returned; %d failures, slowest %s",
-		time.Since(back).Round(time.Millisecond), failures.Load(), time.Duration(slowest.Load()).Round(time.Millisecond))
+		time.Since(back).Round(time.Millisecond), ld.failures.Load(), time.Duration(ld.slowest.Load()).Round(time.Millisecond))
 	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	close(acks)
+	ld.finish()
 
-	if bad.Load() > 0 {
-		t.Errorf("%d requests failed with a status other than 503 or 409", bad.Load())
+	if ld.bad.Load() > 0 {
+		t.Errorf("%d requests failed with a status other than 503 or 409", ld.bad.Load())
 	}
-	if s := time.Duration(slowest.Load()); s > 5*time.Second {
+	if s := time.Duration(ld.slowest.Load()); s > 5*time.Second {
 		t.Errorf("a failing request took %s: requests must fail fast during an outage", s)
 	}
-	assertAcknowledgedStored(t, url, acks, 20)
+	assertAcknowledgedStored(t, url, ld.acks, 20)
 	stopApp()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
@@ -275,30 +288,17 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	base := "http://" + addr
 	waitFor(t, "readyz", 60*time.Second, func() bool { c, _ := get(base + "/readyz"); return c == 200 })
 	client := &http.Client{Timeout: 15 * time.Second}
-	var learners []*httpLearner
-	for range 8 {
-		learners = append(learners, newHTTPLearner(t, base, client))
-	}
-	stop := make(chan struct{})
-	acks := make(chan ack, 100000)
-	var slowest, failures, bad atomic.Int64
-	var wg sync.WaitGroup
-	for _, l := range learners {
-		wg.Add(1)
-		go func() { defer wg.Done(); answerLoad(l, stop, acks, &slowest, &failures, &bad) }()
-	}
+	ld := startAnswerLoad(t, base, client, 8)
 	time.Sleep(time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
-	close(stop)
-	wg.Wait()
-	close(acks)
+	ld.finish()
 	if err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	assertAcknowledgedStored(t, url, acks, 10)
+	assertAcknowledgedStored(t, url, ld.acks, 10)
 }
 
 // TestSeveralInstances starts three instances on one empty database at the

@@ -218,8 +218,9 @@ func statusKB(status, key string) int64 {
 	return 0
 }
 
-// children lists the live (not zombie) children of pid and counts zombies.
-func children(pid int) (live []int, zombies int) {
+// eachChild calls fn with the raw stat line and parsed stat of every
+// process whose parent is pid.
+func eachChild(pid int, fn func(raw []byte, p procStat)) {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		child, err := strconv.Atoi(e.Name())
@@ -234,12 +235,19 @@ func children(pid int) (live []int, zombies int) {
 		if err != nil || p.PPid != pid {
 			continue
 		}
-		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z") {
-			zombies++
-			continue
-		}
-		live = append(live, child)
+		fn(b, p)
 	}
+}
+
+// children counts the live (not zombie) children of pid and the zombies.
+func children(pid int) (live, zombies int) {
+	eachChild(pid, func(raw []byte, _ procStat) {
+		if i := strings.LastIndexByte(string(raw), ')'); i > 0 && strings.HasPrefix(strings.TrimSpace(string(raw[i+1:])), "Z") {
+			zombies++
+			return
+		}
+		live++
+	})
 	return live, zombies
 }
 
@@ -250,7 +258,7 @@ func waitChildren(pid, n int, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		live, zombies := children(pid)
-		if len(live) <= n && zombies == 0 {
+		if live <= n && zombies == 0 {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -266,22 +274,7 @@ func treeCPUSeconds(pid int) float64 {
 		return 0
 	}
 	ticks := root.UserTicks + root.SysTicks + root.ChildUser + root.ChildSys
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil || child == pid {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
-		if err != nil {
-			continue
-		}
-		p, err := parseProcStat(b)
-		if err != nil || p.PPid != pid {
-			continue
-		}
-		ticks += p.UserTicks + p.SysTicks
-	}
+	eachChild(pid, func(_ []byte, p procStat) { ticks += p.UserTicks + p.SysTicks })
 	return float64(ticks) / clkTck
 }
 
