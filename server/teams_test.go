@@ -527,3 +527,78 @@ func TestDemoData(t *testing.T) {
 		t.Fatalf("demo statuses %v", statuses)
 	}
 }
+
+// A manager who adds another team's learner to their own team gains no say
+// over that team's assignments, and sees none of them.
+func TestManagersCannotTouchOtherTeamsAssignments(t *testing.T) {
+	w := newWorld(t)
+	rival := signUp(t, w.h, w.db, "manager")
+	rivalTeam := createTeam(t, w.h, rival, "Rival pod")
+	if r := call(t, w.h, "POST", "/api/teams/"+rivalTeam.ID+"/members", map[string]string{"email": w.other.Email}, rival.auth()...); r.Status != 201 {
+		t.Fatalf("add member %d", r.Status)
+	}
+	before := assignmentFor(t, w, w.other, "ceo-myth")
+	assertProblem(t, call(t, w.h, "PATCH", "/api/assignments/"+w.otherAssignment, map[string]string{"due_at": "2040-01-01T00:00:00Z"}, rival.auth()...), 404)
+	assertProblem(t, call(t, w.h, "DELETE", "/api/assignments/"+w.otherAssignment+"?scope=team", nil, rival.auth()...), 404)
+	assertProblem(t, call(t, w.h, "DELETE", "/api/assignments/"+w.otherAssignment, nil, rival.auth()...), 404)
+	r := call(t, w.h, "POST", "/api/assignments", map[string]any{"module": "ceo-myth", "due_at": "2040-01-01T00:00:00Z", "user_ids": []string{w.other.ID}}, rival.auth()...)
+	if r.Status != 201 || strings.Contains(string(r.Body), w.otherAssignment) {
+		t.Fatalf("re-assigning another team's module: %d %s", r.Status, r.Body)
+	}
+	if after := assignmentFor(t, w, w.other, "ceo-myth"); !after.DueAt.Equal(before.DueAt) {
+		t.Fatalf("another manager moved the due date: %v → %v", before.DueAt, after.DueAt)
+	}
+	for _, path := range []string{"/api/assignments?team_id=" + rivalTeam.ID, "/api/teams/" + rivalTeam.ID + "/progress"} {
+		if r := call(t, w.h, "GET", path, nil, rival.auth()...); strings.Contains(string(r.Body), w.otherAssignment) {
+			t.Fatalf("%s shows another team's assignment", path)
+		}
+	}
+}
+
+// NUL bytes in fields that reach the database are the client's mistake: a
+// 4xx, never a 500.
+func TestNULBytesAreClientErrors(t *testing.T) {
+	w := newWorld(t)
+	cases := []struct {
+		method, path string
+		body         any
+		who          []string
+	}{
+		{"POST", "/api/auth/login", map[string]string{"email": "a\u0000@x.test", "password": "whatever-it-is"}, nil},
+		{"POST", "/api/auth/register", map[string]string{"email": "a\u0000@x.test", "password": testPassword, "name": "A"}, nil},
+		{"POST", "/api/teams/join", map[string]string{"invite_code": "AB\u0000"}, w.learner.auth()},
+		{"POST", "/api/teams/" + w.team.ID + "/members", map[string]string{"email": "x\u0000@y.z"}, w.manager.auth()},
+		{"GET", "/api/users?q=%00", nil, w.admin.auth()},
+		{"POST", "/api/attempts/" + w.otherAttempt + "/answers", map[string]string{"step_id": "a\u0000", "choice_id": "b"}, w.other.auth()},
+	}
+	for _, tc := range cases {
+		if r := call(t, w.h, tc.method, tc.path, tc.body, tc.who...); r.Status >= 500 {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+	}
+}
+
+// Learners joining while a team assignment is made all end up with it.
+func TestJoinsRacingATeamAssignment(t *testing.T) {
+	w := newWorld(t)
+	var learners []account
+	for range 20 {
+		learners = append(learners, signUp(t, w.h, w.db, ""))
+	}
+	due := time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)
+	var wg sync.WaitGroup
+	for i, l := range learners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == len(learners)/2 {
+				assign(t, w.h, w.manager, map[string]any{"module": "capstone", "due_at": due, "team_id": w.team.ID})
+			}
+			joinTeam(t, w.h, l, w.team.InviteCode)
+		}()
+	}
+	wg.Wait()
+	for _, l := range learners {
+		assignmentFor(t, w, l, "capstone")
+	}
+}

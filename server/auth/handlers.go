@@ -309,7 +309,7 @@ func (s *Service) SetRole(c echo.Context) error {
 // email, newest first.
 func (s *Service) ListUsers(c echo.Context) error {
 	q := s.db.WithContext(c.Request().Context()).Order("created_at DESC").Limit(500)
-	if term := strings.TrimSpace(c.QueryParam("q")); term != "" {
+	if term := strings.TrimSpace(strings.ReplaceAll(c.QueryParam("q"), "\x00", "")); term != "" {
 		like := "%" + escapeLike(strings.ToLower(term)) + "%"
 		q = q.Where("email LIKE ? OR lower(name) LIKE ?", like, like)
 	}

@@ -41,7 +41,11 @@ func (u User) View() UserView { return UserView{ID: u.ID, Email: u.Email, Name: 
 
 // NormalizeEmail trims and lower-cases an address; emails are compared and
 // stored in this form.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NUL characters, which PostgreSQL text cannot hold, are dropped (the result
+// is then no valid address and is rejected or simply not found).
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(strings.ReplaceAll(s, "\x00", "")))
+}
 
 // EmailProblem says what is wrong with a normalised address, or "".
 func EmailProblem(email string) string {

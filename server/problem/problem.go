@@ -136,6 +136,9 @@ func From(err error) *Error {
 		}
 		return &Error{Code: code, Detail: detail, Cause: he.Internal}
 	}
+	if IsBadText(err) {
+		return &Error{Code: Malformed, Detail: "The request holds characters that cannot be stored (such as NUL).", Cause: err}
+	}
 	if errors.Is(err, context.DeadlineExceeded) || IsUnavailable(err) {
 		return &Error{Code: Unavailable, Detail: "The service is temporarily unavailable; try again shortly.", RetryAfter: 2 * time.Second, Cause: err}
 	}

@@ -31,6 +31,13 @@ func IsUnavailable(err error) bool {
 		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
 }
 
+// IsBadText reports PostgreSQL refusing text it cannot store (a NUL byte or
+// an invalid byte sequence): the client's input, so a 400, not a 500.
+func IsBadText(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
+}
+
 func encode(w io.Writer, doc Document) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)

@@ -187,6 +187,9 @@ func (s *Service) assignTeam(tx *gorm.DB, p auth.Principal, teamID, module strin
 	if t.ID == "" || (!p.IsAdmin() && t.ManagerID != p.UserID) {
 		return nil, problem.New(problem.Forbidden, "You can assign only to your own teams.")
 	}
+	if err := lockTeam(tx, t.ID); err != nil {
+		return nil, err
+	}
 	var taID string
 	if err := tx.Raw(`INSERT INTO team_assignments (team_id, module_slug, due_at, assigned_by) VALUES (?, ?, ?, ?) RETURNING id`,
 		t.ID, module, due, p.UserID).Scan(&taID).Error; err != nil {
@@ -197,6 +200,7 @@ func (s *Service) assignTeam(tx *gorm.DB, p auth.Principal, teamID, module strin
 		SELECT m.user_id, @module, @due, @team, @ta, @by FROM team_members m WHERE m.team_id = @team
 		ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL
 		DO UPDATE SET due_at = EXCLUDED.due_at, assigned_by = EXCLUDED.assigned_by, updated_at = now()
+		WHERE assignments.team_id = EXCLUDED.team_id
 		RETURNING `+assignmentColumns,
 		map[string]any{"module": module, "due": due, "team": t.ID, "ta": taID, "by": p.UserID}).Scan(&rows).Error
 	if err != nil {
@@ -237,11 +241,14 @@ func (s *Service) assignUsers(tx *gorm.DB, p auth.Principal, userIDs []string, m
 		err := tx.Raw(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, assigned_by) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL
 			DO UPDATE SET due_at = EXCLUDED.due_at, assigned_by = EXCLUDED.assigned_by, updated_at = now()
+			WHERE assignments.team_id = EXCLUDED.team_id
 			RETURNING `+assignmentColumns, a.UserID, module, due, a.TeamID, p.UserID).Scan(&row).Error
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row)
+		if row.ID != "" { // empty: the module is already assigned through another team, which keeps it
+			rows = append(rows, row)
+		}
 	}
 	return rows, audit.Record(tx, p.UserID, "assignment.create", "users",
 		map[string]any{"module": module, "due_at": due, "user_ids": ids})
@@ -266,8 +273,8 @@ func (s *Service) ListAssignments(c echo.Context) error {
 	}
 	var rows []assignmentRow
 	if err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.user_id, a.module_slug, a.due_at, a.team_id FROM assignments a
-		JOIN team_members m ON m.user_id = a.user_id AND m.team_id = ?
-		WHERE a.cancelled_at IS NULL ORDER BY a.due_at, a.user_id`, t.ID).Scan(&rows).Error; err != nil {
+		JOIN team_members m ON m.user_id = a.user_id AND m.team_id = a.team_id
+		WHERE a.team_id = ? AND a.cancelled_at IS NULL ORDER BY a.due_at, a.user_id`, t.ID).Scan(&rows).Error; err != nil {
 		return err
 	}
 	out, err := s.views(ctx, rows)
@@ -284,9 +291,11 @@ func (s *Service) manageable(ctx context.Context, p auth.Principal, id string) (
 	if !auth.IsUUID(id) {
 		return row, problem.New(problem.NotFound, "No such assignment.")
 	}
+	// The assignment must come from a team the caller manages: sharing a
+	// learner with another manager's team gives no say over its assignments.
 	err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.user_id, a.module_slug, a.due_at, a.team_id FROM assignments a
-		WHERE a.id = ? AND a.cancelled_at IS NULL AND (? OR EXISTS (
-		  SELECT 1 FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = a.user_id AND t.manager_id = ?))`,
+		WHERE a.id = ? AND a.cancelled_at IS NULL
+		  AND (? OR EXISTS (SELECT 1 FROM teams t WHERE t.id = a.team_id AND t.manager_id = ?))`,
 		id, p.IsAdmin(), p.UserID).Scan(&row).Error
 	if err != nil {
 		return row, err
@@ -318,8 +327,12 @@ func (s *Service) ChangeDue(c echo.Context) error {
 		return problem.Validation(problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp"})
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`UPDATE assignments SET due_at = ?, updated_at = now() WHERE id = ?`, due, row.ID).Error; err != nil {
-			return err
+		res := tx.Exec(`UPDATE assignments SET due_at = ?, updated_at = now() WHERE id = ? AND cancelled_at IS NULL`, due, row.ID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return problem.New(problem.NotFound, "No such assignment.")
 		}
 		// A new date deserves new reminders.
 		if err := tx.Exec(`DELETE FROM notifications WHERE assignment_id = ? AND read_at IS NULL`, row.ID).Error; err != nil {
@@ -355,10 +368,13 @@ func (s *Service) Cancel(c echo.Context) error {
 			if err := tx.Raw(`SELECT team_assignment_id AS id FROM assignments WHERE id = ?`, row.ID).Scan(&ta).Error; err != nil {
 				return err
 			}
-			if ta.ID == nil {
+			if ta.ID == nil || row.TeamID == nil {
 				return problem.New(problem.Conflict, "This assignment was not made to a team.")
 			}
-			if err := tx.Exec(`UPDATE team_assignments SET cancelled_at = now() WHERE id = ?`, *ta.ID).Error; err != nil {
+			if err := lockTeam(tx, *row.TeamID); err != nil {
+				return err
+			}
+			if err := tx.Exec(`UPDATE team_assignments SET cancelled_at = now() WHERE id = ? AND team_id = ?`, *ta.ID, *row.TeamID).Error; err != nil {
 				return err
 			}
 			if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now()

@@ -57,7 +57,7 @@ func (s *Service) teamProgress(ctx context.Context, p auth.Principal, teamID str
 	var rows []assignmentRow
 	if len(ids) > 0 {
 		if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
-			WHERE user_id IN ? AND cancelled_at IS NULL ORDER BY due_at`, ids).Scan(&rows).Error; err != nil {
+			WHERE user_id IN ? AND team_id = ? AND cancelled_at IS NULL ORDER BY due_at`, ids, t.ID).Scan(&rows).Error; err != nil {
 			return teamProgress{}, err
 		}
 	}

@@ -2,8 +2,10 @@ package teams
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/smtp"
 	"strings"
@@ -38,16 +40,54 @@ type Mailer struct {
 // Enabled reports whether email is configured.
 func (m Mailer) Enabled() bool { return m.Addr != "" && m.From != "" }
 
-// Send delivers one plain-text message.
+// mailTimeout bounds one delivery, so an unresponsive mail server cannot
+// hold the reminder job (and the rows it has claimed) for long.
+const mailTimeout = 15 * time.Second
+
+// Send delivers one plain-text message, upgrading to TLS when the server
+// offers STARTTLS.
 func (m Mailer) Send(to, subject, body string) error {
-	var a smtp.Auth
+	conn, err := net.DialTimeout("tcp", m.Addr, mailTimeout)
+	if err != nil {
+		return err
+	}
+	_ = conn.SetDeadline(time.Now().Add(mailTimeout))
+	host, _, _ := net.SplitHostPort(m.Addr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		_ = conn.Close()
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
+			return err
+		}
+	}
 	if m.Username != "" {
-		host, _, _ := strings.Cut(m.Addr, ":")
-		a = smtp.PlainAuth("", m.Username, m.Password, host)
+		if err := c.Auth(smtp.PlainAuth("", m.Username, m.Password, host)); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(m.From); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
 	}
 	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + headerSafe(subject) +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
-	return smtp.SendMail(m.Addr, a, m.From, []string{to}, []byte(msg))
+	if _, err := w.Write([]byte(msg)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
 
 // headerSafe keeps user-influenced text (module titles) from breaking out of
@@ -111,7 +151,7 @@ func (s *Service) SendPendingEmails(ctx context.Context, m Mailer) (sent int, er
 			ID, Email, Title, Body, Link string
 		}
 		if err := tx.Raw(`SELECT n.id, u.email, n.title, n.body, n.link FROM notifications n JOIN users u ON u.id = n.user_id
-			WHERE n.email_status = 'pending' ORDER BY n.created_at LIMIT 50 FOR UPDATE OF n SKIP LOCKED`).Scan(&batch).Error; err != nil {
+			WHERE n.email_status = 'pending' ORDER BY n.created_at LIMIT 20 FOR UPDATE OF n SKIP LOCKED`).Scan(&batch).Error; err != nil {
 			return err
 		}
 		for _, n := range batch {

@@ -68,7 +68,14 @@ func newInviteCode() string {
 }
 
 func normalizeCode(s string) string {
-	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	return strings.ToUpper(strings.NewReplacer(" ", "", "\x00", "").Replace(strings.TrimSpace(s)))
+}
+
+// lockTeam serialises the writes that change who is in a team and what it
+// is assigned, so a learner joining while a team assignment is made gets it
+// either way.
+func lockTeam(tx *gorm.DB, teamID string) error {
+	return tx.Exec(`SELECT 1 FROM teams WHERE id = ? FOR UPDATE`, teamID).Error
 }
 
 // managed loads a team the caller manages (an admin: any team). Anything
@@ -250,6 +257,9 @@ func (s *Service) AddMember(c echo.Context) error {
 // open assignments, in one transaction.
 func (s *Service) addMember(ctx context.Context, t Team, userID, actorID, action string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockTeam(tx, t.ID); err != nil {
+			return err
+		}
 		res := tx.Exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, t.ID, userID)
 		if res.Error != nil {
 			return res.Error
@@ -282,6 +292,9 @@ func (s *Service) RemoveMember(c echo.Context) error {
 		return problem.New(problem.NotFound, "No such member.")
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockTeam(tx, t.ID); err != nil {
+			return err
+		}
 		res := tx.Exec(`DELETE FROM team_members WHERE team_id = ? AND user_id = ?`, t.ID, uid)
 		if res.Error != nil {
 			return res.Error
