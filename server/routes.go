@@ -49,13 +49,13 @@ func (s *Server) routes() {
 	api.POST("/teams", s.teams.Create, managers...)                              // managers
 	api.GET("/teams", s.teams.List, managers...)                                 // managers: own teams (admin: all)
 	api.POST("/teams/join", s.teams.Join, signedIn)                              // signedIn
-	api.GET("/teams/:id", s.teams.Get, managers...)                              // managers: own team (else 404)
+	api.GET("/teams/:id", s.teams.Get, signedIn)                                 // signedIn: that team's manager or an admin (else 404, as API.md says)
 	api.POST("/teams/:id/invite-code", s.teams.RegenerateCode, managers...)      // managers: own team (else 404)
 	api.POST("/teams/:id/members", s.teams.AddMember, managers...)               // managers: own team (else 404)
 	api.DELETE("/teams/:id/members/:user_id", s.teams.RemoveMember, managers...) // managers: own team (else 404)
-	api.GET("/teams/:id/progress", s.teams.Progress, managers...)                // managers: own team (else 404)
-	api.GET("/teams/:id/progress.csv", s.teams.ProgressCSV, managers...)         // managers: own team (else 404)
-	api.GET("/teams/:id/analytics", s.teams.Analytics, managers...)              // managers: own team (else 404)
+	api.GET("/teams/:id/progress", s.teams.Progress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.GET("/teams/:id/progress.csv", s.teams.ProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.GET("/teams/:id/analytics", s.teams.Analytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as API.md says)
 	api.POST("/assignments", s.teams.Assign, managers...)                        // managers: own teams' members (else 403)
 	api.GET("/assignments", s.teams.ListAssignments, signedIn)                   // signedIn: own; ?team_id= managers' own team
 	api.PATCH("/assignments/:id", s.teams.ChangeDue, managers...)                // managers: own teams' members (else 404)

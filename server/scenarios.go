@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -288,6 +289,9 @@ func (s *Server) getAttempt(c echo.Context) error {
 	chosen := map[string]string{}
 	for _, ans := range answers {
 		step := sc.Steps[ans.StepID]
+		if step == nil {
+			return fmt.Errorf("attempt %s: step %q is not in its pinned version %s", a.ID, ans.StepID, a.ScenarioVersion)
+		}
 		ch, _ := step.Choice(ans.ChoiceID)
 		chosen[ans.StepID] = ans.ChoiceID
 		v.Answers = append(v.Answers, answerView{StepID: ans.StepID, StepText: step.Text, ChoiceID: ch.ID, ChoiceText: ch.Text,
@@ -297,6 +301,9 @@ func (s *Server) getAttempt(c echo.Context) error {
 		return c.JSON(http.StatusOK, v)
 	}
 	e := sc.Endings[deref(a.EndingID)]
+	if e == nil || a.Percent == nil || a.Passed == nil {
+		return fmt.Errorf("attempt %s: finished without a known ending or score", a.ID)
+	}
 	v.Result = &resultView{Percent: *a.Percent, Passed: *a.Passed, Skills: a.Skills(), Ending: endingView{ID: e.ID, Title: e.Title, Text: e.Text}}
 
 	statuses, err := s.quizStore.Statuses(ctx, []string{uid})
@@ -320,6 +327,9 @@ func review(sc *quizzes.Scenario, answers []quizzes.Answer, chosen map[string]st
 	r := &reviewView{BestPath: sc.BestPath, Steps: []reviewStep{}}
 	for _, ans := range answers {
 		step := sc.Steps[ans.StepID]
+		if step == nil {
+			continue // getAttempt has already refused such an attempt
+		}
 		rs := reviewStep{ID: step.ID, Text: step.Text}
 		for _, ch := range step.Choices {
 			rs.Choices = append(rs.Choices, reviewChoice{ID: ch.ID, Text: ch.Text, Feedback: ch.Feedback, Points: ch.Points,
