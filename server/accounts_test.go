@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -294,5 +295,31 @@ func TestAdminEmailsBecomeAdmin(t *testing.T) {
 	r := call(t, s.Handler(), "POST", "/api/auth/register", map[string]string{"email": "Boss@Example.com", "password": testPassword, "name": "Boss"})
 	if r.Status != 201 || !strings.Contains(string(r.Body), `"role":"admin"`) {
 		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}
+
+// A burst of simultaneous wrong guesses cannot exceed the limit by queueing
+// behind the hashing slots: at most the pair limit are checked.
+func TestThrottlingHoldsUnderABurst(t *testing.T) {
+	s, db := newTestServer(t)
+	h := s.Handler()
+	a := signUp(t, h, db, "")
+	var wg sync.WaitGroup
+	var unauthorized, limited atomic.Int32
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch call(t, h, "POST", "/api/auth/login", map[string]string{"email": a.Email, "password": "a-wrong-guess-here"}).Status {
+			case 401:
+				unauthorized.Add(1)
+			case 429:
+				limited.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if unauthorized.Load() > 5+int32(s.auth.Hasher().MaxConcurrent()) || limited.Load() == 0 {
+		t.Fatalf("%d guesses checked, %d limited; the limit is 5", unauthorized.Load(), limited.Load())
 	}
 }

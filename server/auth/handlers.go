@@ -147,20 +147,37 @@ func (s *Service) Login(c echo.Context) error {
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // never hash a megabyte
 	}
-	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
-	if err != nil {
+	if ok, err := s.checkPassword(ctx, keys, password, u.PasswordHash); err != nil {
 		return err
-	}
-	if !ok {
-		if err := recordFailure(ctx, s.db, keys); err != nil {
-			return err
-		}
+	} else if !ok {
 		return problem.New(problem.Unauthorized, "Wrong email or password.")
 	}
-	if err := recordSuccess(ctx, s.db, keys); err != nil {
-		return err
-	}
 	return s.signIn(c, http.StatusOK, u)
+}
+
+// checkPassword verifies a password under the sign-in limits. The limits are
+// checked again and the outcome recorded while the hashing slot is held, so
+// a burst of guesses queued behind the slots cannot all slip past a block
+// that the first failures set.
+func (s *Service) checkPassword(ctx context.Context, keys throttleKeys, password, hash string) (bool, error) {
+	release, err := s.hasher.Hold(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	if wait, err := blockedFor(ctx, s.db, keys); err != nil {
+		return false, err
+	} else if wait > 0 {
+		return false, &problem.Error{Code: problem.TooMany, Detail: "Too many failed sign-ins. Wait before trying again.", RetryAfter: wait}
+	}
+	ok, err := s.hasher.VerifyHeld(password, hash)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, recordFailure(ctx, s.db, keys)
+	}
+	return true, recordSuccess(ctx, s.db, keys)
 }
 
 func required(v string) string {

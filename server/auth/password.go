@@ -89,6 +89,25 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 		return false, err
 	}
 	defer h.release()
+	return h.verifyHeld(password, encoded)
+}
+
+// Hold takes a hashing slot for a caller that must check something just
+// before hashing (sign-in limits); it verifies with VerifyHeld and calls
+// release when done.
+func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return h.release, nil
+}
+
+// VerifyHeld is Verify for a caller that holds a slot from Hold.
+func (h *Hasher) VerifyHeld(password, encoded string) (bool, error) {
+	return h.verifyHeld(password, encoded)
+}
+
+func (h *Hasher) verifyHeld(password, encoded string) (bool, error) {
 	if encoded == "" {
 		_, _ = verifyPHC(password, h.dummy)
 		return false, nil
