@@ -3,7 +3,6 @@
 package audit
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -60,9 +59,4 @@ func List(db *gorm.DB) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, events)
 	}
-}
-
-// Of is a helper for handlers that record outside a transaction.
-func Of(ctx context.Context, db *gorm.DB, actorID, action, subject string, details map[string]any) error {
-	return Record(db.WithContext(ctx), actorID, action, subject, details)
 }
