@@ -173,7 +173,7 @@ func (s *Server) answer(c echo.Context) error {
 	if err := bind.JSON(c, &req); err != nil {
 		return err
 	}
-	if err := required("step_id", req.StepID, "choice_id", req.ChoiceID); err != nil {
+	if err := problem.Fields("step_id", problem.Required(req.StepID), "choice_id", problem.Required(req.ChoiceID)); err != nil {
 		return err
 	}
 	res, err := s.quizStore.Answer(c.Request().Context(), auth.PrincipalOf(c).UserID, id, req.StepID, req.ChoiceID)
@@ -204,20 +204,6 @@ func attemptError(err error) error {
 		return problem.Validation(problem.FieldError{Field: "choice_id", Message: "is not a choice of the current step"})
 	}
 	return err
-}
-
-// required reports empty string fields as one 422: pairs of name, value.
-func required(pairs ...string) error {
-	var fields []problem.FieldError
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			fields = append(fields, problem.FieldError{Field: pairs[i], Message: "is required"})
-		}
-	}
-	if len(fields) > 0 {
-		return problem.Validation(fields...)
-	}
-	return nil
 }
 
 type answerView struct {

@@ -93,7 +93,7 @@ func (s *Service) Register(c echo.Context) error {
 // default for that email.
 func (s *Service) CreateUser(ctx context.Context, email, password, name, role string) (User, error) {
 	email, name = NormalizeEmail(email), CleanName(name)
-	if err := fieldErrors(
+	if err := problem.Fields(
 		"email", EmailProblem(email),
 		"name", NameProblem(name),
 		"password", PasswordProblem(password, email, name),
@@ -128,7 +128,7 @@ func (s *Service) Login(c echo.Context) error {
 		return err
 	}
 	email := NormalizeEmail(req.Email)
-	if err := fieldErrors("email", required(email), "password", required(req.Password)); err != nil {
+	if err := problem.Fields("email", problem.Required(email), "password", problem.Required(req.Password)); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -178,13 +178,6 @@ func (s *Service) checkPassword(ctx context.Context, keys throttleKeys, password
 		return false, recordFailure(ctx, s.db, keys)
 	}
 	return true, recordSuccess(ctx, s.db, keys)
-}
-
-func required(v string) string {
-	if v == "" {
-		return "is required"
-	}
-	return ""
 }
 
 // signIn opens a session, sets its refresh cookie and answers with an access
@@ -282,7 +275,7 @@ func (s *Service) SetRole(c echo.Context) error {
 		return err
 	}
 	if req.Role == nil || !validRole(*req.Role) {
-		return fieldErrors("role", "must be one of learner, manager, admin")
+		return problem.Fields("role", "must be one of learner, manager, admin")
 	}
 	id := c.Param("id")
 	if !IsUUID(id) {

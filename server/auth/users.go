@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/baton-course/baton/server/problem"
 )
 
 // Roles, from least to most privileged. An admin can do what a manager can.
@@ -80,18 +78,4 @@ func NameProblem(name string) string {
 		return "must be at most 100 characters"
 	}
 	return ""
-}
-
-// fieldErrors collects the non-empty messages into a 422, or nil.
-func fieldErrors(pairs ...string) error {
-	var fields []problem.FieldError
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] != "" {
-			fields = append(fields, problem.FieldError{Field: pairs[i], Message: pairs[i+1]})
-		}
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return problem.Validation(fields...)
 }

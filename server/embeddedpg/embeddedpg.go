@@ -117,6 +117,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 // FindBinaries returns the directory holding initdb and postgres: the one on
 // PATH first, then /usr/lib/postgresql/<version>/bin, newest version first.
 func FindBinaries() (string, error) {
+	return findBinaries("/usr/lib/postgresql/*/bin")
+}
+
+// findBinaries searches PATH, then the version directories matching pattern.
+func findBinaries(pattern string) (string, error) {
 	var candidates []string
 	if p, err := exec.LookPath("postgres"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
@@ -124,7 +129,7 @@ func FindBinaries() (string, error) {
 		}
 		candidates = append(candidates, filepath.Dir(p))
 	}
-	versions, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	versions, _ := filepath.Glob(pattern)
 	sort.Slice(versions, func(i, j int) bool { return majorOf(versions[i]) > majorOf(versions[j]) })
 	candidates = append(candidates, versions...)
 	for _, dir := range candidates {

@@ -161,33 +161,35 @@ func TestLeftoverPostmasterIsStopped(t *testing.T) {
 	query(t, c2)
 }
 
+// TestFindBinaries: PATH first, then the newest installed version; nothing
+// installed gives the one line that says what to install.
 func TestFindBinaries(t *testing.T) {
-	dir, err := FindBinaries()
-	if err != nil {
-		t.Skip("no PostgreSQL installed: ", err)
-	}
-	for _, name := range []string{"postgres", "initdb"} {
-		if !isExecutable(filepath.Join(dir, name)) {
-			t.Errorf("%s missing in %s", name, dir)
+	root := t.TempDir()
+	install := func(version string) string {
+		dir := filepath.Join(root, version, "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
 		}
+		for _, name := range []string{"postgres", "initdb"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
 	}
 	t.Setenv("PATH", "/nonexistent")
-	if _, err := FindBinaries(); err != nil && !strings.Contains(err.Error(), "apt-get install postgresql") {
-		t.Errorf("missing binaries message: %v", err)
+	if _, err := findBinaries(filepath.Join(root, "*", "bin")); err != ErrNoBinaries || !strings.Contains(err.Error(), "apt-get install postgresql") {
+		t.Fatalf("nothing installed: %v", err)
 	}
-}
-
-// A second process on the same data dir is refused instead of killing the
-// first one's database.
-func TestDataDirInUse(t *testing.T) {
-	dir := reachableDir(t)
-	c, err := Start(context.Background(), Options{Dir: dir, Settings: fast})
-	if err != nil {
-		t.Fatal(err)
+	install("13")
+	newest := install("15")
+	install("9.6")
+	if dir, err := findBinaries(filepath.Join(root, "*", "bin")); err != nil || dir != newest {
+		t.Fatalf("found %q (%v), want the newest %q", dir, err, newest)
 	}
-	defer c.Stop()
-	if _, err := Start(context.Background(), Options{Dir: dir, Settings: fast}); err == nil || !strings.Contains(err.Error(), "in use") {
-		t.Fatalf("second start: %v", err)
+	onPath := install("path-install")
+	t.Setenv("PATH", onPath)
+	if dir, _ := findBinaries(filepath.Join(root, "*", "bin")); dir != onPath {
+		t.Fatalf("found %q, want the one on PATH %q", dir, onPath)
 	}
-	query(t, c)
 }

@@ -92,6 +92,30 @@ func Validation(fields ...FieldError) *Error {
 	return &Error{Code: Invalid, Detail: "The request breaks one or more rules; see errors.", Fields: fields}
 }
 
+// Fields makes a 422 from field/message pairs, skipping empty messages, or
+// returns nil when every message is empty: validators return "" for a good
+// value, so a handler lists each field beside its check.
+func Fields(pairs ...string) error {
+	var fields []FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			fields = append(fields, FieldError{Field: pairs[i], Message: pairs[i+1]})
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return Validation(fields...)
+}
+
+// Required is the validator of a field that must not be empty.
+func Required(v string) string {
+	if v == "" {
+		return "is required"
+	}
+	return ""
+}
+
 // Wrap makes an internal error whose cause is logged and never shown.
 func Wrap(err error) *Error {
 	return &Error{Code: Internal, Detail: "An internal error occurred. It has been logged.", Cause: err}
