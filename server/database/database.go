@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -24,9 +25,12 @@ import (
 	"github.com/baton-course/baton/migrations"
 )
 
-// DB is the pool Baton works with: GORM for queries, the *sql.DB beneath it for
-// health checks, migrations and pool statistics.
+// DB is the pool Baton works with. One pgx pool holds the connections: the
+// few hot paths (answering, lesson views) query it directly, and GORM and
+// database/sql (migrations, health checks) borrow from it, so the whole
+// server never opens more than PoolSize connections.
 type DB struct {
+	Pool *pgxpool.Pool
 	Gorm *gorm.DB
 	SQL  *sql.DB
 	URL  string // for the job queue's own pgx pool
@@ -38,22 +42,29 @@ const PoolSize = 16
 
 // Open connects to PostgreSQL and checks that it answers within timeout.
 func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, error) {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn redacts the password in its parse errors.
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
-	cfg.ConnectTimeout = timeout
-	sqlDB := stdlib.OpenDB(*cfg)
+	cfg.ConnConfig.ConnectTimeout = timeout
+	cfg.MaxConns = PoolSize
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg.ConnConfig), rootCause(err))
+	}
+	// database/sql keeps no idle connections of its own: they stay in the
+	// pgx pool, where the hot paths can use them too.
+	sqlDB := stdlib.OpenDBFromPool(pool)
 	sqlDB.SetMaxOpenConns(PoolSize)
-	sqlDB.SetMaxIdleConns(PoolSize)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
 	pingCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
+	if err := pool.Ping(pingCtx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg), rootCause(err))
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg.ConnConfig), rootCause(err))
 	}
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		// One explicit transaction where a write needs one; no hidden extra
@@ -64,19 +75,24 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 	})
 	if err != nil {
 		_ = sqlDB.Close()
+		pool.Close()
 		return nil, err
 	}
-	return &DB{Gorm: gdb, SQL: sqlDB, URL: databaseURL}, nil
+	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, URL: databaseURL}, nil
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.SQL.Close() }
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	db.Pool.Close()
+	return err
+}
 
 // Ping answers whether the database responds within timeout.
 func (db *DB) Ping(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return db.SQL.PingContext(ctx)
+	return db.Pool.Ping(ctx)
 }
 
 // migrationLockID is the advisory lock key that serialises migrations when
