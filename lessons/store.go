@@ -2,11 +2,11 @@ package lessons
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"gorm.io/gorm"
 )
 
@@ -64,17 +64,13 @@ type Progress struct {
 
 // Store records learners' progress, quick-check answers and reflections.
 type Store struct {
-	db  *gorm.DB
-	sql *sql.DB // the pool beneath db, for the hot read
+	db   *gorm.DB
+	pool *pgxpool.Pool // the connections beneath db, queried directly on every lesson view
 }
 
-// NewStore makes a store on db.
-func NewStore(db *gorm.DB) *Store {
-	sqlDB, err := db.DB()
-	if err != nil {
-		panic(err) // GORM opened on a *sql.DB always has one
-	}
-	return &Store{db: db, sql: sqlDB}
+// NewStore makes a store on db and the pool beneath it.
+func NewStore(db *gorm.DB, pool *pgxpool.Pool) *Store {
+	return &Store{db: db, pool: pool}
 }
 
 // AllProgress returns the learner's progress on every lesson they started,
@@ -123,14 +119,14 @@ func (s *Store) ProgressFor(ctx context.Context, userIDs []string) (map[string]m
 // percent leaves the stored value, and 100 completes the lesson once.
 func (s *Store) SaveProgress(ctx context.Context, userID, slug string, percent int) (Progress, error) {
 	var row progressRow
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.pool.QueryRow(ctx, `
 		INSERT INTO lesson_progress AS p (user_id, lesson_slug, percent, completed_at)
-		VALUES (?, ?, ?, CASE WHEN ? = 100 THEN now() END)
+		VALUES ($1, $2, $3::int, CASE WHEN $3::int = 100 THEN now() END)
 		ON CONFLICT (user_id, lesson_slug) DO UPDATE SET
 		  percent = GREATEST(p.percent, EXCLUDED.percent),
 		  completed_at = COALESCE(p.completed_at, EXCLUDED.completed_at),
 		  updated_at = now()
-		RETURNING user_id, lesson_slug, percent, completed_at`, userID, slug, percent, percent).Scan(&row).Error
+		RETURNING percent, completed_at`, userID, slug, percent).Scan(&row.Percent, &row.CompletedAt)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -169,8 +165,8 @@ func (s *Store) State(ctx context.Context, userID, slug string) (LessonState, er
 		Checks      []byte
 		Reflections []byte
 	}
-	// Straight through database/sql: this read runs on every lesson view.
-	err := s.sql.QueryRowContext(ctx, `
+	// Straight to the pool: this read runs on every lesson view.
+	err := s.pool.QueryRow(ctx, `
 		SELECT p.percent, p.completed_at,
 		  (SELECT json_agg(json_build_object('check_id', check_id, 'option', last_option, 'correct', last_correct,
 		                   'answers', answers, 'first_correct', first_correct))

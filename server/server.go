@@ -67,11 +67,11 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 	if err := lessons.Sync(ctx, db.Gorm, s.content.course); err != nil {
 		return nil, fmt.Errorf("sync lessons: %w", err)
 	}
-	s.lessonStore = lessons.NewStore(db.Gorm)
+	s.lessonStore = lessons.NewStore(db.Gorm, db.Pool)
 	if s.quizCatalog, err = quizzes.NewCatalog(ctx, db.Gorm, s.content.scenarios); err != nil {
 		return nil, err
 	}
-	s.quizStore = quizzes.NewStore(db.Gorm, s.quizCatalog)
+	s.quizStore = quizzes.NewStore(db.Gorm, db.Pool, s.quizCatalog)
 	s.teams = teams.New(db.Gorm, s.content.course, s.quizCatalog, s.lessonStore, s.quizStore)
 	if s.auth, err = auth.NewService(ctx, db.Gorm, auth.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
