@@ -3,13 +3,14 @@ package quizzes
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"gorm.io/gorm"
 )
 
@@ -70,18 +71,15 @@ type Answer struct {
 
 // Store keeps attempts and answers in PostgreSQL.
 type Store struct {
-	db  *gorm.DB
-	sql *sql.DB // the pool beneath db, for the hot path
-	cat *Catalog
+	db   *gorm.DB
+	pool *pgxpool.Pool // the connections beneath db, queried directly on the hot paths
+	cat  *Catalog
+	open *openAttempts
 }
 
 // NewStore makes an attempt store over the catalog's scenarios.
-func NewStore(db *gorm.DB, cat *Catalog) *Store {
-	sqlDB, err := db.DB()
-	if err != nil {
-		panic(err) // GORM opened on a *sql.DB always has one
-	}
-	return &Store{db: db, sql: sqlDB, cat: cat}
+func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
+	return &Store{db: db, pool: pool, cat: cat, open: newOpenAttempts(openAttemptsCap)}
 }
 
 // Catalog is the store's scenario catalog.
@@ -89,6 +87,12 @@ func (s *Store) Catalog() *Catalog { return s.cat }
 
 const attemptColumns = `id, user_id, quiz_slug, scenario_version, number, seed, status, current_step, ending_id,
 	percent, passed, vision, alignment, inspiration, started_at, finished_at`
+
+// scanAttempt reads attemptColumns, in that order.
+func scanAttempt(row pgx.Row, a *Attempt) error {
+	return row.Scan(&a.ID, &a.UserID, &a.QuizSlug, &a.ScenarioVersion, &a.Number, &a.Seed, &a.Status, &a.CurrentStep,
+		&a.EndingID, &a.Percent, &a.Passed, &a.Vision, &a.Alignment, &a.Inspiration, &a.StartedAt, &a.FinishedAt)
+}
 
 // Start resumes the learner's unfinished attempt (created=false) or starts a
 // new one on the scenario's current version, within the retake rules.
@@ -103,38 +107,41 @@ func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time
 	return a, created, err
 }
 
+// start is two round trips: one statement reads the open attempt (if any)
+// together with what the retake rules need, the other inserts.
 func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
-	db := s.db.WithContext(ctx)
-	var open []Attempt
-	if err := db.Raw(`SELECT `+attemptColumns+` FROM attempts WHERE user_id = ? AND quiz_slug = ? AND status = 'in_progress'`,
-		userID, sc.Slug).Scan(&open).Error; err != nil {
+	var (
+		used         int
+		lastFinished *time.Time
+		openID       *string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), max(finished_at), (array_agg(id::text) FILTER (WHERE status = 'in_progress'))[1]
+		FROM attempts WHERE user_id = $1 AND quiz_slug = $2`, userID, sc.Slug).Scan(&used, &lastFinished, &openID)
+	if err != nil {
 		return Attempt{}, false, err
 	}
-	if len(open) > 0 {
-		return open[0], false, nil
+	var a Attempt
+	if openID != nil {
+		err := scanAttempt(s.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = $1`, *openID), &a)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Attempt{}, false, ErrNotFound // finished and deleted in between: vanishingly rare
+		}
+		return a, false, err
 	}
-	var used struct {
-		Count        int
-		LastFinished *time.Time
-	}
-	if err := db.Raw(`SELECT count(*) AS count, max(finished_at) AS last_finished FROM attempts WHERE user_id = ? AND quiz_slug = ?`,
-		userID, sc.Slug).Scan(&used).Error; err != nil {
-		return Attempt{}, false, err
-	}
-	avail := sc.CanStart(used.Count, used.LastFinished, now)
+	avail := sc.CanStart(used, lastFinished, now)
 	if !avail.Allowed {
 		if avail.NextAttemptAt != nil && (avail.AttemptsLeft == nil || *avail.AttemptsLeft > 0) {
 			return Attempt{}, false, &CooldownError{Until: *avail.NextAttemptAt}
 		}
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
-	var a Attempt
-	err := db.Raw(`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING `+attemptColumns,
-		userID, sc.Slug, sc.Version, used.Count+1, randomSeed(), sc.Start).Scan(&a).Error
+	err = scanAttempt(s.pool.QueryRow(ctx, `INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+attemptColumns,
+		userID, sc.Slug, sc.Version, used+1, randomSeed(), sc.Start), &a)
 	if err != nil {
 		return Attempt{}, false, err
 	}
+	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, seed: a.Seed, step: sc.Start})
 	return a, true, nil
 }
 
@@ -175,79 +182,112 @@ type Answered struct {
 	Result   *Result // set when the attempt finished
 }
 
-// Answer records a choice for the attempt's current step. The check that the
-// step is still current and the write happen in one statement, so the same
-// answer sent many times at once is recorded once; the others get
-// ErrNotCurrent. It is the hottest write in the product: two round trips,
-// the first a primary-key read, through database/sql without the ORM.
+// Answer records a choice for the attempt's current step: one round trip
+// when the attempt's state is known from this process's last write to it,
+// two otherwise.
+//
+// The check that the step is still current and the write happen in one
+// statement, guarded by the step and the number of answers so far, so the
+// same answer sent many times at once is recorded once (the others get
+// ErrNotCurrent), and a remembered state that another instance has moved on
+// from simply fails the guard and is read afresh.
 func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID string) (Answered, error) {
-	var (
-		slug, version, status string
-		current               sql.NullString
-		seed                  int64
-		answered              int
-		sum                   Points
-	)
-	err := s.sql.QueryRowContext(ctx, `SELECT quiz_slug, scenario_version, seed, status, current_step, answered,
+	st, remembered := s.open.get(attemptID)
+	remembered = remembered && st.userID == userID
+	if !remembered {
+		var err error
+		if st, err = s.readOpen(ctx, userID, attemptID); err != nil {
+			return Answered{}, err
+		}
+	}
+	res, written, err := s.record(ctx, attemptID, st, stepID, choiceID)
+	if remembered && (err != nil || !written) {
+		// The remembered state may be stale (another instance moved the
+		// attempt on): judge the answer again against the stored one.
+		s.open.drop(attemptID)
+		if st, err = s.readOpen(ctx, userID, attemptID); err != nil {
+			return Answered{}, err
+		}
+		res, written, err = s.record(ctx, attemptID, st, stepID, choiceID)
+	}
+	switch {
+	case isUniqueViolation(err):
+		return Answered{}, ErrNotCurrent
+	case err != nil:
+		s.open.drop(attemptID)
+		return Answered{}, err
+	case !written:
+		return Answered{}, ErrNotCurrent // answered by a concurrent request first
+	}
+	if res.Outcome.Ending != nil {
+		s.open.drop(attemptID)
+	} else {
+		s.open.put(attemptID, openAttempt{userID: userID, slug: st.slug, version: st.version, seed: st.seed,
+			step: res.Outcome.Next.ID, answered: st.answered + 1, sum: st.sum.Add(res.Outcome.Choice.Points)})
+	}
+	return res, nil
+}
+
+// readOpen reads what answering needs from the attempt's row. Someone else's
+// attempt is ErrNotFound; a finished one has no current step.
+func (s *Store) readOpen(ctx context.Context, userID, attemptID string) (openAttempt, error) {
+	st := openAttempt{userID: userID}
+	var status string
+	var current *string
+	err := s.pool.QueryRow(ctx, `SELECT quiz_slug, scenario_version, seed, status, current_step, answered,
 		  points_vision, points_alignment, points_inspiration
 		FROM attempts WHERE id = $1 AND user_id = $2`, attemptID, userID).
-		Scan(&slug, &version, &seed, &status, &current, &answered, &sum.Vision, &sum.Alignment, &sum.Inspiration)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Answered{}, ErrNotFound
-	} else if err != nil {
-		return Answered{}, err
+		Scan(&st.slug, &st.version, &st.seed, &status, &current, &st.answered, &st.sum.Vision, &st.sum.Alignment, &st.sum.Inspiration)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, ErrNotFound
 	}
-	sc, err := s.cat.Version(ctx, slug, version)
+	if status == InProgress && current != nil {
+		st.step = *current
+	}
+	return st, err
+}
+
+// record judges the answer against st and, when it is for the current step,
+// writes it in one statement. written is false when the guard found the
+// attempt moved on (or finished) since st was read.
+func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, stepID, choiceID string) (res Answered, written bool, err error) {
+	sc, err := s.cat.Version(ctx, st.slug, st.version)
 	if err != nil {
-		return Answered{}, err
+		return res, false, err
 	}
-	cur := ""
-	if status == InProgress && current.Valid {
-		cur = current.String
-	}
-	out, err := sc.Answer(cur, stepID, choiceID)
+	out, err := sc.Answer(st.step, stepID, choiceID)
 	if err != nil {
-		return Answered{}, err
+		return res, false, err
 	}
-	res := Answered{Scenario: sc, Outcome: out, Attempt: Attempt{ID: attemptID, UserID: userID, QuizSlug: slug, ScenarioVersion: version, Seed: seed}}
+	res = Answered{Scenario: sc, Outcome: out,
+		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Seed: st.seed}}
 	p := out.Choice.Points
 	// The guarded UPDATE decides: a concurrent answer to the same step finds
-	// current_step moved and updates nothing, so nothing is inserted either.
-	const record = `,
+	// the attempt moved and updates nothing, so nothing is inserted either.
+	const record = `
+		  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3 AND answered = $8
+		  RETURNING id, answered, user_id, quiz_slug, scenario_version),
 		ins AS (
 		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
 		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)
 		SELECT count(*) FROM moved`
-	var written int
+	var n int
 	if out.Ending == nil {
-		err = s.sql.QueryRowContext(ctx, `WITH moved AS (
-			  UPDATE attempts SET current_step = $8, answered = answered + 1, points_vision = points_vision + $5,
-			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7
-			  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3
-			  RETURNING id, answered, user_id, quiz_slug, scenario_version)`+record,
-			attemptID, userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, out.Next.ID).Scan(&written)
+		err = s.pool.QueryRow(ctx, `WITH moved AS (
+			  UPDATE attempts SET current_step = $9, answered = answered + 1, points_vision = points_vision + $5,
+			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+record,
+			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered, out.Next.ID).Scan(&n)
 	} else {
-		r := sc.Score(sum.Add(p))
+		r := sc.Score(st.sum.Add(p))
 		res.Result = &r
-		err = s.sql.QueryRowContext(ctx, `WITH moved AS (
-			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = $8, percent = $9, passed = $10,
-			    vision = $11, alignment = $12, inspiration = $13, finished_at = now(), answered = answered + 1,
-			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7
-			  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3
-			  RETURNING id, answered, user_id, quiz_slug, scenario_version)`+record,
-			attemptID, userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration,
-			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration).Scan(&written)
+		err = s.pool.QueryRow(ctx, `WITH moved AS (
+			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = $9, percent = $10, passed = $11,
+			    vision = $12, alignment = $13, inspiration = $14, finished_at = now(), answered = answered + 1,
+			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+record,
+			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered,
+			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration).Scan(&n)
 	}
-	if isUniqueViolation(err) {
-		return Answered{}, ErrNotCurrent
-	}
-	if err != nil {
-		return Answered{}, err
-	}
-	if written == 0 {
-		return Answered{}, ErrNotCurrent // answered by a concurrent request first
-	}
-	return res, nil
+	return res, n > 0, err
 }
 
 // History lists the learner's attempts at a scenario, newest first.

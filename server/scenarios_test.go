@@ -299,7 +299,7 @@ func withScenario(t *testing.T, w *world, yaml string) *quizzes.Scenario {
 		t.Fatal(err)
 	}
 	w.s.quizCatalog = cat
-	w.s.quizStore = quizzes.NewStore(w.db.Gorm, cat)
+	w.s.quizStore = quizzes.NewStore(w.db.Gorm, w.db.Pool, cat)
 	return sc
 }
 
@@ -453,5 +453,54 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
 	if len(p.ReviewsDue) != 0 || !again.Passed {
 		t.Fatalf("after passing the review: %+v", p)
+	}
+}
+
+// Two instances share the database; each remembers the attempts it wrote
+// last. An answer sent to the instance whose memory is stale must be judged
+// against the stored attempt: a step already answered elsewhere is a 409, the
+// current step is recorded, and the score counts every answer once.
+func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
+	w := newWorld(t)
+	sc := scenarioNamed(t, testQuiz)
+	a := quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.quizCatalog)
+	b := quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.quizCatalog)
+	w.s.quizStore = a
+	s, _ := start(t, w.h, w.learner, testQuiz) // a remembers the new attempt
+	answer := func(step, choice string) response {
+		return call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
+			map[string]string{"step_id": step, "choice_id": choice}, w.learner.auth()...)
+	}
+	w.s.quizStore = b
+	first := answer(s.Step.ID, sc.BestPath[0])
+	if first.Status != 200 {
+		t.Fatalf("first answer on b: %d %s", first.Status, first.Body)
+	}
+	var ans answeredJSON
+	first.json(t, &ans)
+
+	w.s.quizStore = a // a still believes the attempt is at the first step
+	assertProblem(t, answer(s.Step.ID, sc.BestPath[0]), 409)
+	step, stores := ans.Step, []*quizzes.Store{a, b}
+	for taken := 1; ; taken++ {
+		w.s.quizStore = stores[taken%2]
+		r := answer(step.ID, sc.BestPath[taken])
+		if r.Status != 200 {
+			t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
+		}
+		ans = answeredJSON{}
+		r.json(t, &ans)
+		if ans.Finished {
+			if ans.Result.Percent != 100 {
+				t.Fatalf("best path scored %d%% across two instances", ans.Result.Percent)
+			}
+			var n int64
+			w.db.Gorm.Raw("SELECT count(*) FROM attempt_answers WHERE attempt_id = ?", s.ID).Scan(&n)
+			if int(n) != taken+1 {
+				t.Fatalf("%d answers stored for %d given", n, taken+1)
+			}
+			return
+		}
+		step = ans.Step
 	}
 }

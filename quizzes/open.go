@@ -1,0 +1,56 @@
+package quizzes
+
+import "sync"
+
+// openAttempt is what answering needs to know about an unfinished attempt.
+// The store remembers it after each write it makes, so the next answer can go
+// straight to the guarded write; the database stays the judge.
+type openAttempt struct {
+	userID   string
+	slug     string
+	version  string
+	seed     int64
+	step     string // the current step; "" once finished
+	answered int
+	sum      Points
+}
+
+// openAttemptsCap bounds the memory the remembered states take (about 200
+// bytes each). Learners beyond it simply answer with one more round trip.
+const openAttemptsCap = 20000
+
+// openAttempts is a bounded map of remembered attempt states.
+type openAttempts struct {
+	mu   sync.Mutex
+	max  int
+	byID map[string]openAttempt
+}
+
+func newOpenAttempts(max int) *openAttempts {
+	return &openAttempts{max: max, byID: make(map[string]openAttempt)}
+}
+
+func (o *openAttempts) get(id string) (openAttempt, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st, ok := o.byID[id]
+	return st, ok
+}
+
+func (o *openAttempts) put(id string, st openAttempt) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.byID[id]; !ok && len(o.byID) >= o.max {
+		for old := range o.byID { // full: forget an arbitrary one
+			delete(o.byID, old)
+			break
+		}
+	}
+	o.byID[id] = st
+}
+
+func (o *openAttempts) drop(id string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.byID, id)
+}
