@@ -255,3 +255,48 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 }
+
+// A remembered token is honoured only while it is unexpired and its key is
+// still in the ring; a caller changing the claims it got changes nothing.
+func TestVerifiedTokensAreRememberedWithinLimits(t *testing.T) {
+	k := newRing(t)
+	ctx := context.Background()
+	kid, secret := k.current, k.keys[k.current]
+	good := sign(t, jwt.SigningMethodHS256, validClaims(), kid, secret)
+	c, err := k.Verify(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Role = RoleAdmin
+	again, ok := k.verified.get(good, time.Now(), k.hasKey)
+	if !ok || again.Role != RoleLearner {
+		t.Fatalf("remembered claims %+v %v", again, ok)
+	}
+	if _, ok := k.verified.get(good, again.ExpiresAt.Add(time.Second), k.hasKey); ok {
+		t.Fatal("an expired token was taken from memory")
+	}
+	k.mu.Lock()
+	delete(k.keys, kid)
+	k.loadedAt = time.Now() // no reload: the key is gone for this test
+	k.mu.Unlock()
+	if _, err := k.Verify(ctx, good); err == nil {
+		t.Fatal("a token whose key left the ring still verified")
+	}
+}
+
+func TestIsUUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0190c1b2-7a3e-4f5d-9abc-DEF012345678":    true,
+		"00000000-0000-0000-0000-000000000000":    true,
+		"0190c1b2-7a3e-4f5d-9abc-def01234567":     false, // one short
+		"0190c1b2-7a3e-4f5d-9abc-def0123456789":   false,
+		"0190c1b27a3e-4f5d-9abc-def0123456789":    false, // dash moved
+		"0190c1b2-7a3e-4f5d-9abc-def01234567g":    false,
+		"0190c1b2-7a3e-4f5d-9abc\x00def012345678": false,
+		"": false,
+	} {
+		if got := IsUUID(s); got != want {
+			t.Errorf("IsUUID(%q) = %v", s, got)
+		}
+	}
+}

@@ -40,9 +40,11 @@ type Hasher struct {
 	dummy string
 }
 
-// NewHasher bounds concurrent hashing to the number of CPUs (at least 2).
+// NewHasher bounds concurrent hashing to half the CPUs (at least one), so a
+// sign-in storm can keep at most half the machine busy hashing and the other
+// half keeps serving everyone already signed in.
 func NewHasher() *Hasher {
-	n := max(runtime.GOMAXPROCS(0), 2)
+	n := max(runtime.GOMAXPROCS(0)/2, 1)
 	h := &Hasher{slots: make(chan struct{}, n)}
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	return h

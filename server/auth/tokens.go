@@ -47,6 +47,7 @@ type KeyRing struct {
 	keys     map[string][]byte
 	current  string
 	loadedAt time.Time
+	verified verifiedTokens
 }
 
 // keyRefresh is how often an instance rereads the keys (to pick up a rotation).
@@ -176,9 +177,13 @@ var errUnknownKey = errors.New("unknown signing key")
 // Verify checks a token's signature, algorithm, issuer, audience and times,
 // and returns its claims.
 func (k *KeyRing) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if c, ok := k.verified.get(raw, time.Now(), k.hasKey); ok {
+		return c, nil
+	}
 	var claims Claims
+	var kid string
 	keyFor := func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
+		kid, _ = t.Header["kid"].(string)
 		k.mu.RLock()
 		secret, ok := k.keys[kid]
 		k.mu.RUnlock()
@@ -207,5 +212,13 @@ func (k *KeyRing) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if claims.Subject == "" || claims.Session == "" || !validRole(claims.Role) {
 		return nil, errors.New("token lacks subject, session or role")
 	}
+	k.verified.put(raw, kid, &claims)
 	return &claims, nil
+}
+
+func (k *KeyRing) hasKey(kid string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	_, ok := k.keys[kid]
+	return ok
 }

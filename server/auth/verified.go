@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// verifiedTokens remembers access tokens this instance has already verified,
+// so a request with a token seen before costs a map lookup instead of a
+// signature check and a JSON decode of the claims: the largest CPU cost of a
+// cheap read. The key is the whole token, so only the exact bytes that passed
+// verification match; an entry counts only until the token expires and only
+// while its signing key is still in the ring.
+type verifiedTokens struct {
+	mu      sync.RWMutex
+	byToken map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	claims  *Claims
+	kid     string
+	expires time.Time
+}
+
+// maxVerifiedTokens bounds the memory the cache takes (well under 1 KB an
+// entry); beyond it, tokens are simply verified again.
+const maxVerifiedTokens = 10000
+
+// get returns a copy of the claims of a remembered, unexpired token whose
+// key is still known.
+func (v *verifiedTokens) get(raw string, now time.Time, keyKnown func(kid string) bool) (*Claims, bool) {
+	v.mu.RLock()
+	e, ok := v.byToken[raw]
+	v.mu.RUnlock()
+	if !ok || !now.Before(e.expires) || !keyKnown(e.kid) {
+		return nil, false
+	}
+	c := *e.claims
+	return &c, true
+}
+
+func (v *verifiedTokens) put(raw, kid string, c *Claims) {
+	if c.ExpiresAt == nil {
+		return
+	}
+	kept := *c // the caller keeps its own copy to do with as it likes
+	e := verifiedToken{claims: &kept, kid: kid, expires: c.ExpiresAt.Time}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.byToken == nil {
+		v.byToken = make(map[string]verifiedToken)
+	}
+	if len(v.byToken) >= maxVerifiedTokens {
+		now := time.Now()
+		for t, old := range v.byToken {
+			if !now.Before(old.expires) {
+				delete(v.byToken, t)
+			}
+		}
+		if len(v.byToken) >= maxVerifiedTokens {
+			clear(v.byToken) // all still valid: start over rather than grow
+		}
+	}
+	v.byToken[raw] = e
+}
