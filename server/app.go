@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -92,6 +93,10 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.listener) }()
 	a.log.Info("serving", "addr", "http://"+a.Addr())
+	// Start-up's one-off work (rendering the course, the hasher's timing
+	// hash, the demo accounts) leaves garbage that would otherwise stay
+	// mapped for minutes: hand it back now, once.
+	debug.FreeOSMemory()
 	if a.cfg.PprofAddr != "" {
 		go servePprof(a.cfg.PprofAddr, a.log)
 	}
