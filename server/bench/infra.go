@@ -234,19 +234,20 @@ func (s *stmtCounter) counts(ctx context.Context) (requests, river int64, err er
 }
 
 type stmtCount struct {
-	Calls int64  `json:"calls"`
-	Query string `json:"query"`
+	Calls      int64  `json:"calls"`
+	MeanExecUs int64  `json:"mean_exec_us"` // PostgreSQL's own execution time, without parsing and round trips
+	Query      string `json:"query"`
 }
 
 func (s *stmtCounter) top(ctx context.Context, n int) ([]stmtCount, error) {
-	rows, err := s.conn.Query(ctx, `SELECT calls, left(regexp_replace(query, '\s+', ' ', 'g'), 200)
+	rows, err := s.conn.Query(ctx, `SELECT calls, round(mean_exec_time::numeric * 1000), left(regexp_replace(query, '\s+', ' ', 'g'), 200)
 		FROM pg_stat_statements WHERE `+requestsOnly+` ORDER BY calls DESC, query LIMIT $1`, n)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (stmtCount, error) {
 		var c stmtCount
-		return c, r.Scan(&c.Calls, &c.Query)
+		return c, r.Scan(&c.Calls, &c.MeanExecUs, &c.Query)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -128,6 +129,7 @@ func (r *recorder) merge(o *recorder) {
 type learner struct {
 	ID       string
 	Email    string
+	Password string
 	Token    string // the server's access token
 	RefToken string // a token for the reference handler, signed with the bench's key
 }
@@ -202,6 +204,13 @@ func (w *worker) getLesson(class string) error {
 
 func (w *worker) getRefLesson() error {
 	return w.call("ref", http.MethodGet, w.refBase+"/ref/lessons/"+w.nextLesson(), w.l.RefToken, nil, nil)
+}
+
+// signIn signs the learner in with their password: the deliberately
+// expensive request.
+func (w *worker) signIn() error {
+	body, _ := json.Marshal(map[string]string{"email": w.l.Email, "password": w.l.Password})
+	return w.call("login", http.MethodPost, w.base+"/api/auth/login", "", body, nil)
 }
 
 func (w *worker) getModules() error {
@@ -279,8 +288,22 @@ func (w *worker) playScenario(slug string) error {
 type iteration func(w *worker) error
 
 var phaseWork = map[string]iteration{
-	"ref":     func(w *worker) error { return w.getRefLesson() },
-	"lesson":  func(w *worker) error { return w.getLesson("lesson") },
+	"ref":    func(w *worker) error { return w.getRefLesson() },
+	"lesson": func(w *worker) error { return w.getLesson("lesson") },
+	"login":  func(w *worker) error { return w.signIn() },
+	// session: a signed-in learner reading, with a pause between pages as a
+	// person makes; many of them hold their connections and tokens open.
+	"session": func(w *worker) error {
+		if err := w.getLesson("lesson"); err != nil {
+			return err
+		}
+		pause := 500*time.Millisecond + time.Duration(rand.Int64N(int64(time.Second)))
+		select {
+		case <-time.After(min(pause, time.Until(w.deadline))):
+		case <-w.ctx.Done():
+		}
+		return nil
+	},
 	"modules": func(w *worker) error { return w.getModules() },
 	"progress": func(w *worker) error {
 		return w.saveProgress("", 1)

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,14 +38,16 @@ import (
 )
 
 type options struct {
-	Levels   []int         `json:"levels"`
-	Duration time.Duration `json:"-"`
-	Phase    string        `json:"phase_duration"`
-	Rounds   int           `json:"rounds"`
-	Learners int           `json:"learners"`
-	Out      string        `json:"-"`
-	Profile  bool          `json:"profile"`
-	Keep     bool          `json:"-"`
+	Levels   []int           `json:"levels"`
+	Duration time.Duration   `json:"-"`
+	Phase    string          `json:"phase_duration"`
+	Rounds   int             `json:"rounds"`
+	Learners int             `json:"learners"`
+	Out      string          `json:"-"`
+	Profile  bool            `json:"profile"`
+	Phases   map[string]bool `json:"phases,omitempty"` // nil: every phase
+	Sessions int             `json:"open_sessions"`
+	Keep     bool            `json:"-"`
 }
 
 // report is the JSON document the bench writes.
@@ -60,6 +63,7 @@ type report struct {
 	Ratios    []ratio       `json:"ratios"`
 	Targets   []target      `json:"targets"`
 	Journeys  []journeyRate `json:"journeys"`
+	Capacity  capacity      `json:"capacity"`
 	Server    struct {
 		PeakRSSMB          float64 `json:"peak_rss_mb"`
 		CPUSeconds         float64 `json:"cpu_s"`
@@ -109,7 +113,16 @@ func benchMain() int {
 	flag.StringVar(&o.Out, "out", "bench.json", "where to write the JSON report")
 	flag.BoolVar(&o.Profile, "profile", os.Getenv("PROFILE") == "1", "save server CPU and heap profiles (also PROFILE=1)")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (cluster, logs) for inspection")
+	selfProfile := flag.String("loadprofile", "", "write the load generator's own CPU profile to this file (to keep the generator cheap)")
+	flag.IntVar(&o.Sessions, "sessions", 1000, "learners holding open sessions in the memory phase")
+	only := flag.String("phases", "", "comma-separated phases to run (default: all), e.g. pgbench,answer when working on one path")
 	flag.Parse()
+	if *only != "" {
+		o.Phases = map[string]bool{}
+		for _, p := range strings.Split(*only, ",") {
+			o.Phases[strings.TrimSpace(p)] = true
+		}
+	}
 	for _, f := range strings.Split(*levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -127,6 +140,17 @@ func benchMain() int {
 		o.Learners = max(o.Learners, lv)
 	}
 
+	if *selfProfile != "" {
+		f, err := os.Create(*selfProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -loadprofile:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := run(ctx, o)
@@ -294,15 +318,43 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	for _, lv := range o.Levels {
 		for r := 1; r <= o.Rounds; r++ {
 			for _, ph := range []string{"pgbench", "answer", "ref", "lesson"} {
+				if !o.runs(ph) {
+					continue
+				}
 				if err = b.phase(ctx, lv, ph, r, ""); err != nil {
 					return rep, err
 				}
 			}
 		}
 		for _, ph := range []string{"modules", "progress", "journey"} {
+			if !o.runs(ph) {
+				continue
+			}
 			if err = b.phase(ctx, lv, ph, 1, ""); err != nil {
 				return rep, err
 			}
+		}
+	}
+	top := maxOf(o.Levels)
+	if o.runs("login") {
+		if err = b.signInLoad(ctx, top); err != nil {
+			return rep, err
+		}
+	}
+	if o.runs("storm") {
+		if err = b.storm(ctx, top); err != nil {
+			return rep, err
+		}
+	}
+	// The open-sessions phase restarts the server's peak-RSS count: keep
+	// the peak so far for the whole-run figure.
+	peakSoFar := int64(0)
+	if st, err := readProc(b.server.pid()); err == nil {
+		peakSoFar = st.PeakRSSKB
+	}
+	if o.runs("sessions") && o.Sessions > 0 {
+		if err = b.openSessions(ctx, conn, o.Sessions); err != nil {
+			return rep, err
 		}
 	}
 	if b.pprof != "" {
@@ -311,16 +363,26 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 
 	// Whole-run figures.
 	if st, err := readProc(b.server.pid()); err == nil {
-		rep.Server.PeakRSSMB = round1(float64(st.PeakRSSKB) / 1024)
+		rep.Server.PeakRSSMB = round1(float64(max(st.PeakRSSKB, peakSoFar)) / 1024)
 		rep.Server.CPUSeconds = round1(st.cpuSeconds())
 	}
 	rep.Server.PostgresCPUSeconds = round1(treeCPUSeconds(b.cluster.Pid()))
 	h := &rep.History
 	_ = conn.QueryRow(ctx, `SELECT count(*), coalesce(min(n), 0), coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY n), 0), coalesce(max(n), 0)
 		FROM (SELECT count(*) AS n FROM attempts GROUP BY user_id) s`).Scan(&h.Learners, &h.AttemptsMin, &h.AttemptsMedian, &h.AttemptsMax)
+	b.server.stop() // the start-up phase wants the machine to itself
+	b.ref.stop()
+	if o.runs("startup") {
+		if err = b.startup(ctx, serverBin); err != nil {
+			return rep, err
+		}
+	}
 	b.finish()
 	return rep, ctx.Err()
 }
+
+// runs reports whether the -phases selection includes phase.
+func (o options) runs(phase string) bool { return o.Phases == nil || o.Phases[phase] }
 
 func maxOf(xs []int) int {
 	m := 0
@@ -367,13 +429,14 @@ func (b *bench) signUp(ctx context.Context) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			email := fmt.Sprintf("learner%03d.%s@bench.baton.example", i, run)
-			body, _ := json.Marshal(map[string]string{"email": email, "password": "violet-harbor-lantern-" + run, "name": fmt.Sprintf("Learner %d", i)})
+			password := "violet-harbor-lantern-" + run
+			body, _ := json.Marshal(map[string]string{"email": email, "password": password, "name": fmt.Sprintf("Learner %d", i)})
 			var res authResponse
 			if _, err := b.h.do(ctx, http.MethodPost, b.base+"/api/auth/register", "", body, &res); err != nil {
 				errs <- fmt.Errorf("sign up %s: %w", email, err)
 				return
 			}
-			all[i] = &learner{ID: res.User.ID, Email: email, Token: res.AccessToken}
+			all[i] = &learner{ID: res.User.ID, Email: email, Password: password, Token: res.AccessToken}
 		}()
 	}
 	wg.Wait()
@@ -763,7 +826,12 @@ func (b *bench) finish() {
 		tl = maxOf(b.o.Levels)
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the targets are set for %d learners; judged at %d instead", targetConcurrency, tl))
 	}
-	rep.Targets = evalTargets(rep.Summary, rep.Ratios, rep.Probe, tl)
+	if st := rep.Capacity.Storm; st != nil {
+		if alone := findRow(rep.Summary, st.Level, "lesson", "lesson"); alone != nil {
+			st.LessonAloneRPS, st.RateRatio = alone.RPS, round3(safeDiv(st.Lesson.RPS, alone.RPS))
+		}
+	}
+	rep.Targets = append(evalTargets(rep.Summary, rep.Ratios, rep.Probe, tl), evalCapacity(rep.Capacity)...)
 	for _, p := range rep.Phases {
 		if p.Phase == "journey" && !p.Profiled && p.ElapsedS > 0 {
 			rep.Journeys = append(rep.Journeys, journeyRate{Level: p.Level, PerSecond: round1(float64(p.Journeys) / p.ElapsedS)})

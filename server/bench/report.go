@@ -293,6 +293,69 @@ const (
 	targetConcurrency = 64
 )
 
+// Capacity thresholds of the issue, and the sign-in storm's: hashing may
+// take at most half the cores, so reads beside a storm should keep at least
+// 40% of their rate alone (half, less the storm's own HTTP and SQL work).
+const (
+	wantStormLessonRate = 0.40
+	maxSessionsRSSMB    = 100
+	maxFirstStartS      = 15
+	maxWarmStartS       = 3
+	maxIdleRSSMB        = 40
+)
+
+// evalCapacity judges the capacity phases that ran.
+func evalCapacity(c capacity) []target {
+	var out []target
+	under := func(name string, got, limit float64, unit string) target {
+		return target{Name: name, Want: fmt.Sprintf("< %g %s", limit, unit), Got: fmt.Sprintf("%.1f %s", got, unit),
+			Pass: got > 0 && got < limit, Margin: fmt.Sprintf("%.0f%% of the limit", got/limit*100)}
+	}
+	if st := c.Storm; st != nil {
+		t := target{Name: fmt.Sprintf("lesson rate beside %d sign-ins at once", st.Level), Want: fmt.Sprintf("≥ %.2f × alone, no errors", wantStormLessonRate),
+			Got:  fmt.Sprintf("%.3f (%.0f/s vs %.0f/s), errors %d", st.RateRatio, st.Lesson.RPS, st.LessonAloneRPS, st.Lesson.Errors+st.Login.Errors),
+			Pass: st.RateRatio >= wantStormLessonRate && st.Lesson.Errors+st.Login.Errors == 0, Margin: atLeast(st.RateRatio, wantStormLessonRate)}
+		out = append(out, t)
+	}
+	if s := c.Sessions; s != nil {
+		t := under(fmt.Sprintf("server peak RSS, %d open sessions", s.Learners), s.PeakRSSMB, maxSessionsRSSMB, "MB")
+		if s.Lesson.Errors > 0 {
+			t.Pass, t.Got = false, t.Got+fmt.Sprintf(", %d errors", s.Lesson.Errors)
+		}
+		out = append(out, t)
+	}
+	if s := c.Startup; s != nil {
+		out = append(out, under("first start (empty data directory)", s.FirstS, maxFirstStartS, "s"),
+			under("warm start", s.WarmS, maxWarmStartS, "s"),
+			under("idle server RSS", max(s.IdleRSSMB, s.WarmIdleRSSMB), maxIdleRSSMB, "MB"))
+	}
+	return out
+}
+
+// formatCapacity renders the capacity phases for a terminal.
+func formatCapacity(c capacity) string {
+	var b strings.Builder
+	if c.Login != nil || c.Storm != nil || c.Sessions != nil || c.Startup != nil {
+		b.WriteString("\nCapacity\n")
+	}
+	if l := c.Login; l != nil {
+		fmt.Fprintf(&b, "  sign-ins alone (argon2id, by design):  %.1f/s, p50 %.0f ms, p99 %.0f ms, errors %d\n", l.RPS, l.P50Ms, l.P99Ms, l.Errors)
+	}
+	if st := c.Storm; st != nil {
+		fmt.Fprintf(&b, "  %d lesson readers beside %d sign-ins:  lessons %.0f/s (%.2f × alone), p99 %.1f ms; sign-ins %.1f/s, p99 %.0f ms; errors %d\n",
+			st.Level, st.Level, st.Lesson.RPS, st.RateRatio, st.Lesson.P99Ms, st.Login.RPS, st.Login.P99Ms, st.Lesson.Errors+st.Login.Errors)
+	}
+	if s := c.Sessions; s != nil {
+		fmt.Fprintf(&b, "  %d open sessions reading at a person's pace:  %.0f lessons/s, p99 %.1f ms, errors %d; server peak RSS %.1f MB\n",
+			s.Learners, s.Lesson.RPS, s.Lesson.P99Ms, s.Lesson.Errors, s.PeakRSSMB)
+	}
+	if s := c.Startup; s != nil {
+		fmt.Fprintf(&b, "  start as `make run` does:  first %.1f s (idle RSS %.1f MB), warm %.1f s (idle RSS %.1f MB)\n",
+			s.FirstS, s.IdleRSSMB, s.WarmS, s.WarmIdleRSSMB)
+	}
+	return b.String()
+}
+
 // countRange is "2" when every count is 2, else "min–max".
 func countRange(counts []int) string {
 	if len(counts) == 0 {
@@ -470,6 +533,7 @@ func formatTable(rep *report) string {
 		}
 	}
 
+	b.WriteString(formatCapacity(rep.Capacity))
 	fmt.Fprintf(&b, "\nServer: peak RSS %.1f MB, CPU %.1f s over the run; PostgreSQL CPU %.1f s\n",
 		rep.Server.PeakRSSMB, rep.Server.CPUSeconds, rep.Server.PostgresCPUSeconds)
 	if h := rep.History; h.Learners > 0 {
