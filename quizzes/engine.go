@@ -118,32 +118,43 @@ type AttemptSummary struct {
 	Passed     bool
 }
 
-// NextReview replays a learner's finished attempts, oldest first, and returns
-// when the scenario is next due (nil: never passed, so not in review). An
-// attempt started once the review was due is a review: passing it moves to
-// the next interval, failing it resets the streak and leaves it due now.
-// Attempts started earlier are practice and change nothing, except that the
-// very first pass starts the schedule.
-func NextReview(attempts []AttemptSummary) *time.Time {
-	var due *time.Time
-	streak := 0
-	for _, a := range attempts {
-		isReview := due != nil && !a.StartedAt.Before(*due)
-		switch {
-		case due == nil && a.Passed:
-			streak = 1
-		case isReview && a.Passed:
-			streak++
-		case isReview:
-			streak = 0
-			at := a.FinishedAt
-			due = &at
-			continue
-		default:
-			continue
-		}
-		at := a.FinishedAt.Add(ReviewIntervals[min(streak, len(ReviewIntervals))-1])
-		due = &at
+// ReviewState is where a learner stands in a scenario's review schedule:
+// when it is next due (nil: never passed, so not in review) and how many
+// reviews in a row they have passed.
+type ReviewState struct {
+	Due    *time.Time
+	Streak int
+}
+
+// After is the schedule once attempt a has finished. An attempt started
+// once the review was due is a review: passing it moves to the next
+// interval, failing it resets the streak and leaves it due now. Attempts
+// started earlier are practice and change nothing, except that the very
+// first pass starts the schedule.
+func (r ReviewState) After(a AttemptSummary) ReviewState {
+	isReview := r.Due != nil && !a.StartedAt.Before(*r.Due)
+	switch {
+	case r.Due == nil && a.Passed:
+		r.Streak = 1
+	case isReview && a.Passed:
+		r.Streak++
+	case isReview:
+		at := a.FinishedAt
+		return ReviewState{Due: &at, Streak: 0}
+	default:
+		return r
 	}
-	return due
+	at := a.FinishedAt.Add(ReviewIntervals[min(r.Streak, len(ReviewIntervals))-1])
+	r.Due = &at
+	return r
+}
+
+// NextReview replays a learner's finished attempts, oldest first, and returns
+// when the scenario is next due (nil: never passed, so not in review).
+func NextReview(attempts []AttemptSummary) *time.Time {
+	var r ReviewState
+	for _, a := range attempts {
+		r = r.After(a)
+	}
+	return r.Due
 }

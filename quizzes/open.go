@@ -1,6 +1,9 @@
 package quizzes
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // openAttempt is what answering needs to know about an unfinished attempt.
 // The store remembers it after each write it makes, so the next answer can go
@@ -13,6 +16,12 @@ type openAttempt struct {
 	step     string // the current step; "" once finished
 	answered int
 	sum      Points
+
+	// What finishing needs to move the review schedule on. Only this
+	// attempt's finish changes the schedule while it is open (a learner has
+	// one open attempt per scenario), so it cannot go stale.
+	startedAt time.Time
+	review    ReviewState
 }
 
 // openAttemptsCap bounds the memory the remembered states take (about 200

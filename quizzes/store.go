@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,16 +106,21 @@ func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time
 	return a, created, err
 }
 
-// start is two round trips: one statement reads the open attempt (if any)
-// together with what the retake rules need, the other inserts.
+// start is two round trips: one statement reads the learner's standing on
+// the scenario and their open attempt (if any), the other inserts the
+// attempt and counts it in the standing.
 func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
 	var (
 		used         int
 		lastFinished *time.Time
+		review       ReviewState
 		openID       *string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT count(*), max(finished_at), (array_agg(id::text) FILTER (WHERE status = 'in_progress'))[1]
-		FROM attempts WHERE user_id = $1 AND quiz_slug = $2`, userID, sc.Slug).Scan(&used, &lastFinished, &openID)
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0), a.id::text
+		FROM (SELECT 1) one
+		LEFT JOIN scenario_standings s ON s.user_id = $1 AND s.quiz_slug = $2
+		LEFT JOIN attempts a ON a.user_id = $1 AND a.quiz_slug = $2 AND a.status = 'in_progress'`, userID, sc.Slug).
+		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID)
 	if err != nil {
 		return Attempt{}, false, err
 	}
@@ -135,14 +139,31 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		}
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
-	err = scanAttempt(s.pool.QueryRow(ctx, `INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+attemptColumns,
+	// number is unique per learner and scenario, so a start racing this one
+	// fails here and resumes the attempt that won.
+	err = scanAttempt(s.pool.QueryRow(ctx, `WITH a AS (
+		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step)
+		  VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+attemptColumns+`),
+		counted AS (`+countStart(used)+`)
+		SELECT `+attemptColumns+` FROM a`,
 		userID, sc.Slug, sc.Version, used+1, randomSeed(), sc.Start), &a)
 	if err != nil {
 		return Attempt{}, false, err
 	}
-	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, seed: a.Seed, step: sc.Start})
+	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, seed: a.Seed, step: sc.Start,
+		startedAt: a.StartedAt, review: review})
 	return a, true, nil
+}
+
+// countStart is the standing's part of a start: the first attempt creates
+// the row, later ones update it in place (cheaper than an upsert's insert
+// attempt). A first start racing another fails on the attempt's own unique
+// key and resumes, so the plain INSERT cannot collide unnoticed.
+func countStart(used int) string {
+	if used == 0 {
+		return `INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) SELECT user_id, quiz_slug, number FROM a`
+	}
+	return `UPDATE scenario_standings SET attempts_used = (SELECT number FROM a) WHERE user_id = $1 AND quiz_slug = $2`
 }
 
 // isUniqueViolation reports a unique-key conflict, which raw statements
@@ -222,22 +243,25 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 	if res.Outcome.Ending != nil {
 		s.open.drop(attemptID)
 	} else {
-		s.open.put(attemptID, openAttempt{userID: userID, slug: st.slug, version: st.version, seed: st.seed,
-			step: res.Outcome.Next.ID, answered: st.answered + 1, sum: st.sum.Add(res.Outcome.Choice.Points)})
+		st.step, st.answered, st.sum = res.Outcome.Next.ID, st.answered+1, st.sum.Add(res.Outcome.Choice.Points)
+		s.open.put(attemptID, st)
 	}
 	return res, nil
 }
 
-// readOpen reads what answering needs from the attempt's row. Someone else's
-// attempt is ErrNotFound; a finished one has no current step.
+// readOpen reads what answering needs from the attempt's row and the
+// learner's standing. Someone else's attempt is ErrNotFound; a finished one
+// has no current step.
 func (s *Store) readOpen(ctx context.Context, userID, attemptID string) (openAttempt, error) {
 	st := openAttempt{userID: userID}
 	var status string
 	var current *string
-	err := s.pool.QueryRow(ctx, `SELECT quiz_slug, scenario_version, seed, status, current_step, answered,
-		  points_vision, points_alignment, points_inspiration
-		FROM attempts WHERE id = $1 AND user_id = $2`, attemptID, userID).
-		Scan(&st.slug, &st.version, &st.seed, &status, &current, &st.answered, &st.sum.Vision, &st.sum.Alignment, &st.sum.Inspiration)
+	err := s.pool.QueryRow(ctx, `SELECT a.quiz_slug, a.scenario_version, a.seed, a.status, a.current_step, a.answered,
+		  a.points_vision, a.points_alignment, a.points_inspiration, a.started_at, s.review_due_at, coalesce(s.review_streak, 0)
+		FROM attempts a LEFT JOIN scenario_standings s ON s.user_id = a.user_id AND s.quiz_slug = a.quiz_slug
+		WHERE a.id = $1 AND a.user_id = $2`, attemptID, userID).
+		Scan(&st.slug, &st.version, &st.seed, &status, &current, &st.answered, &st.sum.Vision, &st.sum.Alignment, &st.sum.Inspiration,
+			&st.startedAt, &st.review.Due, &st.review.Streak)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, ErrNotFound
 	}
@@ -264,28 +288,41 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	p := out.Choice.Points
 	// The guarded UPDATE decides: a concurrent answer to the same step finds
 	// the attempt moved and updates nothing, so nothing is inserted either.
-	const record = `
+	const guardAndRecord = `
 		  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3 AND answered = $8
 		  RETURNING id, answered, user_id, quiz_slug, scenario_version),
 		ins AS (
 		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)
+		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)`
+	const countMoved = `
 		SELECT count(*) FROM moved`
 	var n int
 	if out.Ending == nil {
 		err = s.pool.QueryRow(ctx, `WITH moved AS (
 			  UPDATE attempts SET current_step = $9, answered = answered + 1, points_vision = points_vision + $5,
-			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+record,
+			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+guardAndRecord+countMoved,
 			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered, out.Next.ID).Scan(&n)
 	} else {
+		// Finishing also brings the learner's standing up to date, in the
+		// same statement: nothing can see the attempt finished and the
+		// standing not.
 		r := sc.Score(st.sum.Add(p))
 		res.Result = &r
+		now := time.Now()
+		review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
 		err = s.pool.QueryRow(ctx, `WITH moved AS (
 			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = $9, percent = $10, passed = $11,
-			    vision = $12, alignment = $13, inspiration = $14, finished_at = now(), answered = answered + 1,
-			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+record,
+			    vision = $12, alignment = $13, inspiration = $14, finished_at = $15, answered = answered + 1,
+			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+
+			guardAndRecord+`,
+		standing AS (
+		  UPDATE scenario_standings SET first_percent = coalesce(first_percent, $10), best_percent = greatest(best_percent, $10),
+		    passed = passed OR $11, last_finished_at = $15, latest_vision = $12, latest_alignment = $13, latest_inspiration = $14,
+		    review_due_at = $16, review_streak = $17
+		  WHERE user_id = $2 AND quiz_slug = (SELECT quiz_slug FROM moved))`+countMoved,
 			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered,
-			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration).Scan(&n)
+			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration,
+			now, review.Due, review.Streak).Scan(&n)
 	}
 	return res, n > 0, err
 }
@@ -298,66 +335,63 @@ func (s *Store) History(ctx context.Context, userID, slug string) ([]Attempt, er
 	return rows, err
 }
 
-// Status is a learner's standing on one scenario, derived from all their
-// attempts.
+// Status is a learner's standing on one scenario.
 type Status struct {
 	AttemptsUsed int
 	BestPercent  *int // best finished attempt
 	Passed       bool
-	FirstPercent *int     // the first finished attempt: the diagnostic baseline
-	Latest       *Attempt // the most recent finished attempt
+	FirstPercent *int    // the first finished attempt: the diagnostic baseline
+	LatestSkills *Points // the most recent finished attempt's skills
 	LastFinished *time.Time
 	NextReview   *time.Time
-	Finished     []Attempt // oldest first
 }
 
-// Statuses derives every scenario status of several learners from one query,
-// by user id and scenario slug.
+// Statuses reads every scenario standing of several learners in one query,
+// by user id and scenario slug: one row per learner and scenario, however
+// many attempts they have made.
 func (s *Store) Statuses(ctx context.Context, userIDs []string) (map[string]map[string]*Status, error) {
 	out := make(map[string]map[string]*Status, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	var rows []Attempt
-	if err := s.db.WithContext(ctx).Raw(`SELECT `+attemptColumns+` FROM attempts WHERE user_id IN ? ORDER BY started_at, number`,
-		userIDs).Scan(&rows).Error; err != nil {
+	rows, err := s.pool.Query(ctx, `SELECT user_id::text, quiz_slug, attempts_used, best_percent, passed, first_percent,
+		  latest_vision, latest_alignment, latest_inspiration, last_finished_at, review_due_at
+		FROM scenario_standings WHERE user_id = ANY($1::uuid[])`, userIDs)
+	if err != nil {
 		return nil, err
 	}
-	for i := range rows {
-		a := rows[i]
-		if out[a.UserID] == nil {
-			out[a.UserID] = map[string]*Status{}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			user, slug    string
+			st            Status
+			vis, al, insp *int
+		)
+		if err := rows.Scan(&user, &slug, &st.AttemptsUsed, &st.BestPercent, &st.Passed, &st.FirstPercent,
+			&vis, &al, &insp, &st.LastFinished, &st.NextReview); err != nil {
+			return nil, err
 		}
-		st := out[a.UserID][a.QuizSlug]
-		if st == nil {
-			st = &Status{}
-			out[a.UserID][a.QuizSlug] = st
+		if vis != nil && al != nil && insp != nil {
+			st.LatestSkills = &Points{Vision: *vis, Alignment: *al, Inspiration: *insp}
 		}
-		st.AttemptsUsed++
-		if a.Status != Finished {
-			continue
+		if out[user] == nil {
+			out[user] = map[string]*Status{}
 		}
-		st.Finished = append(st.Finished, a)
+		out[user][slug] = &st
 	}
-	for _, byQuiz := range out {
-		for _, st := range byQuiz {
-			sort.SliceStable(st.Finished, func(i, j int) bool { return st.Finished[i].FinishedAt.Before(*st.Finished[j].FinishedAt) })
-			var summaries []AttemptSummary
-			for i := range st.Finished {
-				a := &st.Finished[i]
-				if st.FirstPercent == nil {
-					st.FirstPercent = a.Percent
-				}
-				if st.BestPercent == nil || *a.Percent > *st.BestPercent {
-					st.BestPercent = a.Percent
-				}
-				st.Passed = st.Passed || (a.Passed != nil && *a.Passed)
-				st.Latest = a
-				st.LastFinished = a.FinishedAt
-				summaries = append(summaries, AttemptSummary{StartedAt: a.StartedAt, FinishedAt: *a.FinishedAt, Passed: a.Passed != nil && *a.Passed})
-			}
-			st.NextReview = NextReview(summaries)
-		}
+	return out, rows.Err()
+}
+
+// Finished lists the learner's finished attempts, oldest first: their
+// whole history, for the skill timeline.
+func (s *Store) Finished(ctx context.Context, userID string) ([]Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE user_id = $1 AND status = 'finished'
+		ORDER BY finished_at`, userID)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attempt, error) {
+		var a Attempt
+		return a, scanAttempt(r, &a)
+	})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,12 +40,13 @@ func (s *Server) myProgress(c echo.Context) error {
 	for _, m := range s.content.course.Modules {
 		out.Modules = append(out.Modules, progress.ForModule(m, s.quizCatalog.ForModule(m.Slug), lp, qs))
 	}
-	for _, st := range qs {
-		for _, a := range st.Finished {
-			out.SkillHistory = append(out.SkillHistory, skillPoint{At: *a.FinishedAt, Quiz: a.QuizSlug, Skills: a.Skills()})
-		}
+	finished, err := s.quizStore.Finished(ctx, uid)
+	if err != nil {
+		return err
 	}
-	sort.Slice(out.SkillHistory, func(i, j int) bool { return out.SkillHistory[i].At.Before(out.SkillHistory[j].At) })
+	for _, a := range finished {
+		out.SkillHistory = append(out.SkillHistory, skillPoint{At: *a.FinishedAt, Quiz: a.QuizSlug, Skills: a.Skills()})
+	}
 	if out.Assignments, err = s.teams.For(ctx, uid); err != nil {
 		return err
 	}

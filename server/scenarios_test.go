@@ -439,6 +439,7 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 	}
 	// Three days later the two-day review is due.
 	w.db.Gorm.Exec("UPDATE attempts SET started_at = started_at - interval '3 days', finished_at = finished_at - interval '3 days' WHERE user_id = ?", w.learner.ID)
+	w.db.Gorm.Exec("UPDATE scenario_standings SET last_finished_at = last_finished_at - interval '3 days', review_due_at = review_due_at - interval '3 days' WHERE user_id = ?", w.learner.ID)
 	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
 	if len(p.ReviewsDue) != 1 || p.ReviewsDue[0] != testQuiz {
 		t.Fatalf("reviews due: %v", p.ReviewsDue)

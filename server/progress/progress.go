@@ -69,10 +69,10 @@ func Skills(qs map[string]*quizzes.Status) quizzes.Points {
 	var sum quizzes.Points
 	n := 0
 	for _, st := range qs {
-		if st.Latest == nil {
+		if st.LatestSkills == nil {
 			continue
 		}
-		sum = sum.Add(st.Latest.Skills())
+		sum = sum.Add(*st.LatestSkills)
 		n++
 	}
 	if n == 0 {
