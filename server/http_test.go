@@ -26,7 +26,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatalf("readyz hides unsafe durability settings: %s", r0.Body)
 	}
 	r := call(t, h, "GET", "/metrics", nil)
-	for _, want := range []string{"baton_http_requests_total", `route="/readyz"`, "baton_http_request_duration_seconds", `go_sql_max_open_connections{db_name="baton"}`, "go_goroutines"} {
+	for _, want := range []string{"baton_http_requests_total", `route="/readyz"`, "baton_http_request_duration_seconds", `go_sql_max_open_connections{db_name="baton"}`, "go_goroutines", "baton_db_statements_total", "baton_db_pool_acquired_connections"} {
 		if !strings.Contains(string(r.Body), want) {
 			t.Errorf("metrics lack %s", want)
 		}

@@ -505,3 +505,43 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 		step = ans.Step
 	}
 }
+
+// An answer is one statement when this instance wrote the attempt last and
+// two when it must read it first, however many attempts the learner has.
+func TestAnswerStatementCountIsConstant(t *testing.T) {
+	w := newWorld(t)
+	sc := scenarioNamed(t, testQuiz)
+	counts := func() []int64 {
+		s, _ := start(t, w.h, w.learner, testQuiz)
+		var out []int64
+		step := s.Step
+		for taken := 0; step != nil; taken++ {
+			n := countQueries(w.db)
+			r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
+				map[string]string{"step_id": step.ID, "choice_id": sc.BestPath[taken]}, w.learner.auth()...)
+			out = append(out, n())
+			var ans answeredJSON
+			r.json(t, &ans)
+			step = ans.Step
+		}
+		return out
+	}
+	first := counts()
+	for range 4 {
+		playScenario(t, w, w.learner, testQuiz, worstChoice)
+	}
+	later := counts()
+	for i, n := range append(first, later...) {
+		if n != 1 {
+			t.Fatalf("answer %d ran %d statements (first attempt %v, sixth %v); want 1", i, n, first, later)
+		}
+	}
+	// Another instance (or this one after a restart) reads the attempt first.
+	s, _ := start(t, w.h, w.learner, testQuiz)
+	w.s.quizStore = quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.quizCatalog)
+	n := countQueries(w.db)
+	call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...)
+	if got := n(); got != 2 {
+		t.Fatalf("an answer without the remembered state ran %d statements; want 2", got)
+	}
+}

@@ -50,6 +50,14 @@ func NewServer(ctx context.Context, cfg Config, db *database.DB, log *slog.Logge
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "baton"),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "baton_db_statements_total",
+			Help: "SQL statements sent to PostgreSQL, by every route (ORM, database/sql, pgx).",
+		}, func() float64 { return float64(db.Statements()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "baton_db_pool_acquired_connections",
+			Help: "Connections of the pool in use right now.",
+		}, func() float64 { return float64(db.Pool.Stat().AcquiredConns()) }),
 	)
 	s.metrics = newHTTPMetrics(s.reg)
 

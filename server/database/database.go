@@ -34,6 +34,8 @@ type DB struct {
 	Gorm *gorm.DB
 	SQL  *sql.DB
 	URL  string // for the job queue's own pgx pool
+
+	statements *statementCounter
 }
 
 // PoolSize is both the open and idle connection limit. On two cores 16 beats
@@ -48,6 +50,8 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
 	cfg.ConnConfig.ConnectTimeout = timeout
+	counter := &statementCounter{}
+	cfg.ConnConfig.Tracer = counter
 	cfg.MaxConns = PoolSize
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -78,7 +82,7 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, URL: databaseURL}, nil
+	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, URL: databaseURL, statements: counter}, nil
 }
 
 // Close closes the pool.
