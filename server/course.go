@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -235,6 +236,8 @@ func (s *Server) getLesson(c echo.Context) error {
 	}
 	body := make([]byte, 0, len(static)+len(mine)+1)
 	body = append(append(append(body, static...), ','), mine[1:]...)
+	// A known length spares the lesson (tens of KB) chunked encoding.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
 	return c.JSONBlob(http.StatusOK, body)
 }
 

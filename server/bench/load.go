@@ -155,6 +155,11 @@ type startResponse struct {
 	Step *stepView `json:"step"`
 }
 
+type answerRequest struct {
+	StepID   string `json:"step_id"`
+	ChoiceID string `json:"choice_id"`
+}
+
 type answerResponse struct {
 	Finished bool      `json:"finished"`
 	Step     *stepView `json:"step"`
@@ -252,7 +257,7 @@ func (w *worker) startAttempt(slug string) error {
 // answerStep answers the current step with its first listed choice.
 func (w *worker) answerStep() (finished bool, err error) {
 	a := w.attempt
-	body, _ := json.Marshal(map[string]string{"step_id": a.Step.ID, "choice_id": a.Step.Choices[0].ID})
+	body, _ := json.Marshal(answerRequest{StepID: a.Step.ID, ChoiceID: a.Step.Choices[0].ID})
 	var res answerResponse
 	if err := w.call("answer", http.MethodPost, w.base+"/api/attempts/"+a.ID+"/answers", w.l.Token, body, &res); err != nil {
 		w.attempt = nil // the next start resumes wherever the attempt is

@@ -183,9 +183,14 @@ func (s *Service) Analytics(c echo.Context) error {
 		StepID   string
 		ChoiceID string
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT x.user_id, x.quiz_slug, a.number, x.step_id, x.choice_id
-		FROM attempt_answers x JOIN attempts a ON a.id = x.attempt_id
-		JOIN team_members m ON m.user_id = x.user_id AND m.team_id = ?`, t.ID).Scan(&rows).Error
+	// From the team to its members' attempts to their answers, along the
+	// attempts' user index and the answers' primary key: the cost follows
+	// the team's history, not everyone's.
+	err = s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.number, x.step_id, x.choice_id
+		FROM team_members m
+		JOIN attempts a ON a.user_id = m.user_id
+		JOIN attempt_answers x ON x.attempt_id = a.id
+		WHERE m.team_id = ?`, t.ID).Scan(&rows).Error
 	if err != nil {
 		return err
 	}
