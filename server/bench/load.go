@@ -302,7 +302,7 @@ var phaseWork = map[string]iteration{
 		if err := w.getLesson("lesson"); err != nil {
 			return err
 		}
-		pause := 500*time.Millisecond + time.Duration(rand.Int64N(int64(time.Second)))
+		pause := 500*time.Millisecond + time.Duration(rand.Int64N(int64(time.Second))) // #nosec G404 -- think time, not a secret
 		select {
 		case <-time.After(min(pause, time.Until(w.deadline))):
 		case <-w.ctx.Done():

@@ -14,24 +14,32 @@ import (
 	"github.com/baton-course/baton/migrations"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/embeddedpg"
 	"github.com/baton-course/baton/server/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// Several instances starting at once must all succeed, and the schema must be
-// applied exactly once.
-func TestConcurrentMigrate(t *testing.T) {
+// emptyDatabase creates a database with no schema in the test cluster.
+func emptyDatabase(t *testing.T, name string) *embeddedpg.Cluster {
+	t.Helper()
 	c := testdb.Cluster(t)
-	ctx := context.Background()
-	admin, err := database.Open(ctx, c.URL("postgres"), 5*time.Second)
+	admin, err := database.Open(context.Background(), c.URL("postgres"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.SQL.Exec("CREATE DATABASE concurrent_migrate"); err != nil {
+	if _, err := admin.SQL.Exec("CREATE DATABASE " + name); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// Several instances starting at once must all succeed, and the schema must be
+// applied exactly once.
+func TestConcurrentMigrate(t *testing.T) {
+	c := emptyDatabase(t, "concurrent_migrate")
+	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
@@ -74,16 +82,8 @@ func TestConcurrentMigrate(t *testing.T) {
 // must agree with the engine's on a history with practice, a first pass, a
 // failed and a passed review, and with an attempt still open.
 func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
-	c := testdb.Cluster(t)
+	c := emptyDatabase(t, "standings_backfill")
 	ctx := context.Background()
-	admin, err := database.Open(ctx, c.URL("postgres"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.SQL.Exec("CREATE DATABASE standings_backfill"); err != nil {
-		t.Fatal(err)
-	}
 	db, err := database.Open(ctx, c.URL("standings_backfill"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
