@@ -88,7 +88,8 @@ type summaryRow struct {
 	SQLPerRequest float64   `json:"sql_per_request,omitempty"`
 	AppCPUUsPerRq float64   `json:"app_cpu_us_per_request,omitempty"`
 	PgCPUUsPerRq  float64   `json:"postgres_cpu_us_per_request,omitempty"`
-	OtherCores    float64   `json:"other_cores"` // mean over rounds: CPU taken by other work on the machine
+	GenCPUUsPerRq float64   `json:"load_generator_cpu_us_per_request,omitempty"` // the bench itself, or pgbench
+	OtherCores    float64   `json:"other_cores"`                                 // mean over rounds: CPU taken by other work on the machine
 }
 
 // phaseOrder is the order in which the table lists phases.
@@ -127,7 +128,7 @@ func summarizePhases(phases []phaseResult) []summaryRow {
 		ps := groups[k]
 		var elapsed time.Duration
 		var sql, reqs int64
-		var appCPU, pgCPU, other float64
+		var appCPU, pgCPU, genCPU, other float64
 		classes := map[string]bool{}
 		var classNames []string
 		for _, p := range ps {
@@ -136,6 +137,7 @@ func summarizePhases(phases []phaseResult) []summaryRow {
 			reqs += int64(p.requests())
 			appCPU += p.AppCPUSeconds
 			pgCPU += p.PostgresCPUSeconds
+			genCPU += p.LoadCPUSeconds
 			other += p.OtherCores / float64(len(ps))
 			for _, c := range p.Classes {
 				if !classes[c.Class] {
@@ -173,6 +175,7 @@ func summarizePhases(phases []phaseResult) []summaryRow {
 				row.SQLPerRequest = round3(float64(sql) / float64(reqs))
 				row.AppCPUUsPerRq = round1(appCPU / float64(reqs) * 1e6)
 				row.PgCPUUsPerRq = round1(pgCPU / float64(reqs) * 1e6)
+				row.GenCPUUsPerRq = round1(genCPU / float64(reqs) * 1e6)
 			}
 			rows = append(rows, row)
 		}
@@ -469,16 +472,16 @@ func formatTable(rep *report) string {
 	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, %d rounds of baseline/server pairs, %d learners\n\n",
 		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, rep.Config.Duration, rep.Config.Rounds, rep.Config.Learners)
 	tw := tabwriter.NewWriter(&b, 2, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "conc\tphase\tclass\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tSQL/req\tapp µs/req\tpg µs/req\tnoise\treq/s by round\t")
+	fmt.Fprintln(tw, "conc\tphase\tclass\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tSQL/req\tapp µs/req\tpg µs/req\tgen µs/req\tnoise\treq/s by round\t")
 	last, lastPhase := -1, ""
 	for _, r := range rep.Summary {
 		if last != -1 && r.Level != last {
-			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t\t\t")
+			fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t\t\t\t")
 			lastPhase = ""
 		}
 		last = r.Level
 		// Statements and CPU are per request of the whole phase: shown once.
-		sql, app, pg, noise := "-", "-", "-", fmt.Sprintf("%.2f", r.OtherCores)
+		sql, app, pg, gen, noise := "-", "-", "-", "-", fmt.Sprintf("%.2f", r.OtherCores)
 		if r.Phase != lastPhase {
 			if r.SQLPerRequest > 0 {
 				sql = fmt.Sprintf("%.2f", r.SQLPerRequest)
@@ -489,20 +492,24 @@ func formatTable(rep *report) string {
 			if r.PgCPUUsPerRq > 0 {
 				pg = fmt.Sprintf("%.0f", r.PgCPUUsPerRq)
 			}
+			if r.GenCPUUsPerRq > 0 {
+				gen = fmt.Sprintf("%.0f", r.GenCPUUsPerRq)
+			}
 		} else {
-			sql, app, pg, noise = "", "", "", ""
+			sql, app, pg, gen, noise = "", "", "", "", ""
 		}
 		lastPhase = r.Phase
 		rounds := make([]string, len(r.RoundRPS))
 		for i, x := range r.RoundRPS {
 			rounds[i] = fmt.Sprintf("%.0f", x)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Level, r.Phase, r.Class, r.RPS, r.P50Ms, r.P95Ms, r.P99Ms, r.Errors, sql, app, pg, noise, strings.Join(rounds, " / "))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Level, r.Phase, r.Class, r.RPS, r.P50Ms, r.P95Ms, r.P99Ms, r.Errors, sql, app, pg, gen, noise, strings.Join(rounds, " / "))
 	}
 	_ = tw.Flush()
-	b.WriteString("SQL/req, app and pg µs/req are per request of the whole phase; app is the server (or the reference\n" +
-		"handler); noise is the cores busy with work other than the bench, the app and PostgreSQL.\n")
+	b.WriteString("SQL/req and the µs/req columns are per request of the whole phase, in CPU time: app is the server\n" +
+		"(or the reference handler), pg PostgreSQL, gen the load generator (pgbench for its phase); noise is\n" +
+		"the cores busy with work other than the bench, the app and PostgreSQL.\n")
 	if len(rep.Journeys) > 0 {
 		b.WriteString("\nWhole journeys (modules, lesson, progress 100, scenario played twice):")
 		for _, j := range rep.Journeys {
