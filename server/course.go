@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -208,6 +209,23 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	static, err := s.staticLesson(l)
+	if err != nil {
+		return err
+	}
+	mine, err := encodeMine(l, st)
+	if err != nil {
+		return err
+	}
+	body := make([]byte, 0, len(static)+len(mine)+1)
+	body = append(append(append(body, static...), ','), mine[1:]...)
+	// A known length spares the lesson (tens of KB) chunked encoding.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+// mineView is everything the learner did on the lesson, shaped for the API.
+func mineView(l *lessons.Lesson, st lessons.LessonState) lessonMine {
 	v := lessonMine{Progress: st.Progress, Checks: []checkView{}, Reflections: []reflectionView{}}
 	for _, q := range l.Checks {
 		cv := checkView{ID: q.ID, Question: q.Question, Options: []optionView{}}
@@ -226,19 +244,36 @@ func (s *Server) getLesson(c echo.Context) error {
 		}
 		v.Reflections = append(v.Reflections, rv)
 	}
-	static, err := s.staticLesson(l)
-	if err != nil {
-		return err
+	return v
+}
+
+// untouchedJSON holds, per lesson, the "checks" and "reflections" fields
+// as they are for a learner who has answered and written nothing there yet
+// (most views), encoded once: the tail of the object after "progress".
+var untouchedJSON sync.Map // slug → []byte
+
+// encodeMine encodes mineView(l, st) as a JSON object; with no answers or
+// reflections only the progress is encoded per request.
+func encodeMine(l *lessons.Lesson, st lessons.LessonState) ([]byte, error) {
+	if len(st.Checks) > 0 || len(st.Reflections) > 0 {
+		return json.Marshal(mineView(l, st))
 	}
-	mine, err := json.Marshal(v)
-	if err != nil {
-		return err
+	tail, ok := untouchedJSON.Load(l.Slug)
+	if !ok {
+		all, err := json.Marshal(mineView(l, lessons.LessonState{}))
+		if err != nil {
+			return nil, err
+		}
+		_, rest, _ := bytes.Cut(all, []byte(`},"checks":`)) // progress is the first field, an object
+		tail = append([]byte(`,"checks":`), rest...)
+		untouchedJSON.Store(l.Slug, tail)
 	}
-	body := make([]byte, 0, len(static)+len(mine)+1)
-	body = append(append(append(body, static...), ','), mine[1:]...)
-	// A known length spares the lesson (tens of KB) chunked encoding.
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-	return c.JSONBlob(http.StatusOK, body)
+	progress, err := json.Marshal(st.Progress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(`{"progress":`)+len(progress)+len(tail.([]byte)))
+	return append(append(append(out, `{"progress":`...), progress...), tail.([]byte)...), nil
 }
 
 func optional(s string) *string {

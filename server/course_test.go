@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/server/database"
 )
 
@@ -190,6 +194,29 @@ func TestModulesQueryCountIsConstant(t *testing.T) {
 			}
 		} else if m.Completed {
 			t.Fatalf("module %s completed without its scenario", m.Slug)
+		}
+	}
+}
+
+// The shortcut for a learner with no answers on a lesson encodes exactly
+// what the general path does, for every lesson of the course.
+func TestUntouchedLessonEncodingMatches(t *testing.T) {
+	c, err := loadContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, p := range []lessons.Progress{{}, {Percent: 40}, {Percent: 100, Completed: true, CompletedAt: &done}} {
+		for _, l := range c.course.Lessons() {
+			st := lessons.LessonState{Progress: p}
+			got, err := encodeMine(l, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := json.Marshal(mineView(l, st))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s:\n got %s\nwant %s", l.Slug, got, want)
+			}
 		}
 	}
 }
