@@ -14,7 +14,8 @@ DROP INDEX attempt_answers_quiz;
 -- repeated them and cost every start and finish an extra entry.
 DROP INDEX attempts_user;
 -- Room on each page lets the per-answer UPDATE of an attempt stay on its page
--- (a HOT update) instead of touching every index of attempts.
+-- (a HOT update) instead of touching every index of attempts. It applies to
+-- pages written from now on; existing ones fill up as they are.
 ALTER TABLE attempts SET (fillfactor = 70);
 
 -- +goose Down

@@ -22,13 +22,13 @@ CREATE TABLE scenario_standings (
 INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used, first_percent, best_percent, passed, last_finished_at,
                                 latest_vision, latest_alignment, latest_inspiration)
 SELECT user_id, quiz_slug, count(*),
-       (array_agg(percent ORDER BY finished_at) FILTER (WHERE status = 'finished'))[1],
+       (array_agg(percent ORDER BY finished_at, number) FILTER (WHERE status = 'finished'))[1],
        max(percent) FILTER (WHERE status = 'finished'),
        coalesce(bool_or(passed) FILTER (WHERE status = 'finished'), false),
        max(finished_at),
-       (array_agg(vision ORDER BY finished_at DESC) FILTER (WHERE status = 'finished'))[1],
-       (array_agg(alignment ORDER BY finished_at DESC) FILTER (WHERE status = 'finished'))[1],
-       (array_agg(inspiration ORDER BY finished_at DESC) FILTER (WHERE status = 'finished'))[1]
+       (array_agg(vision ORDER BY finished_at DESC, number DESC) FILTER (WHERE status = 'finished'))[1],
+       (array_agg(alignment ORDER BY finished_at DESC, number DESC) FILTER (WHERE status = 'finished'))[1],
+       (array_agg(inspiration ORDER BY finished_at DESC, number DESC) FILTER (WHERE status = 'finished'))[1]
 FROM attempts GROUP BY user_id, quiz_slug;
 
 -- The review schedule replays each learner's finished attempts in order, as
@@ -46,7 +46,7 @@ DECLARE
     in_review boolean;
 BEGIN
     FOR r IN SELECT user_id, quiz_slug, started_at, finished_at, coalesce(passed, false) AS passed
-             FROM attempts WHERE status = 'finished' ORDER BY user_id, quiz_slug, finished_at LOOP
+             FROM attempts WHERE status = 'finished' ORDER BY user_id, quiz_slug, finished_at, number LOOP
         IF cur_user IS DISTINCT FROM r.user_id OR cur_quiz IS DISTINCT FROM r.quiz_slug THEN
             UPDATE scenario_standings SET review_due_at = due, review_streak = streak
             WHERE user_id = cur_user AND quiz_slug = cur_quiz;

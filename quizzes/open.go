@@ -24,8 +24,11 @@ type openAttempt struct {
 	review    ReviewState
 }
 
-// openAttemptsCap bounds the memory the remembered states take (about 200
-// bytes each). Learners beyond it simply answer with one more round trip.
+// openAttemptsCap bounds the memory the remembered states take (a few
+// hundred bytes each, so a few MB at most). Beyond it an arbitrary state is
+// forgotten, as are attempts abandoned midway, and their next answer simply
+// takes one more round trip. A resumed attempt is not remembered until its
+// next answer is written.
 const openAttemptsCap = 20000
 
 // openAttempts is a bounded map of remembered attempt states.

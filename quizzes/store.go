@@ -139,31 +139,26 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		}
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
-	// number is unique per learner and scenario, so a start racing this one
-	// fails here and resumes the attempt that won.
+	// The number follows the learner's last attempt (a lookup at the end of
+	// the unique key's index), and is unique per learner and scenario, so of
+	// two starts racing one fails here and resumes the attempt that won.
+	// started_at comes from the same clock as finished_at, which the review
+	// schedule compares it with.
 	err = scanAttempt(s.pool.QueryRow(ctx, `WITH a AS (
-		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step)
-		  VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+attemptColumns+`),
-		counted AS (`+countStart(used)+`)
+		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step, started_at)
+		  SELECT $1, $2, $3, coalesce(max(number), 0) + 1, $4, $5, $6 FROM attempts WHERE user_id = $1 AND quiz_slug = $2
+		  RETURNING `+attemptColumns+`),
+		counted AS (
+		  INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) SELECT user_id, quiz_slug, number FROM a
+		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used)
 		SELECT `+attemptColumns+` FROM a`,
-		userID, sc.Slug, sc.Version, used+1, randomSeed(), sc.Start), &a)
+		userID, sc.Slug, sc.Version, randomSeed(), sc.Start, now), &a)
 	if err != nil {
 		return Attempt{}, false, err
 	}
 	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, seed: a.Seed, step: sc.Start,
 		startedAt: a.StartedAt, review: review})
 	return a, true, nil
-}
-
-// countStart is the standing's part of a start: the first attempt creates
-// the row, later ones update it in place (cheaper than an upsert's insert
-// attempt). A first start racing another fails on the attempt's own unique
-// key and resumes, so the plain INSERT cannot collide unnoticed.
-func countStart(used int) string {
-	if used == 0 {
-		return `INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) SELECT user_id, quiz_slug, number FROM a`
-	}
-	return `UPDATE scenario_standings SET attempts_used = (SELECT number FROM a) WHERE user_id = $1 AND quiz_slug = $2`
 }
 
 // isUniqueViolation reports a unique-key conflict, which raw statements
@@ -222,7 +217,7 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 		}
 	}
 	res, written, err := s.record(ctx, attemptID, st, stepID, choiceID)
-	if remembered && (err != nil || !written) {
+	if remembered && movedOn(written, err) {
 		// The remembered state may be stale (another instance moved the
 		// attempt on): judge the answer again against the stored one.
 		s.open.drop(attemptID)
@@ -234,8 +229,12 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 	switch {
 	case isUniqueViolation(err):
 		return Answered{}, ErrNotCurrent
+	case errors.Is(err, ErrNotCurrent), errors.Is(err, ErrFinished), errors.Is(err, ErrUnknownChoice):
+		return Answered{}, err // judged against the stored state, or a remembered one still current
 	case err != nil:
-		s.open.drop(attemptID)
+		if remembered {
+			s.open.drop(attemptID) // the write's fate is unknown: read it next time
+		}
 		return Answered{}, err
 	case !written:
 		return Answered{}, ErrNotCurrent // answered by a concurrent request first
@@ -247,6 +246,16 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 		s.open.put(attemptID, st)
 	}
 	return res, nil
+}
+
+// movedOn reports an outcome that a stale remembered state would explain:
+// the guard found the attempt changed, or the engine judged the answer
+// against a step or status the attempt may have left.
+func movedOn(written bool, err error) bool {
+	if err == nil {
+		return !written
+	}
+	return errors.Is(err, ErrNotCurrent) || errors.Is(err, ErrFinished) || isUniqueViolation(err)
 }
 
 // readOpen reads what answering needs from the attempt's row and the
@@ -290,7 +299,7 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	// the attempt moved and updates nothing, so nothing is inserted either.
 	const guardAndRecord = `
 		  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3 AND answered = $8
-		  RETURNING id, answered, user_id, quiz_slug, scenario_version),
+		  RETURNING id, number, answered, user_id, quiz_slug, scenario_version),
 		ins AS (
 		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
 		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)`
@@ -316,10 +325,14 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+
 			guardAndRecord+`,
 		standing AS (
-		  UPDATE scenario_standings SET first_percent = coalesce(first_percent, $10), best_percent = greatest(best_percent, $10),
-		    passed = passed OR $11, last_finished_at = $15, latest_vision = $12, latest_alignment = $13, latest_inspiration = $14,
-		    review_due_at = $16, review_streak = $17
-		  WHERE user_id = $2 AND quiz_slug = (SELECT quiz_slug FROM moved))`+countMoved,
+		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, first_percent, best_percent, passed,
+		    last_finished_at, latest_vision, latest_alignment, latest_inspiration, review_due_at, review_streak)
+		  SELECT user_id, quiz_slug, number, $10, $10, $11, $15, $12, $13, $14, $16, $17 FROM moved
+		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET first_percent = coalesce(s.first_percent, EXCLUDED.first_percent),
+		    best_percent = greatest(s.best_percent, EXCLUDED.best_percent), passed = s.passed OR EXCLUDED.passed,
+		    last_finished_at = EXCLUDED.last_finished_at, latest_vision = EXCLUDED.latest_vision,
+		    latest_alignment = EXCLUDED.latest_alignment, latest_inspiration = EXCLUDED.latest_inspiration,
+		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak)`+countMoved,
 			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered,
 			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration,
 			now, review.Due, review.Streak).Scan(&n)
@@ -386,7 +399,7 @@ func (s *Store) Statuses(ctx context.Context, userIDs []string) (map[string]map[
 // whole history, for the skill timeline.
 func (s *Store) Finished(ctx context.Context, userID string) ([]Attempt, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE user_id = $1 AND status = 'finished'
-		ORDER BY finished_at`, userID)
+		ORDER BY finished_at, number`, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/baton-course/baton/server/auth"
 )
 
 func main() {
@@ -49,17 +51,16 @@ func run(args []string) int {
 	return 0
 }
 
-// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT
+// limitMemory sets the Go runtime's soft memory limit unless GOMEMLIMIT
 // sets another. Each sign-in briefly needs 19 MiB for argon2id; without a
 // limit the heap goal grows with those bursts and the memory stays mapped
-// long after. 64 MiB is three times what the server holds live with a
-// thousand open sessions, so the collector works harder only in a real
-// squeeze, never in normal running.
-const defaultMemoryLimit = 64 << 20
-
+// long after. The limit leaves room for every hashing slot at once on top of
+// 32 MiB, about twice what the server holds live with a thousand open
+// sessions, and is never under 64 MiB; so the collector works harder only in
+// a real squeeze, never in normal running.
 func limitMemory(gomemlimit string) {
 	if gomemlimit == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetMemoryLimit(max(64<<20, 32<<20+auth.HashingMemory()))
 	}
 }
 

@@ -495,10 +495,15 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 			if ans.Result.Percent != 100 {
 				t.Fatalf("best path scored %d%% across two instances", ans.Result.Percent)
 			}
-			var n int64
-			w.db.Gorm.Raw("SELECT count(*) FROM attempt_answers WHERE attempt_id = ?", s.ID).Scan(&n)
-			if int(n) != taken+1 {
-				t.Fatalf("%d answers stored for %d given", n, taken+1)
+			// The attempt's running totals are the sum of its stored answers,
+			// each counted once (the percentage alone is capped at 100).
+			var agree struct{ Answers, Answered int64 }
+			w.db.Gorm.Raw(`SELECT count(x.*) AS answers, a.answered
+				FROM attempts a JOIN attempt_answers x ON x.attempt_id = a.id WHERE a.id = ?
+				GROUP BY a.id HAVING a.points_vision = sum(x.vision) AND a.points_alignment = sum(x.alignment)
+				  AND a.points_inspiration = sum(x.inspiration)`, s.ID).Scan(&agree)
+			if agree.Answers != int64(taken+1) || agree.Answered != agree.Answers {
+				t.Fatalf("%d answers given; stored %+v (zero: the totals disagree with the answers)", taken+1, agree)
 			}
 			return
 		}
@@ -520,6 +525,9 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 			r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
 				map[string]string{"step_id": step.ID, "choice_id": sc.BestPath[taken]}, w.learner.auth()...)
 			out = append(out, n())
+			if r.Status != 200 {
+				t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
+			}
 			var ans answeredJSON
 			r.json(t, &ans)
 			step = ans.Step
@@ -527,6 +535,9 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 		return out
 	}
 	first := counts()
+	if len(first) != len(sc.BestPath) {
+		t.Fatalf("%d answers on a best path of %d", len(first), len(sc.BestPath))
+	}
 	for range 4 {
 		playScenario(t, w, w.learner, testQuiz, worstChoice)
 	}
@@ -540,7 +551,10 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 	s, _ := start(t, w.h, w.learner, testQuiz)
 	w.s.quizStore = quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.quizCatalog)
 	n := countQueries(w.db)
-	call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...)
+	r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...)
+	if r.Status != 200 {
+		t.Fatalf("answer on a fresh instance: %d %s", r.Status, r.Body)
+	}
 	if got := n(); got != 2 {
 		t.Fatalf("an answer without the remembered state ran %d statements; want 2", got)
 	}

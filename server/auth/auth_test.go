@@ -267,10 +267,15 @@ func TestVerifiedTokensAreRememberedWithinLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Role = RoleAdmin
+	c.Role, c.Audience[0] = RoleAdmin, "other-api"
+	c.ExpiresAt.Time = c.ExpiresAt.Add(time.Hour)
 	again, ok := k.verified.get(good, time.Now(), k.hasKey)
-	if !ok || again.Role != RoleLearner {
+	if !ok || again.Role != RoleLearner || again.Audience[0] != Audience || !again.ExpiresAt.Before(time.Now().Add(2*time.Minute)) {
 		t.Fatalf("remembered claims %+v %v", again, ok)
+	}
+	again.Audience[0] = "changed"
+	if third, _ := k.verified.get(good, time.Now(), k.hasKey); third.Audience[0] != Audience {
+		t.Fatal("claims handed out share memory with the remembered entry")
 	}
 	if _, ok := k.verified.get(good, again.ExpiresAt.Add(time.Second), k.hasKey); ok {
 		t.Fatal("an expired token was taken from memory")

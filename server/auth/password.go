@@ -44,11 +44,17 @@ type Hasher struct {
 // sign-in storm can keep at most half the machine busy hashing and the other
 // half keeps serving everyone already signed in.
 func NewHasher() *Hasher {
-	n := max(runtime.GOMAXPROCS(0)/2, 1)
+	n := hashSlots()
 	h := &Hasher{slots: make(chan struct{}, n)}
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	return h
 }
+
+func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
+
+// HashingMemory is the most memory password hashing can hold at once: the
+// slots times argon2id's 19 MiB.
+func HashingMemory() int64 { return int64(hashSlots()) * argonMemoryKiB * 1024 }
 
 // MaxConcurrent is how many hashes may run at once.
 func (h *Hasher) MaxConcurrent() int { return cap(h.slots) }

@@ -3,6 +3,8 @@ package auth
 import (
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // verifiedTokens remembers access tokens this instance has already verified,
@@ -35,16 +37,28 @@ func (v *verifiedTokens) get(raw string, now time.Time, keyKnown func(kid string
 	if !ok || !now.Before(e.expires) || !keyKnown(e.kid) {
 		return nil, false
 	}
-	c := *e.claims
-	return &c, true
+	return cloneClaims(e.claims), true
+}
+
+// cloneClaims copies c deeply enough that nothing the caller can reach is
+// shared with the remembered entry.
+func cloneClaims(c *Claims) *Claims {
+	out := *c
+	out.Audience = append(jwt.ClaimStrings(nil), c.Audience...)
+	for _, d := range []**jwt.NumericDate{&out.ExpiresAt, &out.NotBefore, &out.IssuedAt} {
+		if *d != nil {
+			copied := **d
+			*d = &copied
+		}
+	}
+	return &out
 }
 
 func (v *verifiedTokens) put(raw, kid string, c *Claims) {
 	if c.ExpiresAt == nil {
 		return
 	}
-	kept := *c // the caller keeps its own copy to do with as it likes
-	e := verifiedToken{claims: &kept, kid: kid, expires: c.ExpiresAt.Time}
+	e := verifiedToken{claims: cloneClaims(c), kid: kid, expires: c.ExpiresAt.Time} // the caller keeps its own
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.byToken == nil {

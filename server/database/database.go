@@ -27,8 +27,9 @@ import (
 
 // DB is the pool Baton works with. One pgx pool holds the connections: the
 // few hot paths (answering, lesson views) query it directly, and GORM and
-// database/sql (migrations, health checks) borrow from it, so the whole
-// server never opens more than PoolSize connections.
+// database/sql (migrations, health checks) borrow from it, so requests never
+// use more than PoolSize connections (the job queue keeps a small pool of
+// its own).
 type DB struct {
 	Pool *pgxpool.Pool
 	Gorm *gorm.DB

@@ -79,8 +79,10 @@ func TestConcurrentMigrate(t *testing.T) {
 
 // The migration that introduced scenario standings fills them from the
 // attempts already stored; its replay of the review schedule is SQL, so it
-// must agree with the engine's on a history with practice, a first pass, a
-// failed and a passed review, and with an attempt still open.
+// must agree with the engine's: on a history with practice, a first pass, a
+// failed and a passed review and an attempt still open; on a second learner
+// and scenario next to it (the replay hands over between groups); and on a
+// learner with nothing finished yet.
 func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
 	c := emptyDatabase(t, "standings_backfill")
 	ctx := context.Background()
@@ -102,64 +104,102 @@ func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	mustExec(`INSERT INTO users (id, email, name, password_hash) VALUES ('00000000-0000-0000-0000-0000000000a1', 'a@example.com', 'A', 'x')`)
 	mustExec(`INSERT INTO modules (slug, title, summary, position) VALUES ('m', 'M', 'S', 1)`)
-	mustExec(`INSERT INTO scenario_versions (quiz_slug, version, module_slug, source) VALUES ('q', 'v', 'm', '')`)
-	mustExec(`INSERT INTO scenarios (slug, module_slug, title, current_version) VALUES ('q', 'm', 'Q', 'v')`)
+	for _, q := range []string{"q", "r"} {
+		mustExec(`INSERT INTO scenario_versions (quiz_slug, version, module_slug, source) VALUES ($1, 'v', 'm', '')`, q)
+		mustExec(`INSERT INTO scenarios (slug, module_slug, title, current_version) VALUES ($1, 'm', 'Q', 'v')`, q)
+	}
 
-	day := 24 * time.Hour
-	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	history := []struct {
-		startDay, finishDay time.Duration
+	type run struct {
+		startDay, finishDay int
 		percent             int
 		passed              bool
 		skills              quizzes.Points
-	}{
-		{0, 0, 40, false, quizzes.Points{Vision: 40, Alignment: 30, Inspiration: 50}},   // practice
-		{1, 1, 80, true, quizzes.Points{Vision: 80, Alignment: 70, Inspiration: 90}},    // first pass: due two days on
-		{2, 2, 60, false, quizzes.Points{Vision: 60, Alignment: 60, Inspiration: 60}},   // before due: practice
-		{4, 4, 50, false, quizzes.Points{Vision: 50, Alignment: 40, Inspiration: 60}},   // failed review: due now
-		{5, 5, 90, true, quizzes.Points{Vision: 90, Alignment: 95, Inspiration: 100}},   // passed review
-		{20, 20, 95, true, quizzes.Points{Vision: 95, Alignment: 90, Inspiration: 100}}, // passed again: next interval
 	}
-	var summaries []quizzes.AttemptSummary
-	for i, h := range history {
-		started, finished := t0.Add(h.startDay*day), t0.Add(h.finishDay*day+time.Hour)
-		mustExec(`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, status, ending_id, percent, passed,
-			vision, alignment, inspiration, started_at, finished_at)
-			VALUES ('00000000-0000-0000-0000-0000000000a1', 'q', 'v', $1, 1, 'finished', 'e', $2, $3, $4, $5, $6, $7, $8)`,
-			i+1, h.percent, h.passed, h.skills.Vision, h.skills.Alignment, h.skills.Inspiration, started, finished)
-		summaries = append(summaries, quizzes.AttemptSummary{StartedAt: started, FinishedAt: finished, Passed: h.passed})
+	type group struct {
+		user, quiz string
+		finished   []run
+		open       bool // and one attempt still in progress
 	}
-	mustExec(`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step, started_at)
-		VALUES ('00000000-0000-0000-0000-0000000000a1', 'q', 'v', 7, 1, 's', $1)`, t0.Add(21*day))
+	p := func(v, a, i int) quizzes.Points { return quizzes.Points{Vision: v, Alignment: a, Inspiration: i} }
+	groups := []group{
+		{"a1", "q", []run{
+			{0, 0, 40, false, p(40, 30, 50)},   // practice
+			{1, 1, 80, true, p(80, 70, 90)},    // first pass: due two days on
+			{2, 2, 60, false, p(60, 60, 60)},   // before it is due: practice
+			{4, 4, 50, false, p(50, 40, 60)},   // a failed review: due now
+			{5, 5, 90, true, p(90, 95, 100)},   // a passed review
+			{20, 20, 95, true, p(95, 90, 100)}, // passed again: the next interval
+		}, true},
+		{"a1", "r", []run{{0, 0, 75, true, p(70, 75, 80)}, {9, 9, 30, false, p(30, 30, 30)}}, false},
+		{"b2", "q", nil, true},
+	}
+	day := 24 * time.Hour
+	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	userID := func(u string) string { return "00000000-0000-0000-0000-0000000000" + u }
+	for _, u := range []string{"a1", "b2"} {
+		mustExec(`INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, 'U', 'x')`, userID(u), u+"@example.com")
+	}
+	for _, g := range groups {
+		for i, r := range g.finished {
+			mustExec(`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, status, ending_id, percent, passed,
+				vision, alignment, inspiration, started_at, finished_at)
+				VALUES ($1, $2, 'v', $3, 1, 'finished', 'e', $4, $5, $6, $7, $8, $9, $10)`,
+				userID(g.user), g.quiz, i+1, r.percent, r.passed, r.skills.Vision, r.skills.Alignment, r.skills.Inspiration,
+				t0.Add(time.Duration(r.startDay)*day), t0.Add(time.Duration(r.finishDay)*day+time.Hour))
+		}
+		if g.open {
+			mustExec(`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step, started_at)
+				VALUES ($1, $2, 'v', $3, 1, 's', $4)`, userID(g.user), g.quiz, len(g.finished)+1, t0.Add(30*day))
+		}
+	}
 	if _, err := provider.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	var (
-		used, first, best int
-		passed            bool
-		vis, al, insp     int
-		last, due         time.Time
-		streak            int
-	)
-	if err := db.SQL.QueryRow(`SELECT attempts_used, first_percent, best_percent, passed, latest_vision, latest_alignment,
-		latest_inspiration, last_finished_at, review_due_at, review_streak FROM scenario_standings`).
-		Scan(&used, &first, &best, &passed, &vis, &al, &insp, &last, &due, &streak); err != nil {
-		t.Fatal(err)
-	}
-	want := quizzes.NextReview(summaries)
-	var engine quizzes.ReviewState
-	for _, s := range summaries {
-		engine = engine.After(s)
-	}
-	latest := history[len(history)-1]
-	if used != 7 || first != 40 || best != 95 || !passed || vis != latest.skills.Vision || al != latest.skills.Alignment ||
-		insp != latest.skills.Inspiration || !last.Equal(summaries[len(summaries)-1].FinishedAt) {
-		t.Fatalf("standing: used %d first %d best %d passed %v skills %d/%d/%d last %s", used, first, best, passed, vis, al, insp, last)
-	}
-	if want == nil || !due.Equal(*want) || streak != engine.Streak {
-		t.Fatalf("review due %s streak %d; the engine says %v streak %d", due, streak, want, engine.Streak)
+	for _, g := range groups {
+		var (
+			used          int
+			first, best   *int
+			passed        bool
+			vis, al, insp *int
+			last, due     *time.Time
+			streak        int
+		)
+		if err := db.SQL.QueryRow(`SELECT attempts_used, first_percent, best_percent, passed, latest_vision, latest_alignment,
+			latest_inspiration, last_finished_at, review_due_at, review_streak FROM scenario_standings WHERE user_id = $1 AND quiz_slug = $2`,
+			userID(g.user), g.quiz).Scan(&used, &first, &best, &passed, &vis, &al, &insp, &last, &due, &streak); err != nil {
+			t.Fatalf("%s/%s: %v", g.user, g.quiz, err)
+		}
+		// What the engine and the online code would hold.
+		var review quizzes.ReviewState
+		wantUsed, wantPassed, wantBest := len(g.finished), false, -1
+		for _, r := range g.finished {
+			review = review.After(quizzes.AttemptSummary{StartedAt: t0.Add(time.Duration(r.startDay) * day),
+				FinishedAt: t0.Add(time.Duration(r.finishDay)*day + time.Hour), Passed: r.passed})
+			wantPassed = wantPassed || r.passed
+			wantBest = max(wantBest, r.percent)
+		}
+		if g.open {
+			wantUsed++
+		}
+		if used != wantUsed || passed != wantPassed || streak != review.Streak {
+			t.Errorf("%s/%s: used %d passed %v streak %d; want %d %v %d", g.user, g.quiz, used, passed, streak, wantUsed, wantPassed, review.Streak)
+		}
+		if (due == nil) != (review.Due == nil) || (due != nil && !due.Equal(*review.Due)) {
+			t.Errorf("%s/%s: review due %v; the engine says %v", g.user, g.quiz, due, review.Due)
+		}
+		if len(g.finished) == 0 {
+			if first != nil || best != nil || vis != nil || last != nil {
+				t.Errorf("%s/%s: nothing finished, yet the standing has results", g.user, g.quiz)
+			}
+			continue
+		}
+		latest := g.finished[len(g.finished)-1]
+		if first == nil || *first != g.finished[0].percent || best == nil || *best != wantBest || vis == nil ||
+			*vis != latest.skills.Vision || *al != latest.skills.Alignment || *insp != latest.skills.Inspiration ||
+			last == nil || !last.Equal(t0.Add(time.Duration(latest.finishDay)*day+time.Hour)) {
+			t.Errorf("%s/%s: first %v best %v latest skills %v/%v/%v last %v", g.user, g.quiz, first, best, vis, al, insp, last)
+		}
 	}
 }

@@ -184,8 +184,9 @@ func (s *Service) Analytics(c echo.Context) error {
 		ChoiceID string
 	}
 	// From the team to its members' attempts to their answers, along the
-	// attempts' user index and the answers' primary key: the cost follows
-	// the team's history, not everyone's.
+	// lead of the attempts' unique key (user, scenario, number) and the
+	// answers' primary key: the cost follows the team's history, not
+	// everyone's.
 	err = s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.number, x.step_id, x.choice_id
 		FROM team_members m
 		JOIN attempts a ON a.user_id = m.user_id
