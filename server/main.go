@@ -55,12 +55,12 @@ func run(args []string) int {
 // sets another. Each sign-in briefly needs 19 MiB for argon2id; without a
 // limit the heap goal grows with those bursts and the memory stays mapped
 // long after. The limit leaves room for every hashing slot at once on top of
-// 32 MiB, about twice what the server holds live with a thousand open
-// sessions, and is never under 64 MiB; so the collector works harder only in
-// a real squeeze, never in normal running.
+// 32 MiB, more than the server holds live with a thousand open sessions, and
+// is never under 48 MiB; so the collector works harder only in a real
+// squeeze, never in normal running.
 func limitMemory(gomemlimit string) {
 	if gomemlimit == "" {
-		debug.SetMemoryLimit(max(64<<20, 32<<20+auth.HashingMemory()))
+		debug.SetMemoryLimit(max(48<<20, 32<<20+auth.HashingMemory()))
 	}
 }
 

@@ -668,6 +668,14 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// Clear the previous phase's dead rows now, untimed, so that autovacuum
+	// does not wake in the middle of whichever phase comes next (a read
+	// phase after a write phase paid for it, at random, before this).
+	for _, url := range []string{b.cluster.URL("baton"), b.cluster.URL("pgbench_db")} {
+		if err := execSQL(ctx, url, "VACUUM (ANALYZE)"); err != nil {
+			return fmt.Errorf("vacuum between phases: %w", err)
+		}
+	}
 	time.Sleep(200 * time.Millisecond) // let the previous phase's tail settle
 	p := phaseResult{Level: level, Phase: phase, Round: round, Profiled: cpuProfile != "", lat: map[string][]time.Duration{}}
 	app := b.server
