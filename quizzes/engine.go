@@ -148,13 +148,3 @@ func (r ReviewState) After(a AttemptSummary) ReviewState {
 	r.Due = &at
 	return r
 }
-
-// NextReview replays a learner's finished attempts, oldest first, and returns
-// when the scenario is next due (nil: never passed, so not in review).
-func NextReview(attempts []AttemptSummary) *time.Time {
-	var r ReviewState
-	for _, a := range attempts {
-		r = r.After(a)
-	}
-	return r.Due
-}

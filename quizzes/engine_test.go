@@ -157,7 +157,9 @@ func TestCanStart(t *testing.T) {
 	}
 }
 
-func TestNextReview(t *testing.T) {
+// TestReviewSchedule replays finished attempts, oldest first, as the store
+// does one finish at a time.
+func TestReviewSchedule(t *testing.T) {
 	day := 24 * time.Hour
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	at := func(d int) time.Time { return t0.Add(time.Duration(d) * day) }
@@ -182,7 +184,11 @@ func TestNextReview(t *testing.T) {
 			func() *time.Time { t := end(run(13, true), 2*day); return &t }},
 	}
 	for _, tc := range cases {
-		got, want := NextReview(tc.attempts), tc.want()
+		var r ReviewState
+		for _, a := range tc.attempts {
+			r = r.After(a)
+		}
+		got, want := r.Due, tc.want()
 		if (got == nil) != (want == nil) || (got != nil && !got.Equal(*want)) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, want)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +50,16 @@ type startupResult struct {
 	WarmIdleRSSMB float64 `json:"warm_idle_rss_mb"` // after the warm start, idle
 }
 
+// stats summarises one class of the phase's requests; a phase that recorded
+// none of them failed to run.
+func (r loadResult) stats(class string) (classStats, error) {
+	c := r.Rec.classes[class]
+	if c == nil {
+		return classStats{}, fmt.Errorf("the phase recorded no %s requests", class)
+	}
+	return newClassStats(class, c.lat, c.errors, r.Elapsed, c.samples), nil
+}
+
 // resetPeakRSS starts the kernel's peak-RSS count (VmHWM) of pid afresh, so
 // the next reading is the peak of what happens from now on.
 func resetPeakRSS(pid int) error {
@@ -64,11 +73,10 @@ func (b *bench) signInLoad(ctx context.Context, level int) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	c := res.Rec.classes["login"]
-	if c == nil {
-		return errors.New("sign-in phase recorded nothing")
+	cs, err := res.stats("login")
+	if err != nil {
+		return err
 	}
-	cs := newClassStats("login", c.lat, c.errors, res.Elapsed, c.samples)
 	b.rep.Capacity.Login = &cs
 	logf("c=%-3d login: %.1f/s p99 %.0fms err %d", level, cs.RPS, cs.P99Ms, cs.Errors)
 	return nil
@@ -93,16 +101,12 @@ func (b *bench) storm(ctx context.Context, level int) error {
 		return ctx.Err()
 	}
 	st := &stormResult{Level: level}
-	for _, part := range []struct {
-		res   loadResult
-		class string
-		into  *classStats
-	}{{reads, "lesson", &st.Lesson}, {logins, "login", &st.Login}} {
-		c := part.res.Rec.classes[part.class]
-		if c == nil {
-			return fmt.Errorf("storm phase recorded no %s requests", part.class)
-		}
-		*part.into = newClassStats(part.class, c.lat, c.errors, part.res.Elapsed, c.samples)
+	var err error
+	if st.Lesson, err = reads.stats("lesson"); err != nil {
+		return err
+	}
+	if st.Login, err = logins.stats("login"); err != nil {
+		return err
 	}
 	b.rep.Capacity.Storm = st
 	logf("c=%-3d storm: lesson %.0f/s p99 %.1fms err %d; login %.1f/s err %d", level,
@@ -110,8 +114,9 @@ func (b *bench) storm(ctx context.Context, level int) error {
 	return nil
 }
 
-// openSessions signs in n learners and has them read at a person's pace,
-// each on its own connection, while the server's peak RSS is watched.
+// openSessions gives n learners open sessions and has them read at a
+// person's pace, each on its own connection, while the server's peak RSS is
+// watched.
 //
 // Signing in n learners through the API would spend n argon2id hashes
 // (about 40 s for 1,000 on two cores) on what the sign-in phase already
@@ -157,11 +162,11 @@ func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 	if err != nil {
 		return err
 	}
-	c := res.Rec.classes["lesson"]
-	if c == nil {
-		return errors.New("open-sessions phase recorded nothing")
+	lesson, err := res.stats("lesson")
+	if err != nil {
+		return err
 	}
-	s := &sessionsResult{Learners: n, Lesson: newClassStats("lesson", c.lat, c.errors, res.Elapsed, c.samples),
+	s := &sessionsResult{Learners: n, Lesson: lesson,
 		PeakRSSMB: round1(float64(st.PeakRSSKB) / 1024), RSSMB: round1(float64(st.CurrentRSSKB) / 1024)}
 	b.rep.Capacity.Sessions = s
 	logf("%d open sessions: lesson %.0f/s p99 %.1fms err %d; server peak RSS %.1f MB", n,
