@@ -51,7 +51,7 @@ chaos:
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime 30s ./lessons/
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 30s ./quizzes/
-	$(GO) test -run XXX -fuzz FuzzJSON -fuzztime 30s ./server/bind/
+	$(GO) test -run XXX -fuzz FuzzJSON -fuzztime 30s ./server/web/bind/
 
 # System packages: PostgreSQL and Node.js; the tests also need Chromium.
 deps:

@@ -14,8 +14,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/baton-course/baton/server/audit"
-	"github.com/baton-course/baton/server/bind"
 	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/web/bind"
 )
 
 // Config is what the accounts area needs from the server's configuration.

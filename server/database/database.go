@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -28,13 +28,12 @@ import (
 // DB is the pool Baton works with. One pgx pool holds the connections: the
 // few hot paths (answering, lesson views) query it directly, and GORM and
 // database/sql (migrations, health checks) borrow from it, so requests never
-// use more than PoolSize connections (the job queue keeps a small pool of
-// its own).
+// use more than PoolSize connections. The job queue (River) runs on the
+// same pool.
 type DB struct {
 	Pool *pgxpool.Pool
 	Gorm *gorm.DB
 	SQL  *sql.DB
-	URL  string // for the job queue's own pgx pool
 
 	statements *statementCounter
 }
@@ -83,7 +82,7 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, URL: databaseURL, statements: counter}, nil
+	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, statements: counter}, nil
 }
 
 // Close closes the pool.
@@ -106,7 +105,8 @@ const migrationLockID = 0x626174_6f6e
 
 // Migrate applies every pending migration. Concurrent callers wait for the
 // lock; the second finds nothing left to do.
-func Migrate(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
+func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
+	sqlDB := db.SQL
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return err
@@ -123,26 +123,26 @@ func Migrate(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return migrateRiver(ctx, sqlDB, log)
+	return migrateRiver(ctx, db.Pool, log)
 }
 
 // migrateRiver brings the job queue's own tables (River's) up to date. Its
 // migrations each need their own transaction, so instances starting together
 // are serialised by a session advisory lock held on a separate connection.
-func migrateRiver(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
-	migrator, err := rivermigrate.New(riverdatabasesql.New(sqlDB), &rivermigrate.Config{Logger: log})
+func migrateRiver(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: log})
 	if err != nil {
 		return err
 	}
-	conn, err := sqlDB.Conn(ctx)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID+1); err != nil {
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockID+1); err != nil {
 		return err
 	}
-	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockID+1) //nolint:errcheck // the session ends anyway
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockID+1) //nolint:errcheck // the session ends anyway
 	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)

@@ -53,7 +53,7 @@ func TestConcurrentMigrate(t *testing.T) {
 				return
 			}
 			defer db.Close()
-			errs <- database.Migrate(ctx, db.SQL, log)
+			errs <- database.Migrate(ctx, db, log)
 		}()
 	}
 	wg.Wait()

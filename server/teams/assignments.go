@@ -13,9 +13,9 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/auth"
-	"github.com/baton-course/baton/server/bind"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/progress"
+	"github.com/baton-course/baton/server/web/bind"
 )
 
 // Assignment statuses, derived from the learner's real progress.

@@ -18,8 +18,8 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/auth"
-	"github.com/baton-course/baton/server/bind"
 	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/web/bind"
 )
 
 // Service holds what the area needs: the database and the course, to derive

@@ -80,7 +80,7 @@ func start() error {
 	}
 	// The template must have no open connections when it is cloned.
 	defer tmpl.Close()
-	return database.Migrate(ctx, tmpl.SQL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return database.Migrate(ctx, tmpl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // URL creates a fresh migrated database for this test, dropped when it ends.

@@ -1,0 +1,116 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/baton-course/baton/server/teams"
+)
+
+// Config is everything Baton reads from its environment, validated once at
+// start-up so a bad value fails fast with one clear line.
+type Config struct {
+	Addr           string        // BATON_ADDR
+	DatabaseURL    string        // DATABASE_URL; empty starts the embedded cluster
+	DataDir        string        // BATON_DATA_DIR
+	AdminEmails    []string      // BATON_ADMIN_EMAILS, normalised
+	AccessTTL      time.Duration // BATON_ACCESS_TTL
+	Demo           bool          // BATON_DEMO=1
+	TrustedProxies []netip.Prefix
+	SecureCookies  bool   // BATON_SECURE_COOKIES=1 forces the Secure flag behind a TLS proxy
+	LogFormat      string // BATON_LOG_FORMAT: text or json
+	// ReminderInterval is how often due-soon and overdue reminders are produced.
+	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
+	Mailer           teams.Mailer  // BATON_SMTP_*: email reminders when set
+	// PprofAddr serves net/http/pprof when set; it must be a loopback address.
+	PprofAddr string // BATON_PPROF_ADDR
+}
+
+// LoadConfig reads the configuration through getenv (os.Getenv in main).
+func LoadConfig(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		Addr:        orDefault(getenv("BATON_ADDR"), "127.0.0.1:8080"),
+		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		DataDir:     orDefault(getenv("BATON_DATA_DIR"), "./.baton"),
+		LogFormat:   orDefault(getenv("BATON_LOG_FORMAT"), "text"),
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, fmt.Errorf("BATON_ADDR %q is not host:port: %v", cfg.Addr, err)
+	}
+	ttl, err := time.ParseDuration(orDefault(getenv("BATON_ACCESS_TTL"), "15m"))
+	if err != nil || ttl < 30*time.Second || ttl > 24*time.Hour {
+		return cfg, fmt.Errorf("BATON_ACCESS_TTL %q must be a Go duration between 30s and 24h", getenv("BATON_ACCESS_TTL"))
+	}
+	cfg.AccessTTL = ttl
+	for _, e := range strings.Split(getenv("BATON_ADMIN_EMAILS"), ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			cfg.AdminEmails = append(cfg.AdminEmails, e)
+		}
+	}
+	if cfg.Demo, err = flag("BATON_DEMO", getenv("BATON_DEMO")); err != nil {
+		return cfg, err
+	}
+	if cfg.SecureCookies, err = flag("BATON_SECURE_COOKIES", getenv("BATON_SECURE_COOKIES")); err != nil {
+		return cfg, err
+	}
+	for _, p := range strings.Split(getenv("BATON_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, addrErr := netip.ParseAddr(p)
+			if addrErr != nil {
+				return cfg, fmt.Errorf("BATON_TRUSTED_PROXIES: %q is neither an address nor a CIDR range", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+	}
+	cfg.ReminderInterval, err = time.ParseDuration(orDefault(getenv("BATON_REMINDER_INTERVAL"), "5m"))
+	if err != nil || cfg.ReminderInterval < time.Second {
+		return cfg, fmt.Errorf("BATON_REMINDER_INTERVAL %q must be a Go duration of at least 1s", getenv("BATON_REMINDER_INTERVAL"))
+	}
+	cfg.Mailer = teams.Mailer{
+		Addr: strings.TrimSpace(getenv("BATON_SMTP_ADDR")), From: strings.TrimSpace(getenv("BATON_SMTP_FROM")),
+		Username: getenv("BATON_SMTP_USER"), Password: getenv("BATON_SMTP_PASSWORD"),
+	}
+	if cfg.Mailer.Addr != "" {
+		if _, _, err := net.SplitHostPort(cfg.Mailer.Addr); err != nil {
+			return cfg, fmt.Errorf("BATON_SMTP_ADDR %q is not host:port", cfg.Mailer.Addr)
+		}
+		if !strings.Contains(cfg.Mailer.From, "@") {
+			return cfg, fmt.Errorf("BATON_SMTP_FROM must be an email address when BATON_SMTP_ADDR is set")
+		}
+	}
+	if cfg.PprofAddr = strings.TrimSpace(getenv("BATON_PPROF_ADDR")); cfg.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(cfg.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return cfg, fmt.Errorf("BATON_PPROF_ADDR %q must be a loopback host:port (profiles expose internals)", cfg.PprofAddr)
+		}
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+func orDefault(v, def string) string {
+	if v = strings.TrimSpace(v); v == "" {
+		return def
+	}
+	return v
+}
+
+func flag(name, v string) (bool, error) {
+	switch strings.TrimSpace(v) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s %q must be 1 or 0", name, v)
+}

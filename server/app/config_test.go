@@ -1,0 +1,71 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", env: nil, check: func(t *testing.T, c Config) {
+			if c.Addr != "127.0.0.1:8080" || c.DataDir != "./.baton" || c.AccessTTL != 15*time.Minute || c.Demo || c.DatabaseURL != "" {
+				t.Errorf("defaults wrong: %+v", c)
+			}
+		}},
+		{name: "admin emails normalised", env: map[string]string{"BATON_ADMIN_EMAILS": " Ann@Example.com, ,bo@x.io "}, check: func(t *testing.T, c Config) {
+			if strings.Join(c.AdminEmails, "|") != "ann@example.com|bo@x.io" {
+				t.Errorf("got %v", c.AdminEmails)
+			}
+		}},
+		{name: "demo on", env: map[string]string{"BATON_DEMO": "1"}, check: func(t *testing.T, c Config) {
+			if !c.Demo {
+				t.Error("demo off")
+			}
+		}},
+		{name: "ttl", env: map[string]string{"BATON_ACCESS_TTL": "5m"}, check: func(t *testing.T, c Config) {
+			if c.AccessTTL != 5*time.Minute {
+				t.Errorf("ttl %v", c.AccessTTL)
+			}
+		}},
+		{name: "trusted proxies", env: map[string]string{"BATON_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}, check: func(t *testing.T, c Config) {
+			if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].Bits() != 32 {
+				t.Errorf("got %v", c.TrustedProxies)
+			}
+		}},
+		{name: "bad addr", env: map[string]string{"BATON_ADDR": "8080"}, wantErr: "BATON_ADDR"},
+		{name: "bad ttl", env: map[string]string{"BATON_ACCESS_TTL": "forever"}, wantErr: "BATON_ACCESS_TTL"},
+		{name: "ttl too short", env: map[string]string{"BATON_ACCESS_TTL": "1s"}, wantErr: "BATON_ACCESS_TTL"},
+		{name: "bad demo", env: map[string]string{"BATON_DEMO": "yes please"}, wantErr: "BATON_DEMO"},
+		{name: "bad proxy", env: map[string]string{"BATON_TRUSTED_PROXIES": "the internet"}, wantErr: "BATON_TRUSTED_PROXIES"},
+		{name: "pprof on loopback", env: map[string]string{"BATON_PPROF_ADDR": "127.0.0.1:6060"}, check: func(t *testing.T, c Config) {
+			if c.PprofAddr != "127.0.0.1:6060" {
+				t.Error(c.PprofAddr)
+			}
+		}},
+		{name: "pprof not on loopback", env: map[string]string{"BATON_PPROF_ADDR": "0.0.0.0:6060"}, wantErr: "BATON_PPROF_ADDR"},
+		{name: "bad reminder interval", env: map[string]string{"BATON_REMINDER_INTERVAL": "often"}, wantErr: "BATON_REMINDER_INTERVAL"},
+		{name: "smtp without from", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:25"}, wantErr: "BATON_SMTP_FROM"},
+		{name: "bad log format", env: map[string]string{"BATON_LOG_FORMAT": "xml"}, wantErr: "BATON_LOG_FORMAT"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := LoadConfig(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// reminderArgs is the periodic job that produces assignment reminders and
+// sends their emails. River runs periodic jobs from the elected leader only,
+// so it fires once per interval however many instances run; the job itself
+// is idempotent besides.
+type reminderArgs struct{}
+
+func (reminderArgs) Kind() string { return "assignment_reminders" }
+
+type reminderWorker struct {
+	river.WorkerDefaults[reminderArgs]
+	s *Services
+}
+
+func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
+	created, err := w.s.Teams.Reminders(ctx, time.Now(), w.s.cfg.Mailer.Enabled())
+	sent, mailErr := w.s.Teams.SendPendingEmails(ctx, w.s.cfg.Mailer)
+	if created > 0 || sent > 0 {
+		w.s.log.Info("reminders", "created", created, "emailed", sent)
+	}
+	return errors.Join(err, mailErr)
+}
+
+// jobs is the running job queue of this instance.
+type jobs struct {
+	client *river.Client[pgx.Tx]
+}
+
+// StartJobs starts the PostgreSQL-backed job queue for this instance, on
+// the same pool as everything else.
+func (s *Services) StartJobs(ctx context.Context) error {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &reminderWorker{s: s})
+	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
+		Logger:  s.log,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(s.cfg.ReminderInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		)},
+	})
+	if err != nil {
+		return err
+	}
+	if err := client.Start(ctx); err != nil {
+		return err
+	}
+	s.jobs = &jobs{client: client}
+	return nil
+}
+
+func (j *jobs) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = j.client.Stop(ctx)
+}

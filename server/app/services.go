@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/teams"
+	"github.com/baton-course/baton/server/web"
+)
+
+// Services is every domain area of one Baton process, built on one
+// database pool, and the web layer in front of them.
+type Services struct {
+	Course     *lessons.Course
+	Scenarios  []*quizzes.Scenario
+	Lessons    *lessons.Store
+	Catalog    *quizzes.Catalog
+	Attempts   *quizzes.Store
+	Accounts   *auth.Service
+	Teams      *teams.Service
+	Durability database.Durability
+	Web        *web.Server
+
+	cfg  Config
+	db   *database.DB
+	log  *slog.Logger
+	jobs *jobs // nil until StartJobs
+}
+
+// Build checks the database's durability, syncs the course into it, builds
+// every area and the router, and seeds the demo data when asked to.
+func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Services, error) {
+	s := &Services{cfg: cfg, db: db, log: log}
+	var err error
+	if s.Durability, err = db.CheckDurability(ctx); err != nil {
+		return nil, err
+	}
+	if !s.Durability.Safe() {
+		log.Warn("DATABASE DURABILITY IS OFF: a crash can lose writes Baton has acknowledged; turn these settings on",
+			"settings", s.Durability.Problems())
+	}
+	c, err := loadContent()
+	if err != nil {
+		return nil, err
+	}
+	s.Course, s.Scenarios = c.course, c.scenarios
+	if err := lessons.Sync(ctx, db.Gorm, s.Course); err != nil {
+		return nil, fmt.Errorf("sync lessons: %w", err)
+	}
+	s.Lessons = lessons.NewStore(db.Gorm, db.Pool)
+	if s.Catalog, err = quizzes.NewCatalog(ctx, db.Gorm, s.Scenarios); err != nil {
+		return nil, err
+	}
+	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
+	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
+	if s.Accounts, err = auth.NewService(ctx, db.Gorm, auth.Config{
+		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
+	}, log); err != nil {
+		return nil, err
+	}
+	s.Web = web.New(web.Deps{
+		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies,
+		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
+		Accounts: s.Accounts, Teams: s.Teams,
+	})
+	if cfg.Demo {
+		if err := s.seedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Close stops background work the services started.
+func (s *Services) Close() {
+	if s.jobs != nil {
+		s.jobs.stop()
+		s.jobs = nil
+	}
+}

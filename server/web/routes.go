@@ -1,0 +1,72 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/baton-course/baton/server/audit"
+	"github.com/baton-course/baton/server/auth"
+)
+
+// routes is the one table of every endpoint. Each /api route names who may
+// call it, so who-may-call-what can be audited on one screen:
+// public (no token), signedIn (any role), managers (manager or admin),
+// admins. Finer rules (only your own team, only your own attempt) live in the
+// area's package and answer 404 for what the caller may not see.
+func (s *Server) routes() {
+	e := s.echo
+	signedIn := s.Accounts.Keys().Authenticate
+	managers := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleManager)}
+	admins := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleAdmin)}
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
+
+	api := e.Group("/api")
+	api.GET("/openapi.json", serveOpenAPI)                           // public
+	api.POST("/auth/register", s.Accounts.Register)                  // public
+	api.POST("/auth/login", s.Accounts.Login)                        // public
+	api.POST("/auth/refresh", s.Accounts.Refresh)                    // public (refresh cookie)
+	api.POST("/auth/logout", s.Accounts.Logout, signedIn)            // signedIn
+	api.GET("/me", s.me, signedIn)                                   // signedIn
+	api.GET("/users", s.Accounts.ListUsers, admins...)               // admins
+	api.PATCH("/users/:id", s.Accounts.SetRole, admins...)           // admins
+	api.POST("/admin/signing-keys", s.Accounts.RotateKey, admins...) // admins
+
+	api.GET("/modules", s.modules, signedIn)                                  // signedIn
+	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn
+	api.PUT("/lessons/:slug/progress", s.saveProgress, signedIn)              // signedIn, own progress
+	api.POST("/lessons/:slug/checks/:check/answers", s.answerCheck, signedIn) // signedIn, own answers
+	api.PUT("/lessons/:slug/reflections/:prompt", s.saveReflection, signedIn) // signedIn, own reflections
+	api.GET("/quizzes/:slug", s.getQuiz, signedIn)                            // signedIn
+	api.POST("/quizzes/:slug/attempts", s.startAttempt, signedIn)             // signedIn
+	api.GET("/quizzes/:slug/attempts", s.attemptHistory, signedIn)            // signedIn, own attempts
+	api.POST("/attempts/:id/answers", s.answer, signedIn)                     // signedIn, own attempt (else 404)
+	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
+	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress
+
+	api.POST("/teams", s.Teams.Create, managers...)                              // managers
+	api.GET("/teams", s.Teams.List, managers...)                                 // managers: own teams (admin: all)
+	api.POST("/teams/join", s.Teams.Join, signedIn)                              // signedIn
+	api.GET("/teams/:id", s.Teams.Get, signedIn)                                 // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.POST("/teams/:id/invite-code", s.Teams.RegenerateCode, managers...)      // managers: own team (else 404)
+	api.POST("/teams/:id/members", s.Teams.AddMember, managers...)               // managers: own team (else 404)
+	api.DELETE("/teams/:id/members/:user_id", s.Teams.RemoveMember, managers...) // managers: own team (else 404)
+	api.GET("/teams/:id/progress", s.Teams.Progress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.GET("/teams/:id/progress.csv", s.Teams.ProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.GET("/teams/:id/analytics", s.Teams.Analytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as API.md says)
+	api.POST("/assignments", s.Teams.Assign, managers...)                        // managers: own teams' members (else 403)
+	api.GET("/assignments", s.Teams.ListAssignments, signedIn)                   // signedIn: own; ?team_id= managers' own team
+	api.PATCH("/assignments/:id", s.Teams.ChangeDue, managers...)                // managers: own teams' members (else 404)
+	api.DELETE("/assignments/:id", s.Teams.Cancel, managers...)                  // managers: own teams' members (else 404)
+	api.GET("/notifications", s.Teams.Notifications, signedIn)                   // signedIn: own
+	api.POST("/notifications/:id/read", s.Teams.MarkRead, signedIn)              // signedIn: own (else 404)
+	api.POST("/notifications/read-all", s.Teams.MarkAllRead, signedIn)           // signedIn: own
+	api.GET("/audit", audit.List(s.DB.Gorm), admins...)                          // admins
+
+	// Everything else is the browser app; unknown /api paths are 404 problems.
+	e.GET("/*", s.frontend)
+	e.HEAD("/*", s.frontend)
+	e.Any("/api/*", apiNotFound)
+}

@@ -1,0 +1,94 @@
+// Package web is Baton's HTTP layer and the only code that imports Echo: the
+// router and its middleware, the route table, strict JSON binding, the RFC
+// 9457 rendering of domain errors, and one small handler file per area. A
+// handler decodes the request, calls the area's package and encodes the
+// answer; the rules live in the areas.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/teams"
+)
+
+// Deps is what the handlers work with: the domain areas, built by the
+// caller on one database pool.
+type Deps struct {
+	DB         *database.DB
+	Log        *slog.Logger
+	Durability database.Durability
+	Course     *lessons.Course
+	Lessons    *lessons.Store
+	Catalog    *quizzes.Catalog
+	Attempts   *quizzes.Store
+	Accounts   *auth.Service
+	Teams      *teams.Service
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the router with the handlers of every area.
+type Server struct {
+	Deps
+	echo    *echo.Echo
+	metrics *httpMetrics
+	reg     *prometheus.Registry
+}
+
+// maxBody is the largest request body accepted (docs/api.md: 413 above 1 MiB).
+const maxBody = "1M"
+
+// New builds the router; it does no I/O.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, reg: prometheus.NewRegistry()}
+	db := d.DB
+	s.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL, "baton"),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "baton_db_statements_total",
+			Help: "SQL statements sent to PostgreSQL, by every route (ORM, database/sql, pgx).",
+		}, func() float64 { return float64(db.Statements()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "baton_db_pool_acquired_connections",
+			Help: "Connections of the pool in use right now.",
+		}, func() float64 { return float64(db.Pool.Stat().AcquiredConns()) }),
+	)
+	s.metrics = newHTTPMetrics(s.reg)
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	// Trust no forwarding header unless proxies are configured: otherwise a
+	// client could rotate X-Forwarded-For to dodge per-address limits.
+	e.IPExtractor = ipExtractor(d.TrustedProxies)
+
+	e.Use(middleware.RequestID())
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(requestTimeout(requestDeadline))
+	e.Use(securityHeaders)
+	s.echo = e
+	s.routes()
+	return s
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo is the router itself, for tests that add or list routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
