@@ -1,6 +1,6 @@
 // Command bench is Baton's load generator and benchmark.
 //
-//	go run ./server/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
+//	go run ./server/cmd/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
 //
 // It starts a private PostgreSQL (durable defaults, pg_stat_statements),
 // builds and starts the server against it, signs up learners and plays their
@@ -202,7 +202,7 @@ type bench struct {
 
 func run(ctx context.Context, o options) (rep *report, err error) {
 	started := time.Now()
-	rep = &report{Tool: "baton server/bench", StartedAt: started.UTC(), Config: o, Pgbench: pgbenchScript}
+	rep = &report{Tool: "baton server/cmd/bench", StartedAt: started.UTC(), Config: o, Pgbench: pgbenchScript}
 	b := &bench{o: o, rep: rep}
 	defer func() {
 		rep.TookS = round1(time.Since(started).Seconds())
