@@ -35,6 +35,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/embeddedpg"
 )
 
@@ -534,13 +535,13 @@ func (b *bench) startRef(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	key := newRefKey()
+	key := auth.NewSigningKey() // the reference handler's own, not the server's
 	for _, l := range append([]*learner{b.probe}, b.learners...) {
-		if l.RefToken, err = key.sign(l.ID, time.Hour); err != nil {
+		if l.RefToken, err = learnerToken(key, l.ID, time.Hour); err != nil {
 			return err
 		}
 	}
-	env := envWith(map[string]string{refAddrEnv: addr, refDSNEnv: dsn, refKeyEnv: key.env()})
+	env := envWith(map[string]string{refAddrEnv: addr, refDSNEnv: dsn, refKeyEnv: keyEnv(key)})
 	env = append(env, refModeEnv+"=1")
 	if b.ref, err = startChild("reference handler", self, nil, env, filepath.Join(b.tmp, "ref.log")); err != nil {
 		return err
