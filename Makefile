@@ -41,7 +41,7 @@ audit:
 # measures the API, so the committed frontend/dist is embedded as it is
 # rather than rebuilt.
 bench: deps
-	$(GO) run ./server/bench -out bench.json $(if $(filter 1,$(PROFILE)),-profile)
+	$(GO) run ./server/cmd/bench -out bench.json $(if $(filter 1,$(PROFILE)),-profile)
 
 # The fault tests with a ten-second database outage instead of three.
 chaos:

@@ -208,6 +208,28 @@ func TestVerifyRejectsForgeries(t *testing.T) {
 	}
 }
 
+// A token minted outside the ring with the ring's current key (as the load
+// benchmark does) verifies through the ring; VerifyAccessToken refuses a kid
+// it does not know.
+func TestSigningKeyMintsRingTokens(t *testing.T) {
+	k := newRing(t)
+	ctx := context.Background()
+	key := SigningKey{Kid: k.current, Secret: k.keys[k.current]}
+	now := time.Now()
+	tok, err := key.Sign(NewClaims("00000000-0000-0000-0000-000000000001", RoleLearner, "00000000-0000-0000-0000-000000000002", now, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Verify(ctx, tok)
+	if err != nil || c.Issuer != Issuer || c.Audience[0] != Audience || c.ID == "" || !c.ExpiresAt.After(now.Add(58*time.Second)) {
+		t.Fatalf("minted token: %+v %v", c, err)
+	}
+	other := NewSigningKey()
+	if _, err := VerifyAccessToken(tok, func(kid string) ([]byte, bool) { return other.Secret, kid == other.Kid }); err == nil {
+		t.Fatal("a token verified against a key with another kid")
+	}
+}
+
 // After a rotation, new tokens carry the new kid and old tokens still verify
 // until they expire, on this instance and on one that loaded the keys later.
 func TestKeyRotation(t *testing.T) {

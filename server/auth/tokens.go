@@ -27,15 +27,89 @@ type Claims struct {
 	Session string `json:"sid"`
 }
 
-// signingKey is one HS256 secret, named by kid in the token header.
-type signingKey struct {
+// SigningKey is one HS256 secret, named by kid in the token header.
+type SigningKey struct {
+	Kid    string
+	Secret []byte
+}
+
+// NewSigningKey makes a random key.
+func NewSigningKey() SigningKey {
+	secret := make([]byte, 32)
+	id := make([]byte, 8)
+	_, _ = rand.Read(secret)
+	_, _ = rand.Read(id)
+	return SigningKey{Kid: hex.EncodeToString(id), Secret: secret}
+}
+
+// NewClaims returns the claims of an access token for a user's session,
+// issued at now and valid for ttl.
+func NewClaims(userID, role, session string, now time.Time, ttl time.Duration) Claims {
+	jti := make([]byte, 16)
+	_, _ = rand.Read(jti)
+	return Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    Issuer,
+			Audience:  jwt.ClaimStrings{Audience},
+			Subject:   userID,
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ID:        hex.EncodeToString(jti),
+		},
+		Role:    role,
+		Session: session,
+	}
+}
+
+// Sign mints an access token carrying c, signed with k and naming it by kid.
+func (k SigningKey) Sign(c Claims) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = k.Kid
+	return tok.SignedString(k.Secret)
+}
+
+var errUnknownKey = errors.New("unknown signing key")
+
+// VerifyAccessToken checks an access token by the server's rules: HS256
+// only, a kid secretOf knows, issuer, audience, an expiry, iat and nbf (5 s
+// leeway), and a subject, session and known role. It returns the claims.
+func VerifyAccessToken(raw string, secretOf func(kid string) ([]byte, bool)) (*Claims, error) {
+	var claims Claims
+	keyFor := func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		secret, ok := secretOf(kid)
+		if !ok {
+			return nil, errUnknownKey
+		}
+		return secret, nil
+	}
+	_, err := jwt.ParseWithClaims(raw, &claims, keyFor,
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(5*time.Second),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if claims.Subject == "" || claims.Session == "" || !validRole(claims.Role) {
+		return nil, errors.New("token lacks subject, session or role")
+	}
+	return &claims, nil
+}
+
+// signingKeyRow is a SigningKey as kept in PostgreSQL.
+type signingKeyRow struct {
 	Kid       string `gorm:"primaryKey"`
 	Secret    []byte
 	CreatedAt time.Time
 	RetiredAt *time.Time
 }
 
-func (signingKey) TableName() string { return "signing_keys" }
+func (signingKeyRow) TableName() string { return "signing_keys" }
 
 // KeyRing holds the signing keys shared through PostgreSQL, so a token
 // issued by one instance verifies on every other. The newest active key
@@ -70,33 +144,30 @@ func ensureKey(ctx context.Context, db *gorm.DB) error {
 			return err
 		}
 		var n int64
-		if err := tx.Model(&signingKey{}).Where("retired_at IS NULL").Count(&n).Error; err != nil {
+		if err := tx.Model(&signingKeyRow{}).Where("retired_at IS NULL").Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		return tx.Create(newSigningKey()).Error
+		return tx.Create(newSigningKeyRow()).Error
 	})
 }
 
-func newSigningKey() *signingKey {
-	secret := make([]byte, 32)
-	id := make([]byte, 8)
-	_, _ = rand.Read(secret)
-	_, _ = rand.Read(id)
-	return &signingKey{Kid: hex.EncodeToString(id), Secret: secret}
+func newSigningKeyRow() *signingKeyRow {
+	k := NewSigningKey()
+	return &signingKeyRow{Kid: k.Kid, Secret: k.Secret}
 }
 
 // Rotate makes a new key current and retires the others; tokens they signed
 // keep verifying until they expire.
 func Rotate(ctx context.Context, db *gorm.DB) (string, error) {
-	key := newSigningKey()
+	key := newSigningKeyRow()
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.signing_keys'))").Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&signingKey{}).Where("retired_at IS NULL").Update("retired_at", time.Now()).Error; err != nil {
+		if err := tx.Model(&signingKeyRow{}).Where("retired_at IS NULL").Update("retired_at", time.Now()).Error; err != nil {
 			return err
 		}
 		return tx.Create(key).Error
@@ -108,7 +179,7 @@ func Rotate(ctx context.Context, db *gorm.DB) (string, error) {
 const maxTokenLifetime = 24 * time.Hour
 
 func (k *KeyRing) load(ctx context.Context) error {
-	var rows []signingKey
+	var rows []signingKeyRow
 	err := k.db.WithContext(ctx).
 		Where("retired_at IS NULL OR retired_at > ?", time.Now().Add(-maxTokenLifetime)).
 		Order("created_at").Find(&rows).Error
@@ -147,73 +218,38 @@ func (k *KeyRing) refreshIfStale(ctx context.Context, force bool) {
 func (k *KeyRing) Issue(ctx context.Context, userID, role, session string) (string, time.Time, error) {
 	k.refreshIfStale(ctx, false)
 	k.mu.RLock()
-	kid, secret := k.current, k.keys[k.current]
+	key := SigningKey{Kid: k.current, Secret: k.keys[k.current]}
 	k.mu.RUnlock()
 	now := time.Now()
-	exp := now.Add(k.ttl)
-	jti := make([]byte, 16)
-	_, _ = rand.Read(jti)
-	claims := Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    Issuer,
-			Audience:  jwt.ClaimStrings{Audience},
-			Subject:   userID,
-			ExpiresAt: jwt.NewNumericDate(exp),
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-			ID:        hex.EncodeToString(jti),
-		},
-		Role:    role,
-		Session: session,
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	tok.Header["kid"] = kid
-	signed, err := tok.SignedString(secret)
-	return signed, exp, err
+	signed, err := key.Sign(NewClaims(userID, role, session, now, k.ttl))
+	return signed, now.Add(k.ttl), err
 }
 
-var errUnknownKey = errors.New("unknown signing key")
-
-// Verify checks a token's signature, algorithm, issuer, audience and times,
-// and returns its claims.
+// Verify checks a token by VerifyAccessToken's rules against the ring's
+// keys, rereading them on an unknown kid, and returns its claims.
 func (k *KeyRing) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if c, ok := k.verified.get(raw, time.Now(), k.hasKey); ok {
 		return c, nil
 	}
-	var claims Claims
 	var kid string
-	keyFor := func(t *jwt.Token) (any, error) {
-		kid, _ = t.Header["kid"].(string)
+	claims, err := VerifyAccessToken(raw, func(id string) ([]byte, bool) {
+		kid = id
 		k.mu.RLock()
-		secret, ok := k.keys[kid]
+		secret, ok := k.keys[id]
 		k.mu.RUnlock()
 		if !ok {
 			k.refreshIfStale(ctx, true)
 			k.mu.RLock()
-			secret, ok = k.keys[kid]
+			secret, ok = k.keys[id]
 			k.mu.RUnlock()
 		}
-		if !ok {
-			return nil, errUnknownKey
-		}
-		return secret, nil
-	}
-	_, err := jwt.ParseWithClaims(raw, &claims, keyFor,
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(Issuer),
-		jwt.WithAudience(Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(5*time.Second),
-	)
+		return secret, ok
+	})
 	if err != nil {
 		return nil, err
 	}
-	if claims.Subject == "" || claims.Session == "" || !validRole(claims.Role) {
-		return nil, errors.New("token lacks subject, session or role")
-	}
-	k.verified.put(raw, kid, &claims)
-	return &claims, nil
+	k.verified.put(raw, kid, claims)
+	return claims, nil
 }
 
 func (k *KeyRing) hasKey(kid string) bool {

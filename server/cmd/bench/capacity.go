@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/baton-course/baton/server/auth"
 )
 
 // capacity is what the issue asks of the server beyond throughput: what a
@@ -136,14 +138,14 @@ func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 	if err != nil {
 		return err
 	}
-	var key refKey
+	var key auth.SigningKey
 	if err := conn.QueryRow(ctx, `SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`).
 		Scan(&key.Kid, &key.Secret); err != nil {
 		return fmt.Errorf("the server's signing key: %w", err)
 	}
 	learners := make([]*learner, len(ids))
 	for i, id := range ids {
-		tok, err := key.sign(id, time.Hour)
+		tok, err := learnerToken(key, id, time.Hour)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,6 @@
 // Command bench is Baton's load generator and benchmark.
 //
-//	go run ./server/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
+//	go run ./server/cmd/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
 //
 // It starts a private PostgreSQL (durable defaults, pg_stat_statements),
 // builds and starts the server against it, signs up learners and plays their
@@ -35,6 +35,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/baton-course/baton/server/auth"
 	"github.com/baton-course/baton/server/embeddedpg"
 )
 
@@ -202,7 +203,7 @@ type bench struct {
 
 func run(ctx context.Context, o options) (rep *report, err error) {
 	started := time.Now()
-	rep = &report{Tool: "baton server/bench", StartedAt: started.UTC(), Config: o, Pgbench: pgbenchScript}
+	rep = &report{Tool: "baton server/cmd/bench", StartedAt: started.UTC(), Config: o, Pgbench: pgbenchScript}
 	b := &bench{o: o, rep: rep}
 	defer func() {
 		rep.TookS = round1(time.Since(started).Seconds())
@@ -534,13 +535,13 @@ func (b *bench) startRef(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	key := newRefKey()
+	key := auth.NewSigningKey() // the reference handler's own, not the server's
 	for _, l := range append([]*learner{b.probe}, b.learners...) {
-		if l.RefToken, err = key.sign(l.ID, time.Hour); err != nil {
+		if l.RefToken, err = learnerToken(key, l.ID, time.Hour); err != nil {
 			return err
 		}
 	}
-	env := envWith(map[string]string{refAddrEnv: addr, refDSNEnv: dsn, refKeyEnv: key.env()})
+	env := envWith(map[string]string{refAddrEnv: addr, refDSNEnv: dsn, refKeyEnv: keyEnv(key)})
 	env = append(env, refModeEnv+"=1")
 	if b.ref, err = startChild("reference handler", self, nil, env, filepath.Join(b.tmp, "ref.log")); err != nil {
 		return err

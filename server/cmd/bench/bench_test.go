@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/baton-course/baton/server/auth"
 )
 
 func durations(ms ...int) []time.Duration {
@@ -253,23 +255,22 @@ func TestSummaryRatiosAndTable(t *testing.T) {
 }
 
 func TestRefTokenChecks(t *testing.T) {
-	k := newRefKey()
-	tok, err := k.sign("user-1", time.Minute)
+	k := auth.NewSigningKey()
+	tok, err := learnerToken(k, "user-1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := k.verify(tok); err != nil || c.Subject != "user-1" {
+	if c, err := verifyWith(k, tok); err != nil || c.Subject != "user-1" || c.Role != auth.RoleLearner {
 		t.Fatalf("verify: %v %+v", err, c)
 	}
-	other := newRefKey()
-	if _, err := other.verify(tok); err == nil {
+	if _, err := verifyWith(auth.NewSigningKey(), tok); err == nil {
 		t.Error("a token signed with another key verified")
 	}
-	expired, _ := k.sign("user-1", -time.Minute)
-	if _, err := k.verify(expired); err == nil {
+	expired, _ := learnerToken(k, "user-1", -time.Minute)
+	if _, err := verifyWith(k, expired); err == nil {
 		t.Error("an expired token verified")
 	}
-	parsed, err := parseRefKey(k.env())
+	parsed, err := parseKeyEnv(keyEnv(k))
 	if err != nil || parsed.Kid != k.Kid || string(parsed.Secret) != string(k.Secret) {
 		t.Errorf("key round trip: %v", err)
 	}
