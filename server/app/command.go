@@ -11,7 +11,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 // Command runs the binary's command line (args without the program name)
@@ -61,7 +61,7 @@ func Command(args []string) int {
 // rate of reads beside a sign-in storm).
 func limitMemory(gomemlimit string) {
 	if gomemlimit == "" {
-		debug.SetMemoryLimit(max(64<<20, 32<<20+auth.HashingMemory()))
+		debug.SetMemoryLimit(max(64<<20, 32<<20+accounts.HashingMemory()))
 	}
 }
 

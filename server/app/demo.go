@@ -8,7 +8,7 @@ import (
 
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/audit"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
 )
 
@@ -19,10 +19,10 @@ const DemoPassword = "influence-not-authority"
 type demoAccount struct{ email, name, role string }
 
 var demoAccounts = []demoAccount{
-	{"manager@demo.baton.local", "Maya Okafor", auth.RoleManager},
-	{"ana@demo.baton.local", "Ana Lima", auth.RoleLearner},
-	{"ben@demo.baton.local", "Ben Carter", auth.RoleLearner},
-	{"chloe@demo.baton.local", "Chloé Dubois", auth.RoleLearner},
+	{"manager@demo.baton.local", "Maya Okafor", accounts.RoleManager},
+	{"ana@demo.baton.local", "Ana Lima", accounts.RoleLearner},
+	{"ben@demo.baton.local", "Ben Carter", accounts.RoleLearner},
+	{"chloe@demo.baton.local", "Chloé Dubois", accounts.RoleLearner},
 }
 
 // seedDemo creates the demo accounts, a team managed by the demo manager

@@ -7,7 +7,7 @@ import (
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
@@ -21,7 +21,7 @@ type Services struct {
 	Lessons    *lessons.Store
 	Catalog    *quizzes.Catalog
 	Attempts   *quizzes.Store
-	Accounts   *auth.Service
+	Accounts   *accounts.Service
 	Teams      *teams.Service
 	Durability database.Durability
 	Web        *web.Server
@@ -58,7 +58,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
-	if s.Accounts, err = auth.NewService(ctx, db.Gorm, auth.Config{
+	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
 	}, log); err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/audit"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/web/bind"
@@ -157,7 +157,7 @@ func (s *Service) Assign(c echo.Context) error {
 		return problem.Validation(fields...)
 	}
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	var rows []assignmentRow
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if req.TeamID != nil {
@@ -177,9 +177,9 @@ func (s *Service) Assign(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"assignments": views})
 }
 
-func (s *Service) assignTeam(tx *gorm.DB, p auth.Principal, teamID, module string, due time.Time) ([]assignmentRow, error) {
+func (s *Service) assignTeam(tx *gorm.DB, p accounts.Principal, teamID, module string, due time.Time) ([]assignmentRow, error) {
 	var t Team
-	if auth.IsUUID(teamID) {
+	if accounts.IsUUID(teamID) {
 		if err := tx.Raw(`SELECT id, manager_id FROM teams WHERE id = ?`, teamID).Scan(&t).Error; err != nil {
 			return nil, err
 		}
@@ -210,11 +210,11 @@ func (s *Service) assignTeam(tx *gorm.DB, p auth.Principal, teamID, module strin
 		map[string]any{"module": module, "due_at": due, "team_assignment_id": taID, "learners": len(rows)})
 }
 
-func (s *Service) assignUsers(tx *gorm.DB, p auth.Principal, userIDs []string, module string, due time.Time) ([]assignmentRow, error) {
+func (s *Service) assignUsers(tx *gorm.DB, p accounts.Principal, userIDs []string, module string, due time.Time) ([]assignmentRow, error) {
 	unique := map[string]bool{}
 	var ids []string
 	for _, id := range userIDs {
-		if !auth.IsUUID(id) {
+		if !accounts.IsUUID(id) {
 			return nil, problem.New(problem.Forbidden, "You can assign only members of your own teams.")
 		}
 		if !unique[id] {
@@ -258,7 +258,7 @@ func (s *Service) assignUsers(tx *gorm.DB, p auth.Principal, userIDs []string, m
 // view of that team's.
 func (s *Service) ListAssignments(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	teamID := c.QueryParam("team_id")
 	if teamID == "" {
 		out, err := s.For(ctx, p.UserID)
@@ -286,9 +286,9 @@ func (s *Service) ListAssignments(c echo.Context) error {
 
 // manageable loads an active assignment the caller may change: one of a
 // learner in a team they manage (an admin: any).
-func (s *Service) manageable(ctx context.Context, p auth.Principal, id string) (assignmentRow, error) {
+func (s *Service) manageable(ctx context.Context, p accounts.Principal, id string) (assignmentRow, error) {
 	var row assignmentRow
-	if !auth.IsUUID(id) {
+	if !accounts.IsUUID(id) {
 		return row, problem.New(problem.NotFound, "No such assignment.")
 	}
 	// The assignment must come from a team the caller manages: sharing a
@@ -313,7 +313,7 @@ type dueRequest struct {
 // ChangeDue moves an assignment's due date.
 func (s *Service) ChangeDue(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	row, err := s.manageable(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -356,7 +356,7 @@ func (s *Service) ChangeDue(c echo.Context) error {
 // team assignment it came from, so later joiners do not get it either.
 func (s *Service) Cancel(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	row, err := s.manageable(ctx, p, c.Param("id"))
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
 )
 
@@ -192,7 +192,7 @@ func (s *Service) Notifications(c echo.Context) error {
 	out := []NotificationView{}
 	err := s.db.WithContext(c.Request().Context()).Raw(`SELECT id, kind, title, body, link, created_at, read_at FROM notifications
 		WHERE user_id = ? AND (? = false OR read_at IS NULL) ORDER BY created_at DESC LIMIT 200`,
-		auth.PrincipalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
+		accounts.PrincipalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
 	if err != nil {
 		return err
 	}
@@ -202,11 +202,11 @@ func (s *Service) Notifications(c echo.Context) error {
 // MarkRead marks one of the caller's notifications read.
 func (s *Service) MarkRead(c echo.Context) error {
 	id := c.Param("id")
-	if !auth.IsUUID(id) {
+	if !accounts.IsUUID(id) {
 		return problem.New(problem.NotFound, "No such notification.")
 	}
 	res := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = coalesce(read_at, now())
-		WHERE id = ? AND user_id = ?`, id, auth.PrincipalOf(c).UserID)
+		WHERE id = ? AND user_id = ?`, id, accounts.PrincipalOf(c).UserID)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -219,7 +219,7 @@ func (s *Service) MarkRead(c echo.Context) error {
 // MarkAllRead marks every notification of the caller read.
 func (s *Service) MarkAllRead(c echo.Context) error {
 	err := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = now() WHERE user_id = ? AND read_at IS NULL`,
-		auth.PrincipalOf(c).UserID).Error
+		accounts.PrincipalOf(c).UserID).Error
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/audit"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/web/bind"
 )
@@ -80,9 +80,9 @@ func lockTeam(tx *gorm.DB, teamID string) error {
 
 // managed loads a team the caller manages (an admin: any team). Anything
 // else is not found, so team ids reveal nothing.
-func (s *Service) managed(ctx context.Context, p auth.Principal, id string) (Team, error) {
+func (s *Service) managed(ctx context.Context, p accounts.Principal, id string) (Team, error) {
 	var t Team
-	if !auth.IsUUID(id) {
+	if !accounts.IsUUID(id) {
 		return t, problem.New(problem.NotFound, "No such team.")
 	}
 	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE id = ?`, id)
@@ -105,11 +105,11 @@ func (s *Service) Create(c echo.Context) error {
 	if err := bind.JSON(c, &req); err != nil {
 		return err
 	}
-	name := auth.CleanName(req.Name)
-	if msg := auth.NameProblem(name); msg != "" {
+	name := accounts.CleanName(req.Name)
+	if msg := accounts.NameProblem(name); msg != "" {
 		return problem.Validation(problem.FieldError{Field: "name", Message: msg})
 	}
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	var t Team
 	err := s.db.WithContext(c.Request().Context()).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES (?, ?, ?)
@@ -131,7 +131,7 @@ type teamSummary struct {
 
 // List answers the teams the caller manages (an admin: all teams).
 func (s *Service) List(c echo.Context) error {
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	out := []teamSummary{}
 	err := s.db.WithContext(c.Request().Context()).Raw(`
 		SELECT t.id, t.name, t.manager_id, t.invite_code, t.created_at, count(m.user_id) AS members
@@ -152,7 +152,7 @@ type teamDetail struct {
 // Get answers a managed team with its members.
 func (s *Service) Get(c echo.Context) error {
 	ctx := c.Request().Context()
-	t, err := s.managed(ctx, auth.PrincipalOf(c), c.Param("id"))
+	t, err := s.managed(ctx, accounts.PrincipalOf(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Service) members(ctx context.Context, teamID string) ([]Member, error) 
 // RegenerateCode replaces the team's invite code; the old one stops working.
 func (s *Service) RegenerateCode(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (s *Service) Join(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	var t Team
 	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE invite_code = ?`,
 		normalizeCode(req.InviteCode)).Scan(&t).Error; err != nil {
@@ -228,7 +228,7 @@ type memberRequest struct {
 // AddMember adds a registered user to a managed team by email.
 func (s *Service) AddMember(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ func (s *Service) AddMember(c echo.Context) error {
 		return err
 	}
 	var m Member
-	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, email FROM users WHERE email = ?`, auth.NormalizeEmail(req.Email)).Scan(&m).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, email FROM users WHERE email = ?`, accounts.NormalizeEmail(req.Email)).Scan(&m).Error; err != nil {
 		return err
 	}
 	if m.ID == "" {
@@ -282,13 +282,13 @@ func (s *Service) addMember(ctx context.Context, t Team, userID, actorID, action
 // assignments that came from it.
 func (s *Service) RemoveMember(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := auth.PrincipalOf(c)
+	p := accounts.PrincipalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	uid := c.Param("user_id")
-	if !auth.IsUUID(uid) {
+	if !accounts.IsUUID(uid) {
 		return problem.New(problem.NotFound, "No such member.")
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

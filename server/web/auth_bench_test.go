@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 // loginMemoryBound is the heap ceiling for 200 simultaneous sign-ins stated
@@ -109,7 +109,7 @@ func BenchmarkVerifyToken(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			b.StopTimer()
-			tok, _, err := keys.Issue(ctx, a.ID, auth.RoleLearner, "00000000-0000-0000-0000-000000000002")
+			tok, _, err := keys.Issue(ctx, a.ID, accounts.RoleLearner, "00000000-0000-0000-0000-000000000002")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 )
@@ -30,7 +30,7 @@ type learnerProgress struct {
 // (and how it moved over time), reviews due, and assignments.
 func (s *Server) myProgress(c echo.Context) error {
 	ctx := c.Request().Context()
-	uid := auth.PrincipalOf(c).UserID
+	uid := accounts.PrincipalOf(c).UserID
 	lp, qs, err := s.standing(ctx, uid)
 	if err != nil {
 		return err

@@ -5,12 +5,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/teams"
 )
 
 type meResponse struct {
-	auth.UserView
+	accounts.UserView
 	Teams []teams.TeamRef `json:"teams"`
 }
 
@@ -18,7 +18,7 @@ type meResponse struct {
 // the token was issued shows here at once).
 func (s *Server) me(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.Accounts.User(ctx, auth.PrincipalOf(c).UserID)
+	u, err := s.Accounts.User(ctx, accounts.PrincipalOf(c).UserID)
 	if err != nil {
 		return err
 	}

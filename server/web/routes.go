@@ -5,7 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/baton-course/baton/server/audit"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 // routes is the one table of every endpoint. Each /api route names who may
@@ -16,8 +16,8 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	signedIn := s.Accounts.Keys().Authenticate
-	managers := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleManager)}
-	admins := []echo.MiddlewareFunc{signedIn, auth.RequireRole(auth.RoleAdmin)}
+	managers := []echo.MiddlewareFunc{signedIn, accounts.RequireRole(accounts.RoleManager)}
+	admins := []echo.MiddlewareFunc{signedIn, accounts.RequireRole(accounts.RoleAdmin)}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

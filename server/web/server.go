@@ -17,7 +17,7 @@ import (
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/teams"
 )
@@ -32,7 +32,7 @@ type Deps struct {
 	Lessons    *lessons.Store
 	Catalog    *quizzes.Catalog
 	Attempts   *quizzes.Store
-	Accounts   *auth.Service
+	Accounts   *accounts.Service
 	Teams      *teams.Service
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix

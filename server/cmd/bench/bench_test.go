@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 func durations(ms ...int) []time.Duration {
@@ -255,15 +255,15 @@ func TestSummaryRatiosAndTable(t *testing.T) {
 }
 
 func TestRefTokenChecks(t *testing.T) {
-	k := auth.NewSigningKey()
+	k := accounts.NewSigningKey()
 	tok, err := learnerToken(k, "user-1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := verifyWith(k, tok); err != nil || c.Subject != "user-1" || c.Role != auth.RoleLearner {
+	if c, err := verifyWith(k, tok); err != nil || c.Subject != "user-1" || c.Role != accounts.RoleLearner {
 		t.Fatalf("verify: %v %+v", err, c)
 	}
-	if _, err := verifyWith(auth.NewSigningKey(), tok); err == nil {
+	if _, err := verifyWith(accounts.NewSigningKey(), tok); err == nil {
 		t.Error("a token signed with another key verified")
 	}
 	expired, _ := learnerToken(k, "user-1", -time.Minute)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 // capacity is what the issue asks of the server beyond throughput: what a
@@ -138,7 +138,7 @@ func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 	if err != nil {
 		return err
 	}
-	var key auth.SigningKey
+	var key accounts.SigningKey
 	if err := conn.QueryRow(ctx, `SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`).
 		Scan(&key.Kid, &key.Secret); err != nil {
 		return fmt.Errorf("the server's signing key: %w", err)

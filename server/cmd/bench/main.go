@@ -35,7 +35,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/embeddedpg"
 )
 
@@ -535,7 +535,7 @@ func (b *bench) startRef(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	key := auth.NewSigningKey() // the reference handler's own, not the server's
+	key := accounts.NewSigningKey() // the reference handler's own, not the server's
 	for _, l := range append([]*learner{b.probe}, b.learners...) {
 		if l.RefToken, err = learnerToken(key, l.ID, time.Hour); err != nil {
 			return err

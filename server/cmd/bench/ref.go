@@ -17,11 +17,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
-	"github.com/baton-course/baton/server/auth"
+	"github.com/baton-course/baton/server/accounts"
 )
 
 // The reference handler is the floor for an authenticated read: Echo, an
-// HS256 JWT verified by the server's own rules (auth.VerifyAccessToken), and
+// HS256 JWT verified by the server's own rules (accounts.VerifyAccessToken), and
 // one row by primary key through pgx, no ORM. It runs as a child process of
 // the bench (the bench's own binary with refModeEnv set) so that it has its
 // own runtime and its CPU time can be measured like the server's.
@@ -33,32 +33,32 @@ const (
 	refPool    = 16
 )
 
-func keyEnv(k auth.SigningKey) string { return k.Kid + ":" + hex.EncodeToString(k.Secret) }
+func keyEnv(k accounts.SigningKey) string { return k.Kid + ":" + hex.EncodeToString(k.Secret) }
 
-func parseKeyEnv(s string) (auth.SigningKey, error) {
+func parseKeyEnv(s string) (accounts.SigningKey, error) {
 	kid, secret, ok := strings.Cut(s, ":")
 	b, err := hex.DecodeString(secret)
 	if !ok || err != nil || len(b) == 0 {
-		return auth.SigningKey{}, errors.New("bad reference key")
+		return accounts.SigningKey{}, errors.New("bad reference key")
 	}
-	return auth.SigningKey{Kid: kid, Secret: b}, nil
+	return accounts.SigningKey{Kid: kid, Secret: b}, nil
 }
 
 // learnerToken mints an access token for a learner with k, as the server
 // does at sign-in; the session is made up, as no request checks it exists.
-func learnerToken(k auth.SigningKey, userID string, ttl time.Duration) (string, error) {
+func learnerToken(k accounts.SigningKey, userID string, ttl time.Duration) (string, error) {
 	session := make([]byte, 8)
 	_, _ = rand.Read(session)
-	return k.Sign(auth.NewClaims(userID, auth.RoleLearner, hex.EncodeToString(session), time.Now(), ttl))
+	return k.Sign(accounts.NewClaims(userID, accounts.RoleLearner, hex.EncodeToString(session), time.Now(), ttl))
 }
 
 // verifyWith checks a token by the server's rules with k as the only key.
-func verifyWith(k auth.SigningKey, raw string) (*auth.Claims, error) {
-	return auth.VerifyAccessToken(raw, func(kid string) ([]byte, bool) { return k.Secret, kid == k.Kid })
+func verifyWith(k accounts.SigningKey, raw string) (*accounts.Claims, error) {
+	return accounts.VerifyAccessToken(raw, func(kid string) ([]byte, bool) { return k.Secret, kid == k.Kid })
 }
 
 // refHandler builds the reference Echo app over a pool.
-func refHandler(pool *pgxpool.Pool, key auth.SigningKey) *echo.Echo {
+func refHandler(pool *pgxpool.Pool, key accounts.SigningKey) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/ref/healthz", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
