@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/baton-course/baton/server/contentfile"
 )
 
 // unsafeHTML finds a script element, an event-handler attribute or a
@@ -30,7 +32,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		c, err := Load(fsys)
 		if err != nil {
-			for _, p := range err.(Problems) {
+			for _, p := range err.(contentfile.Problems) {
 				if !strings.Contains(p, ":") {
 					t.Fatalf("problem without file:line: %q", p)
 				}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/baton-course/baton/server/contentfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,30 +25,30 @@ type reflectionYAML struct {
 
 // decodeBlock parses an interactive block's YAML strictly; line is the
 // file line of the opening fence.
-func decodeBlock(file string, line int, src []byte, v any, p *problems) bool {
+func decodeBlock(file string, line int, src []byte, v any, p *contentfile.Problems) bool {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		p.add(file, yamlErrorLine(err, line), "bad YAML in interactive block: %s", yamlErrorText(err))
+		p.Add(file, contentfile.ErrorLine(err, line), "bad YAML in interactive block: %s", contentfile.ErrorText(err))
 		return false
 	}
 	return true
 }
 
-func parseQuickCheck(file string, line int, src []byte, p *problems) (QuickCheck, bool) {
+func parseQuickCheck(file string, line int, src []byte, p *contentfile.Problems) (QuickCheck, bool) {
 	var y quickCheckYAML
 	if !decodeBlock(file, line, src, &y, p) {
 		return QuickCheck{}, false
 	}
-	before := len(p.list)
+	before := len(*p)
 	if !slugPattern.MatchString(y.ID) {
-		p.add(file, line, "quick-check id %q must be lowercase words joined by hyphens", y.ID)
+		p.Add(file, line, "quick-check id %q must be lowercase words joined by hyphens", y.ID)
 	}
 	if strings.TrimSpace(y.Question) == "" {
-		p.add(file, line, "quick-check %q has no question", y.ID)
+		p.Add(file, line, "quick-check %q has no question", y.ID)
 	}
 	if len(y.Options) < 2 || len(y.Options) > 5 {
-		p.add(file, line, "quick-check %q needs 2 to 5 options, has %d", y.ID, len(y.Options))
+		p.Add(file, line, "quick-check %q needs 2 to 5 options, has %d", y.ID, len(y.Options))
 	}
 	q := QuickCheck{ID: y.ID, Question: strings.TrimSpace(y.Question)}
 	correct := 0
@@ -56,34 +57,34 @@ func parseQuickCheck(file string, line int, src []byte, p *problems) (QuickCheck
 			correct++
 		}
 		if strings.TrimSpace(o.Text) == "" {
-			p.add(file, line, "quick-check %q option %d has no text", y.ID, i+1)
+			p.Add(file, line, "quick-check %q option %d has no text", y.ID, i+1)
 		}
 		if strings.TrimSpace(o.Feedback) == "" {
-			p.add(file, line, "quick-check %q option %d has no feedback: say why it works or does not", y.ID, i+1)
+			p.Add(file, line, "quick-check %q option %d has no feedback: say why it works or does not", y.ID, i+1)
 		}
 		q.Options = append(q.Options, Option{
 			ID: string(rune('a' + i)), Text: strings.TrimSpace(o.Text), Correct: o.Correct, Feedback: strings.TrimSpace(o.Feedback),
 		})
 	}
 	if correct != 1 && len(y.Options) > 0 {
-		p.add(file, line, "quick-check %q must have exactly one correct option, has %d", y.ID, correct)
+		p.Add(file, line, "quick-check %q must have exactly one correct option, has %d", y.ID, correct)
 	}
-	return q, len(p.list) == before
+	return q, len(*p) == before
 }
 
-func parseReflection(file string, line int, src []byte, p *problems) (Reflection, bool) {
+func parseReflection(file string, line int, src []byte, p *contentfile.Problems) (Reflection, bool) {
 	var y reflectionYAML
 	if !decodeBlock(file, line, src, &y, p) {
 		return Reflection{}, false
 	}
-	before := len(p.list)
+	before := len(*p)
 	if !slugPattern.MatchString(y.ID) {
-		p.add(file, line, "reflection id %q must be lowercase words joined by hyphens", y.ID)
+		p.Add(file, line, "reflection id %q must be lowercase words joined by hyphens", y.ID)
 	}
 	if strings.TrimSpace(y.Prompt) == "" {
-		p.add(file, line, "reflection %q has no prompt", y.ID)
+		p.Add(file, line, "reflection %q has no prompt", y.ID)
 	}
-	return Reflection{ID: y.ID, Prompt: strings.TrimSpace(y.Prompt)}, len(p.list) == before
+	return Reflection{ID: y.ID, Prompt: strings.TrimSpace(y.Prompt)}, len(*p) == before
 }
 
 // blockID reads the id of an already validated interactive block.

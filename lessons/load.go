@@ -4,32 +4,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/baton-course/baton/server/contentfile"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 	"go.yaml.in/yaml/v3"
 )
-
-// Problems is every problem found in the content, each as "file:line: message".
-type Problems []string
-
-func (p Problems) Error() string {
-	return fmt.Sprintf("%d content problem(s):\n%s", len(p), strings.Join(p, "\n"))
-}
-
-// problems collects messages while loading.
-type problems struct{ list Problems }
-
-func (p *problems) add(file string, line int, format string, args ...any) {
-	p.list = append(p.list, fmt.Sprintf("%s:%d: %s", file, line, fmt.Sprintf(format, args...)))
-}
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
@@ -43,9 +28,10 @@ const (
 )
 
 // Load reads, validates and renders the course in fsys: modules.yaml and one
-// folder of lessons per module. It returns Problems listing everything wrong.
+// folder of lessons per module. It returns contentfile.Problems listing
+// everything wrong.
 func Load(fsys fs.FS) (*Course, error) {
-	var p problems
+	var p contentfile.Problems
 	modules := loadManifest(fsys, &p)
 	course := &Course{bySlug: map[string]*Lesson{}}
 	moduleBySlug := map[string]*Module{}
@@ -64,7 +50,7 @@ func Load(fsys fs.FS) (*Course, error) {
 	for _, file := range files {
 		src, err := fs.ReadFile(fsys, file)
 		if err != nil {
-			p.add(file, 1, "cannot read: %v", err)
+			p.Add(file, 1, "cannot read: %v", err)
 			continue
 		}
 		l, lessonLinks := loadLesson(file, src, moduleBySlug, &p)
@@ -75,7 +61,7 @@ func Load(fsys fs.FS) (*Course, error) {
 			links = append(links, link{file, ln.target, ln.line})
 		}
 		if prev, dup := course.bySlug[l.Slug]; dup {
-			p.add(file, 2, "duplicate lesson slug %q (also in %s)", l.Slug, prev.File)
+			p.Add(file, 2, "duplicate lesson slug %q (also in %s)", l.Slug, prev.File)
 			continue
 		}
 		course.bySlug[l.Slug] = l
@@ -84,22 +70,22 @@ func Load(fsys fs.FS) (*Course, error) {
 	for _, m := range course.Modules {
 		sort.SliceStable(m.Lessons, func(i, j int) bool { return m.Lessons[i].Position < m.Lessons[j].Position })
 		if len(m.Lessons) == 0 {
-			p.add(ManifestFile, 1, "module %q has no lessons", m.Slug)
+			p.Add(ManifestFile, 1, "module %q has no lessons", m.Slug)
 		}
 		for i, l := range m.Lessons {
 			if i > 0 && m.Lessons[i-1].Position == l.Position {
-				p.add(l.File, 2, "position %d is also used by %s", l.Position, m.Lessons[i-1].File)
+				p.Add(l.File, 2, "position %d is also used by %s", l.Position, m.Lessons[i-1].File)
 			}
 			course.order = append(course.order, l)
 		}
 	}
 	for _, ln := range links {
 		if _, ok := course.bySlug[ln.target]; !ok {
-			p.add(ln.file, ln.line, "link to unknown lesson %q", ln.target)
+			p.Add(ln.file, ln.line, "link to unknown lesson %q", ln.target)
 		}
 	}
-	if len(p.list) > 0 {
-		return nil, p.list
+	if len(p) > 0 {
+		return nil, p
 	}
 	return course, nil
 }
@@ -113,22 +99,22 @@ type manifest struct {
 	} `yaml:"modules"`
 }
 
-func loadManifest(fsys fs.FS, p *problems) []*Module {
+func loadManifest(fsys fs.FS, p *contentfile.Problems) []*Module {
 	src, err := fs.ReadFile(fsys, ManifestFile)
 	if err != nil {
-		p.add(ManifestFile, 1, "missing module manifest")
+		p.Add(ManifestFile, 1, "missing module manifest")
 		return nil
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		p.add(ManifestFile, yamlErrorLine(err, 0), "invalid YAML: %s", yamlErrorText(err))
+		p.Add(ManifestFile, contentfile.ErrorLine(err, 0), "invalid YAML: %s", contentfile.ErrorText(err))
 		return nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	var m manifest
 	if err := dec.Decode(&m); err != nil {
-		p.add(ManifestFile, yamlErrorLine(err, 0), "%s", yamlErrorText(err))
+		p.Add(ManifestFile, contentfile.ErrorLine(err, 0), "%s", contentfile.ErrorText(err))
 		return nil
 	}
 	items := moduleNodes(&root)
@@ -141,21 +127,21 @@ func loadManifest(fsys fs.FS, p *problems) []*Module {
 		}
 		switch {
 		case !slugPattern.MatchString(entry.Slug):
-			p.add(ManifestFile, line, "module slug %q must be lowercase words joined by hyphens", entry.Slug)
+			p.Add(ManifestFile, line, "module slug %q must be lowercase words joined by hyphens", entry.Slug)
 			continue
 		case seen[entry.Slug]:
-			p.add(ManifestFile, line, "duplicate module slug %q", entry.Slug)
+			p.Add(ManifestFile, line, "duplicate module slug %q", entry.Slug)
 			continue
 		case strings.TrimSpace(entry.Title) == "":
-			p.add(ManifestFile, line, "module %q has no title", entry.Slug)
+			p.Add(ManifestFile, line, "module %q has no title", entry.Slug)
 		case strings.TrimSpace(entry.Summary) == "":
-			p.add(ManifestFile, line, "module %q has no summary", entry.Slug)
+			p.Add(ManifestFile, line, "module %q has no summary", entry.Slug)
 		}
 		seen[entry.Slug] = true
 		out = append(out, &Module{Slug: entry.Slug, Title: entry.Title, Summary: strings.TrimSpace(entry.Summary), Position: len(out) + 1})
 	}
-	if len(out) == 0 && len(p.list) == 0 {
-		p.add(ManifestFile, 1, "no modules")
+	if len(out) == 0 && len(*p) == 0 {
+		p.Add(ManifestFile, 1, "no modules")
 	}
 	return out
 }
@@ -190,10 +176,10 @@ type lessonLink struct {
 
 // loadLesson parses one lesson file. It returns nil when the file is too
 // broken to use; every problem is added to p.
-func loadLesson(file string, src []byte, modules map[string]*Module, p *problems) (*Lesson, []lessonLink) {
+func loadLesson(file string, src []byte, modules map[string]*Module, p *contentfile.Problems) (*Lesson, []lessonLink) {
 	fmEnd, bodyStart, ok := splitFrontMatter(src)
 	if !ok {
-		p.add(file, 1, "missing front matter: the file must start with a line '---', the YAML, and a closing '---'")
+		p.Add(file, 1, "missing front matter: the file must start with a line '---', the YAML, and a closing '---'")
 		return nil, nil
 	}
 	fmSrc := src[4:fmEnd]
@@ -201,43 +187,46 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *problems
 	dec.KnownFields(true)
 	var fm frontMatter
 	if err := dec.Decode(&fm); err != nil {
-		p.add(file, yamlErrorLine(err, 1), "bad front matter: %s", yamlErrorText(err))
+		p.Add(file, contentfile.ErrorLine(err, 1), "bad front matter: %s", contentfile.ErrorText(err))
 		return nil, nil
 	}
-	lineOf := frontMatterLines(fmSrc)
-	before := len(p.list)
+	var fmRoot yaml.Node
+	_ = yaml.Unmarshal(fmSrc, &fmRoot)
+	// Offset 1 for the opening ---, which is also where a missing key points.
+	lineOf := func(key string) int { return contentfile.KeyLine(&fmRoot, key, 1, 1) }
+	before := len(*p)
 	switch {
 	case fm.Slug == "":
-		p.add(file, lineOf("slug"), "missing slug")
+		p.Add(file, lineOf("slug"), "missing slug")
 	case !slugPattern.MatchString(fm.Slug):
-		p.add(file, lineOf("slug"), "slug %q must be lowercase words joined by hyphens", fm.Slug)
+		p.Add(file, lineOf("slug"), "slug %q must be lowercase words joined by hyphens", fm.Slug)
 	}
 	module, known := modules[fm.Module]
 	switch {
 	case fm.Module == "":
-		p.add(file, lineOf("module"), "missing module")
+		p.Add(file, lineOf("module"), "missing module")
 	case !known:
-		p.add(file, lineOf("module"), "unknown module %q (not in %s)", fm.Module, ManifestFile)
+		p.Add(file, lineOf("module"), "unknown module %q (not in %s)", fm.Module, ManifestFile)
 	case path.Dir(file) != fm.Module:
-		p.add(file, lineOf("module"), "module %q does not match the folder %q", fm.Module, path.Dir(file))
+		p.Add(file, lineOf("module"), "module %q does not match the folder %q", fm.Module, path.Dir(file))
 	}
 	if strings.TrimSpace(fm.Title) == "" {
-		p.add(file, lineOf("title"), "missing title")
+		p.Add(file, lineOf("title"), "missing title")
 	}
 	if fm.Minutes < 1 || fm.Minutes > 120 {
-		p.add(file, lineOf("minutes"), "minutes must be between 1 and 120")
+		p.Add(file, lineOf("minutes"), "minutes must be between 1 and 120")
 	}
 	if fm.Position < 1 {
-		p.add(file, lineOf("position"), "position must be 1 or more")
+		p.Add(file, lineOf("position"), "position must be 1 or more")
 	}
 	if strings.TrimSpace(fm.Objective) == "" {
-		p.add(file, lineOf("objective"), "missing objective: say what the learner can do after the lesson")
+		p.Add(file, lineOf("objective"), "missing objective: say what the learner can do after the lesson")
 	}
 
 	body := src[bodyStart:]
 	firstBodyLine := 1 + bytes.Count(src[:bodyStart], []byte("\n"))
 	if len(bytes.TrimSpace(body)) == 0 {
-		p.add(file, firstBodyLine, "empty body")
+		p.Add(file, firstBodyLine, "empty body")
 		return nil, nil
 	}
 	lesson := &Lesson{
@@ -259,10 +248,10 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *problems
 		switch node := n.(type) {
 		case *ast.Heading:
 			if node.Level == 1 {
-				p.add(file, lineAt(startOf(node, body)), "use ## and below: the lesson title is the only level-1 heading")
+				p.Add(file, lineAt(startOf(node, body)), "use ## and below: the lesson title is the only level-1 heading")
 			}
 		case *ast.HTMLBlock, *ast.RawHTML:
-			p.add(file, lineAt(startOf(n, body)), "raw HTML is not allowed in lessons")
+			p.Add(file, lineAt(startOf(n, body)), "raw HTML is not allowed in lessons")
 		case *ast.Link:
 			dest := string(node.Destination)
 			if target, ok := strings.CutPrefix(dest, "/lessons/"); ok {
@@ -292,7 +281,7 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *problems
 			}
 			if id != "" {
 				if ids[id] {
-					p.add(file, blockLine, "duplicate interactive id %q in this lesson", id)
+					p.Add(file, blockLine, "duplicate interactive id %q in this lesson", id)
 				}
 				ids[id] = true
 			}
@@ -300,12 +289,12 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *problems
 		return ast.WalkContinue, nil
 	})
 	lesson.Words = countWords(body) - blockWords // prose only
-	if len(p.list) > before {
+	if len(*p) > before {
 		return nil, nil
 	}
 	html, err := render(doc, body)
 	if err != nil {
-		p.add(file, firstBodyLine, "render: %v", err)
+		p.Add(file, firstBodyLine, "render: %v", err)
 		return nil, nil
 	}
 	lesson.HTML = html
@@ -330,25 +319,6 @@ func splitFrontMatter(src []byte) (fmEnd, bodyStart int, ok bool) {
 	return fmEnd, fmEnd + 4, true
 }
 
-// frontMatterLines maps a front-matter key to its line in the file.
-func frontMatterLines(fm []byte) func(key string) int {
-	var node yaml.Node
-	_ = yaml.Unmarshal(fm, &node)
-	lines := map[string]int{}
-	if len(node.Content) > 0 {
-		m := node.Content[0]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			lines[m.Content[i].Value] = m.Content[i].Line + 1 // +1 for the opening ---
-		}
-	}
-	return func(key string) int {
-		if l, ok := lines[key]; ok {
-			return l
-		}
-		return 1
-	}
-}
-
 // startOf finds a byte offset for an inline or block node, for line numbers.
 func startOf(n ast.Node, src []byte) int {
 	for c := n; c != nil; c = c.FirstChild() {
@@ -366,26 +336,6 @@ func startOf(n ast.Node, src []byte) int {
 	}
 	return 0
 }
-
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
-// yamlErrorLine maps a YAML error's line (relative to the parsed text) to a
-// line of the file, where the text starts at line offset+1.
-func yamlErrorLine(err error, offset int) int {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n + offset
-	}
-	return offset + 1
-}
-
-func yamlErrorText(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	return strings.TrimSpace(yamlLinePrefix.ReplaceAllString(msg, ""))
-}
-
-var yamlLinePrefix = regexp.MustCompile(`line \d+: ?`)
 
 func countWords(body []byte) int {
 	return len(strings.Fields(string(body)))

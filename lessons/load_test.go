@@ -84,6 +84,9 @@ func TestLoaderRejections(t *testing.T) {
 		{"unknown front matter field", func(f fstest.MapFS) {
 			f["more/01-c.md"] = &fstest.MapFile{Data: []byte(strings.Replace(lesson("c", "more", 1, "Text\n"), "minutes: 5", "minutes: 5\nauthor: me", 1))}
 		}, "more/01-c.md:6: bad front matter"},
+		{"front matter value that looks like a position", func(f fstest.MapFS) {
+			f["more/01-c.md"] = &fstest.MapFile{Data: []byte(strings.Replace(lesson("c", "more", 1, "Text\n"), "title: A lesson", `title: !!int "line 9: x"`, 1))}
+		}, "more/01-c.md:2: bad front matter: cannot decode !!str `line 9: x` as a !!int"},
 		{"missing slug", func(f fstest.MapFS) {
 			f["more/01-c.md"] = &fstest.MapFile{Data: []byte(lesson("", "more", 1, "Text\n"))}
 		}, "more/01-c.md:2: missing slug"},

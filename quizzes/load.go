@@ -3,7 +3,6 @@ package quizzes
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -12,24 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/contentfile"
 	"go.yaml.in/yaml/v3"
 )
-
-// Problems lists everything wrong with the scenarios, each "file:line: message".
-type Problems []string
-
-func (p Problems) Error() string {
-	return fmt.Sprintf("%d scenario problem(s):\n%s", len(p), strings.Join(p, "\n"))
-}
-
-type problems struct {
-	file string
-	list Problems
-}
-
-func (p *problems) add(line int, format string, args ...any) {
-	p.list = append(p.list, fmt.Sprintf("%s:%d: %s", p.file, line, fmt.Sprintf(format, args...)))
-}
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
@@ -40,26 +24,27 @@ const (
 )
 
 // LoadAll loads every *.yaml scenario in fsys. modules is the set of module
-// slugs a scenario may name (nil accepts any).
+// slugs a scenario may name (nil accepts any). It returns contentfile.Problems
+// listing everything wrong.
 func LoadAll(fsys fs.FS, modules map[string]bool) ([]*Scenario, error) {
 	files, _ := fs.Glob(fsys, "*.yaml")
 	sort.Strings(files)
-	var all Problems
+	var all contentfile.Problems
 	var out []*Scenario
 	seen := map[string]string{}
 	for _, f := range files {
 		src, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			all = append(all, fmt.Sprintf("%s:1: cannot read: %v", f, err))
+			all.Add(f, 1, "cannot read: %v", err)
 			continue
 		}
 		sc, err := Parse(f, src, modules)
 		if err != nil {
-			all = append(all, err.(Problems)...)
+			all = append(all, err.(contentfile.Problems)...)
 			continue
 		}
 		if prev, dup := seen[sc.Slug]; dup {
-			all = append(all, fmt.Sprintf("%s:1: duplicate scenario slug %q (also %s)", f, sc.Slug, prev))
+			all.Add(f, 1, "duplicate scenario slug %q (also %s)", sc.Slug, prev)
 			continue
 		}
 		seen[sc.Slug] = f
@@ -71,24 +56,25 @@ func LoadAll(fsys fs.FS, modules map[string]bool) ([]*Scenario, error) {
 	return out, nil
 }
 
-// Parse loads and validates one scenario file.
+// Parse loads and validates one scenario file. It returns
+// contentfile.Problems listing everything wrong.
 func Parse(file string, src []byte, modules map[string]bool) (*Scenario, error) {
-	p := &problems{file: file}
+	var p contentfile.Problems
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		p.add(yamlLine(err), "invalid YAML: %s", yamlText(err))
-		return nil, p.list
+		p.Add(file, contentfile.ErrorLine(err, 0), "invalid YAML: %s", contentfile.ErrorText(err))
+		return nil, p
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		p.add(1, "a scenario must be a YAML mapping")
-		return nil, p.list
+		p.Add(file, 1, "a scenario must be a YAML mapping")
+		return nil, p
 	}
 	sum := sha256.Sum256(src)
 	sc := &Scenario{
 		Steps: map[string]*Step{}, Endings: map[string]*Ending{},
 		Version: hex.EncodeToString(sum[:8]), Source: src, File: file,
 	}
-	top := fields(p, root.Content[0], "slug", "module", "title", "pass_percent", "max_attempts", "cooldown", "intro", "start", "steps", "endings")
+	top := fields(&p, file, root.Content[0], "slug", "module", "title", "pass_percent", "max_attempts", "cooldown", "intro", "start", "steps", "endings")
 	sc.Slug = str(top["slug"])
 	sc.Module = str(top["module"])
 	sc.Title = str(top["title"])
@@ -97,45 +83,45 @@ func Parse(file string, src []byte, modules map[string]bool) (*Scenario, error) 
 
 	switch want := strings.TrimSuffix(path.Base(file), ".yaml"); {
 	case !idPattern.MatchString(sc.Slug):
-		p.add(lineOf(top["slug"], 1), "slug %q must be lowercase words joined by hyphens", sc.Slug)
+		p.Add(file, contentfile.NodeLine(top["slug"], 0, 1), "slug %q must be lowercase words joined by hyphens", sc.Slug)
 	case sc.Slug != want:
-		p.add(lineOf(top["slug"], 1), "slug %q must match the file name %q", sc.Slug, want)
+		p.Add(file, contentfile.NodeLine(top["slug"], 0, 1), "slug %q must match the file name %q", sc.Slug, want)
 	}
 	if sc.Module == "" {
-		p.add(lineOf(top["module"], 1), "missing module")
+		p.Add(file, contentfile.NodeLine(top["module"], 0, 1), "missing module")
 	} else if modules != nil && !modules[sc.Module] {
-		p.add(lineOf(top["module"], 1), "unknown module %q", sc.Module)
+		p.Add(file, contentfile.NodeLine(top["module"], 0, 1), "unknown module %q", sc.Module)
 	}
 	if sc.Title == "" {
-		p.add(lineOf(top["title"], 1), "missing title")
+		p.Add(file, contentfile.NodeLine(top["title"], 0, 1), "missing title")
 	}
 	if sc.Intro == "" {
-		p.add(lineOf(top["intro"], 1), "missing intro")
+		p.Add(file, contentfile.NodeLine(top["intro"], 0, 1), "missing intro")
 	}
-	sc.PassPercent = intField(p, top["pass_percent"], "pass_percent", 1, 100, true)
+	sc.PassPercent = intField(&p, file, top["pass_percent"], "pass_percent", 1, 100, true)
 	if n := top["max_attempts"]; n != nil && n.Tag != "!!null" {
-		v := intField(p, n, "max_attempts", 1, 1000, true)
+		v := intField(&p, file, n, "max_attempts", 1, 1000, true)
 		sc.MaxAttempts = &v
 	}
 	if n := top["cooldown"]; n != nil {
 		d, err := time.ParseDuration(n.Value)
 		if err != nil || d < 0 {
-			p.add(n.Line, "cooldown %q must be a duration such as 10m or 24h", n.Value)
+			p.Add(file, n.Line, "cooldown %q must be a duration such as 10m or 24h", n.Value)
 		}
 		sc.Cooldown = d
 	}
 
 	choiceIDs := map[string]int{}
 	if n := top["steps"]; n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.add(lineOf(n, 1), "steps must be a non-empty list")
+		p.Add(file, contentfile.NodeLine(n, 0, 1), "steps must be a non-empty list")
 	} else {
 		for _, sn := range n.Content {
-			st := parseStep(p, sn, choiceIDs)
+			st := parseStep(&p, file, sn, choiceIDs)
 			if st == nil {
 				continue
 			}
 			if _, dup := sc.Steps[st.ID]; dup {
-				p.add(st.line, "duplicate step id %q", st.ID)
+				p.Add(file, st.line, "duplicate step id %q", st.ID)
 				continue
 			}
 			sc.Steps[st.ID] = st
@@ -143,99 +129,99 @@ func Parse(file string, src []byte, modules map[string]bool) (*Scenario, error) 
 		}
 	}
 	if n := top["endings"]; n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.add(lineOf(n, 1), "endings must be a non-empty list")
+		p.Add(file, contentfile.NodeLine(n, 0, 1), "endings must be a non-empty list")
 	} else {
 		for _, en := range n.Content {
-			f := fields(p, en, "id", "title", "text")
+			f := fields(&p, file, en, "id", "title", "text")
 			e := &Ending{ID: str(f["id"]), Title: str(f["title"]), Text: strings.TrimSpace(str(f["text"])), line: en.Line}
 			switch {
 			case !idPattern.MatchString(e.ID):
-				p.add(e.line, "ending id %q must be lowercase words joined by hyphens", e.ID)
+				p.Add(file, e.line, "ending id %q must be lowercase words joined by hyphens", e.ID)
 				continue
 			case sc.Steps[e.ID] != nil:
-				p.add(e.line, "ending id %q is also a step id", e.ID)
+				p.Add(file, e.line, "ending id %q is also a step id", e.ID)
 			case sc.Endings[e.ID] != nil:
-				p.add(e.line, "duplicate ending id %q", e.ID)
+				p.Add(file, e.line, "duplicate ending id %q", e.ID)
 			}
 			if e.Title == "" || e.Text == "" {
-				p.add(e.line, "ending %q needs a title and a text", e.ID)
+				p.Add(file, e.line, "ending %q needs a title and a text", e.ID)
 			}
 			sc.Endings[e.ID] = e
 		}
 	}
-	if len(p.list) > 0 {
-		return nil, p.list
+	if len(p) > 0 {
+		return nil, p
 	}
-	checkGraph(p, sc, lineOf(top["start"], 1))
-	if len(p.list) > 0 {
-		return nil, p.list
+	checkGraph(&p, sc, contentfile.NodeLine(top["start"], 0, 1))
+	if len(p) > 0 {
+		return nil, p
 	}
 	computeBest(sc)
 	for _, skill := range Skills {
 		if sc.BestSkills.Get(skill) <= 0 {
-			p.add(lineOf(top["steps"], 1), "no path earns any %s points, so that skill cannot be scored", skill)
+			p.Add(file, contentfile.NodeLine(top["steps"], 0, 1), "no path earns any %s points, so that skill cannot be scored", skill)
 		}
 	}
 	if sc.BestTotal <= 0 {
-		p.add(lineOf(top["steps"], 1), "the best path earns no points")
+		p.Add(file, contentfile.NodeLine(top["steps"], 0, 1), "the best path earns no points")
 	}
-	if len(p.list) > 0 {
-		return nil, p.list
+	if len(p) > 0 {
+		return nil, p
 	}
 	return sc, nil
 }
 
-func parseStep(p *problems, n *yaml.Node, choiceIDs map[string]int) *Step {
-	f := fields(p, n, "id", "text", "choices")
+func parseStep(p *contentfile.Problems, file string, n *yaml.Node, choiceIDs map[string]int) *Step {
+	f := fields(p, file, n, "id", "text", "choices")
 	st := &Step{ID: str(f["id"]), Text: strings.TrimSpace(str(f["text"])), line: n.Line}
 	if !idPattern.MatchString(st.ID) {
-		p.add(st.line, "step id %q must be lowercase words joined by hyphens", st.ID)
+		p.Add(file, st.line, "step id %q must be lowercase words joined by hyphens", st.ID)
 		return nil
 	}
 	if st.Text == "" {
-		p.add(st.line, "step %q has no text", st.ID)
+		p.Add(file, st.line, "step %q has no text", st.ID)
 	}
 	cn := f["choices"]
 	if cn == nil || cn.Kind != yaml.SequenceNode {
-		p.add(st.line, "step %q has no choices", st.ID)
+		p.Add(file, st.line, "step %q has no choices", st.ID)
 		return st
 	}
 	if len(cn.Content) < minChoices || len(cn.Content) > maxChoices {
-		p.add(cn.Line, "step %q has %d choices; a step needs %d to %d", st.ID, len(cn.Content), minChoices, maxChoices)
+		p.Add(file, cn.Line, "step %q has %d choices; a step needs %d to %d", st.ID, len(cn.Content), minChoices, maxChoices)
 	}
 	for _, c := range cn.Content {
-		cf := fields(p, c, "id", "text", "feedback", "points", "next", "ending")
+		cf := fields(p, file, c, "id", "text", "feedback", "points", "next", "ending")
 		ch := Choice{ID: str(cf["id"]), Text: strings.TrimSpace(str(cf["text"])), Feedback: strings.TrimSpace(str(cf["feedback"])),
 			Next: str(cf["next"]), Ending: str(cf["ending"]), line: c.Line}
 		if !idPattern.MatchString(ch.ID) {
-			p.add(ch.line, "choice id %q must be lowercase words joined by hyphens", ch.ID)
+			p.Add(file, ch.line, "choice id %q must be lowercase words joined by hyphens", ch.ID)
 		} else if prev, dup := choiceIDs[ch.ID]; dup {
-			p.add(ch.line, "duplicate choice id %q (also line %d)", ch.ID, prev)
+			p.Add(file, ch.line, "duplicate choice id %q (also line %d)", ch.ID, prev)
 		}
 		choiceIDs[ch.ID] = ch.line
 		if ch.Text == "" {
-			p.add(ch.line, "choice %q has no text", ch.ID)
+			p.Add(file, ch.line, "choice %q has no text", ch.ID)
 		}
 		if ch.Feedback == "" {
-			p.add(ch.line, "choice %q has no feedback: say why the move works or backfires", ch.ID)
+			p.Add(file, ch.line, "choice %q has no feedback: say why the move works or backfires", ch.ID)
 		}
 		if (ch.Next == "") == (ch.Ending == "") {
-			p.add(ch.line, "choice %q needs exactly one of next or ending", ch.ID)
+			p.Add(file, ch.line, "choice %q needs exactly one of next or ending", ch.ID)
 		}
 		if pn := cf["points"]; pn == nil {
-			p.add(ch.line, "choice %q has no points", ch.ID)
+			p.Add(file, ch.line, "choice %q has no points", ch.ID)
 		} else if pn.Kind != yaml.MappingNode {
-			p.add(pn.Line, "points must map skills to whole numbers")
+			p.Add(file, pn.Line, "points must map skills to whole numbers")
 		} else {
 			for i := 0; i+1 < len(pn.Content); i += 2 {
 				k, v := pn.Content[i], pn.Content[i+1]
 				if !isSkill(k.Value) {
-					p.add(k.Line, "unknown skill %q (skills are vision, alignment, inspiration)", k.Value)
+					p.Add(file, k.Line, "unknown skill %q (skills are vision, alignment, inspiration)", k.Value)
 					continue
 				}
 				val, err := strconv.Atoi(v.Value)
 				if err != nil || val < -10 || val > 10 {
-					p.add(v.Line, "points for %s must be a whole number from -10 to 10", k.Value)
+					p.Add(file, v.Line, "points for %s must be a whole number from -10 to 10", k.Value)
 					continue
 				}
 				ch.Points.set(k.Value, val)
@@ -257,22 +243,22 @@ func isSkill(s string) bool {
 
 // checkGraph requires a directed acyclic graph from start in which every
 // step and ending is reachable and every target exists.
-func checkGraph(p *problems, sc *Scenario, startLine int) {
+func checkGraph(p *contentfile.Problems, sc *Scenario, startLine int) {
 	if sc.Steps[sc.Start] == nil {
-		p.add(startLine, "start %q is not a step", sc.Start)
+		p.Add(sc.File, startLine, "start %q is not a step", sc.Start)
 		return
 	}
 	for _, id := range sc.StepOrder {
 		for _, c := range sc.Steps[id].Choices {
 			if c.Next != "" && sc.Steps[c.Next] == nil {
-				p.add(c.line, "choice %q leads to unknown step %q", c.ID, c.Next)
+				p.Add(sc.File, c.line, "choice %q leads to unknown step %q", c.ID, c.Next)
 			}
 			if c.Ending != "" && sc.Endings[c.Ending] == nil {
-				p.add(c.line, "choice %q leads to unknown ending %q", c.ID, c.Ending)
+				p.Add(sc.File, c.line, "choice %q leads to unknown ending %q", c.ID, c.Ending)
 			}
 		}
 	}
-	if len(p.list) > 0 {
+	if len(*p) > 0 {
 		return
 	}
 	// Depth-first search from start: a step met again while on the current
@@ -294,7 +280,7 @@ func checkGraph(p *problems, sc *Scenario, startLine int) {
 			}
 			switch state[c.Next] {
 			case onPath:
-				p.add(c.line, "choice %q leads back to step %q: scenarios must not loop", c.ID, c.Next)
+				p.Add(sc.File, c.line, "choice %q leads back to step %q: scenarios must not loop", c.ID, c.Next)
 			case unseen:
 				visit(c.Next)
 			}
@@ -304,12 +290,12 @@ func checkGraph(p *problems, sc *Scenario, startLine int) {
 	visit(sc.Start)
 	for _, id := range sc.StepOrder {
 		if state[id] == unseen {
-			p.add(sc.Steps[id].line, "step %q cannot be reached from start", id)
+			p.Add(sc.File, sc.Steps[id].line, "step %q cannot be reached from start", id)
 		}
 	}
 	for id, e := range sc.Endings {
 		if !reachedEnding[id] {
-			p.add(e.line, "ending %q cannot be reached", id)
+			p.Add(sc.File, e.line, "ending %q cannot be reached", id)
 		}
 	}
 	// With every target valid and no cycle, every path ends; a step without
@@ -372,10 +358,10 @@ func computeBest(sc *Scenario) {
 const minInt = -1 << 31
 
 // fields reads a mapping node, reporting keys outside allowed.
-func fields(p *problems, n *yaml.Node, allowed ...string) map[string]*yaml.Node {
+func fields(p *contentfile.Problems, file string, n *yaml.Node, allowed ...string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, "expected a mapping with keys %s", strings.Join(allowed, ", "))
+		p.Add(file, n.Line, "expected a mapping with keys %s", strings.Join(allowed, ", "))
 		return out
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -385,7 +371,7 @@ func fields(p *problems, n *yaml.Node, allowed ...string) map[string]*yaml.Node 
 			ok = ok || a == k.Value
 		}
 		if !ok {
-			p.add(k.Line, "unknown field %q (allowed: %s)", k.Value, strings.Join(allowed, ", "))
+			p.Add(file, k.Line, "unknown field %q (allowed: %s)", k.Value, strings.Join(allowed, ", "))
 			continue
 		}
 		out[k.Value] = n.Content[i+1]
@@ -400,37 +386,16 @@ func str(n *yaml.Node) string {
 	return strings.TrimSpace(n.Value)
 }
 
-func lineOf(n *yaml.Node, def int) int {
-	if n == nil {
-		return def
-	}
-	return n.Line
-}
-
-func intField(p *problems, n *yaml.Node, name string, lo, hi int, required bool) int {
+func intField(p *contentfile.Problems, file string, n *yaml.Node, name string, lo, hi int, required bool) int {
 	if n == nil {
 		if required {
-			p.add(1, "missing %s", name)
+			p.Add(file, 1, "missing %s", name)
 		}
 		return 0
 	}
 	v, err := strconv.Atoi(n.Value)
 	if err != nil || v < lo || v > hi {
-		p.add(n.Line, "%s must be a whole number from %d to %d", name, lo, hi)
+		p.Add(file, n.Line, "%s must be a whole number from %d to %d", name, lo, hi)
 	}
 	return v
-}
-
-var yamlLineRe = regexp.MustCompile(`line (\d+): ?`)
-
-func yamlLine(err error) int {
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return 1
-}
-
-func yamlText(err error) string {
-	return strings.TrimSpace(yamlLineRe.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), ""))
 }
