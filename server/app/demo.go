@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/problem"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/web/bind"

@@ -4,8 +4,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/audit"
 )
 
 // routes is the one table of every endpoint. Each /api route names who may
