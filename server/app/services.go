@@ -59,12 +59,12 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
-		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
+		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails,
 	}, log); err != nil {
 		return nil, err
 	}
 	s.Web = web.New(web.Deps{
-		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies,
+		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams,
 	})

@@ -157,7 +157,7 @@ func (s *Service) Assign(c echo.Context) error {
 		return problem.Validation(fields...)
 	}
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	var rows []assignmentRow
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if req.TeamID != nil {
@@ -258,7 +258,7 @@ func (s *Service) assignUsers(tx *gorm.DB, p accounts.Principal, userIDs []strin
 // view of that team's.
 func (s *Service) ListAssignments(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	teamID := c.QueryParam("team_id")
 	if teamID == "" {
 		out, err := s.For(ctx, p.UserID)
@@ -313,7 +313,7 @@ type dueRequest struct {
 // ChangeDue moves an assignment's due date.
 func (s *Service) ChangeDue(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	row, err := s.manageable(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -356,7 +356,7 @@ func (s *Service) ChangeDue(c echo.Context) error {
 // team assignment it came from, so later joiners do not get it either.
 func (s *Service) Cancel(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	row, err := s.manageable(ctx, p, c.Param("id"))
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func (s *Service) teamProgress(ctx context.Context, p accounts.Principal, teamID
 
 // Progress answers the team report (that team's manager or an admin; else 404).
 func (s *Service) Progress(c echo.Context) error {
-	tp, err := s.teamProgress(c.Request().Context(), accounts.PrincipalOf(c), c.Param("id"))
+	tp, err := s.teamProgress(c.Request().Context(), principalOf(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (s *Service) Progress(c echo.Context) error {
 // ProgressCSV answers the same report as CSV: a header row, then one row per
 // member and module.
 func (s *Service) ProgressCSV(c echo.Context) error {
-	tp, err := s.teamProgress(c.Request().Context(), accounts.PrincipalOf(c), c.Param("id"))
+	tp, err := s.teamProgress(c.Request().Context(), principalOf(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ type scenarioAnalytics struct {
 // answered by fewer than three members are suppressed.
 func (s *Service) Analytics(c echo.Context) error {
 	ctx := c.Request().Context()
-	t, err := s.managed(ctx, accounts.PrincipalOf(c), c.Param("id"))
+	t, err := s.managed(ctx, principalOf(c), c.Param("id"))
 	if err != nil {
 		return err
 	}

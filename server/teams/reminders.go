@@ -192,7 +192,7 @@ func (s *Service) Notifications(c echo.Context) error {
 	out := []NotificationView{}
 	err := s.db.WithContext(c.Request().Context()).Raw(`SELECT id, kind, title, body, link, created_at, read_at FROM notifications
 		WHERE user_id = ? AND (? = false OR read_at IS NULL) ORDER BY created_at DESC LIMIT 200`,
-		accounts.PrincipalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
+		principalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (s *Service) MarkRead(c echo.Context) error {
 		return problem.New(problem.NotFound, "No such notification.")
 	}
 	res := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = coalesce(read_at, now())
-		WHERE id = ? AND user_id = ?`, id, accounts.PrincipalOf(c).UserID)
+		WHERE id = ? AND user_id = ?`, id, principalOf(c).UserID)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -219,7 +219,7 @@ func (s *Service) MarkRead(c echo.Context) error {
 // MarkAllRead marks every notification of the caller read.
 func (s *Service) MarkAllRead(c echo.Context) error {
 	err := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = now() WHERE user_id = ? AND read_at IS NULL`,
-		accounts.PrincipalOf(c).UserID).Error
+		principalOf(c).UserID).Error
 	if err != nil {
 		return err
 	}

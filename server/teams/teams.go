@@ -109,7 +109,7 @@ func (s *Service) Create(c echo.Context) error {
 	if msg := accounts.NameProblem(name); msg != "" {
 		return problem.Validation(problem.FieldError{Field: "name", Message: msg})
 	}
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	var t Team
 	err := s.db.WithContext(c.Request().Context()).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES (?, ?, ?)
@@ -131,7 +131,7 @@ type teamSummary struct {
 
 // List answers the teams the caller manages (an admin: all teams).
 func (s *Service) List(c echo.Context) error {
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	out := []teamSummary{}
 	err := s.db.WithContext(c.Request().Context()).Raw(`
 		SELECT t.id, t.name, t.manager_id, t.invite_code, t.created_at, count(m.user_id) AS members
@@ -152,7 +152,7 @@ type teamDetail struct {
 // Get answers a managed team with its members.
 func (s *Service) Get(c echo.Context) error {
 	ctx := c.Request().Context()
-	t, err := s.managed(ctx, accounts.PrincipalOf(c), c.Param("id"))
+	t, err := s.managed(ctx, principalOf(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Service) members(ctx context.Context, teamID string) ([]Member, error) 
 // RegenerateCode replaces the team's invite code; the old one stops working.
 func (s *Service) RegenerateCode(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (s *Service) Join(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	var t Team
 	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE invite_code = ?`,
 		normalizeCode(req.InviteCode)).Scan(&t).Error; err != nil {
@@ -228,7 +228,7 @@ type memberRequest struct {
 // AddMember adds a registered user to a managed team by email.
 func (s *Service) AddMember(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err
@@ -282,7 +282,7 @@ func (s *Service) addMember(ctx context.Context, t Team, userID, actorID, action
 // assignments that came from it.
 func (s *Service) RemoveMember(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := accounts.PrincipalOf(c)
+	p := principalOf(c)
 	t, err := s.managed(ctx, p, c.Param("id"))
 	if err != nil {
 		return err

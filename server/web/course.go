@@ -15,7 +15,6 @@ import (
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/web/bind"
@@ -67,7 +66,7 @@ func (s *Server) standing(ctx context.Context, uid string) (map[string]lessons.P
 // modules lists the course with the caller's progress: two queries however
 // large the course or the learner's history.
 func (s *Server) modules(c echo.Context) error {
-	lp, qs, err := s.standing(c.Request().Context(), accounts.PrincipalOf(c).UserID)
+	lp, qs, err := s.standing(c.Request().Context(), principalOf(c).UserID)
 	if err != nil {
 		return err
 	}
@@ -169,7 +168,7 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.Lessons.State(c.Request().Context(), accounts.PrincipalOf(c).UserID, l.Slug)
+	st, err := s.Lessons.State(c.Request().Context(), principalOf(c).UserID, l.Slug)
 	if err != nil {
 		return err
 	}
@@ -264,7 +263,7 @@ func (s *Server) saveProgress(c echo.Context) error {
 	if req.Percent == nil || *req.Percent < 0 || *req.Percent > 100 || *req.Percent != math.Trunc(*req.Percent) {
 		return problem.Validation(problem.FieldError{Field: "percent", Message: "must be a whole number from 0 to 100"})
 	}
-	p, err := s.Lessons.SaveProgress(c.Request().Context(), accounts.PrincipalOf(c).UserID, l.Slug, int(*req.Percent))
+	p, err := s.Lessons.SaveProgress(c.Request().Context(), principalOf(c).UserID, l.Slug, int(*req.Percent))
 	if err != nil {
 		return err
 	}
@@ -318,7 +317,7 @@ func (s *Server) answerCheck(c echo.Context) error {
 	if chosen == nil {
 		return problem.Validation(problem.FieldError{Field: "option", Message: fmt.Sprintf("must be one of the check's option ids (a to %c)", 'a'+len(q.Options)-1)})
 	}
-	a, err := s.Lessons.AnswerCheck(c.Request().Context(), accounts.PrincipalOf(c).UserID, l.Slug, q.ID, chosen.ID, chosen.Correct)
+	a, err := s.Lessons.AnswerCheck(c.Request().Context(), principalOf(c).UserID, l.Slug, q.ID, chosen.ID, chosen.Correct)
 	if err != nil {
 		return err
 	}
@@ -346,7 +345,7 @@ func (s *Server) saveReflection(c echo.Context) error {
 	if req.Body == nil || len([]rune(*req.Body)) > lessons.MaxReflection {
 		return problem.Validation(problem.FieldError{Field: "body", Message: fmt.Sprintf("is required, at most %d characters", lessons.MaxReflection)})
 	}
-	saved, err := s.Lessons.SaveReflection(c.Request().Context(), accounts.PrincipalOf(c).UserID, l.Slug, r.ID, *req.Body)
+	saved, err := s.Lessons.SaveReflection(c.Request().Context(), principalOf(c).UserID, l.Slug, r.ID, *req.Body)
 	if err != nil {
 		return err
 	}

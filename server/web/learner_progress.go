@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 )
@@ -30,7 +29,7 @@ type learnerProgress struct {
 // (and how it moved over time), reviews due, and assignments.
 func (s *Server) myProgress(c echo.Context) error {
 	ctx := c.Request().Context()
-	uid := accounts.PrincipalOf(c).UserID
+	uid := principalOf(c).UserID
 	lp, qs, err := s.standing(ctx, uid)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ type meResponse struct {
 // the token was issued shows here at once).
 func (s *Server) me(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.Accounts.User(ctx, accounts.PrincipalOf(c).UserID)
+	u, err := s.Accounts.User(ctx, principalOf(c).UserID)
 	if err != nil {
 		return err
 	}

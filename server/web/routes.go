@@ -15,24 +15,24 @@ import (
 // area's package and answer 404 for what the caller may not see.
 func (s *Server) routes() {
 	e := s.echo
-	signedIn := s.Accounts.Keys().Authenticate
-	managers := []echo.MiddlewareFunc{signedIn, accounts.RequireRole(accounts.RoleManager)}
-	admins := []echo.MiddlewareFunc{signedIn, accounts.RequireRole(accounts.RoleAdmin)}
+	signedIn := s.authenticate
+	managers := []echo.MiddlewareFunc{signedIn, requireRole(accounts.RoleManager)}
+	admins := []echo.MiddlewareFunc{signedIn, requireRole(accounts.RoleAdmin)}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 
 	api := e.Group("/api")
-	api.GET("/openapi.json", serveOpenAPI)                           // public
-	api.POST("/auth/register", s.Accounts.Register)                  // public
-	api.POST("/auth/login", s.Accounts.Login)                        // public
-	api.POST("/auth/refresh", s.Accounts.Refresh)                    // public (refresh cookie)
-	api.POST("/auth/logout", s.Accounts.Logout, signedIn)            // signedIn
-	api.GET("/me", s.me, signedIn)                                   // signedIn
-	api.GET("/users", s.Accounts.ListUsers, admins...)               // admins
-	api.PATCH("/users/:id", s.Accounts.SetRole, admins...)           // admins
-	api.POST("/admin/signing-keys", s.Accounts.RotateKey, admins...) // admins
+	api.GET("/openapi.json", serveOpenAPI)                  // public
+	api.POST("/auth/register", s.register)                  // public
+	api.POST("/auth/login", s.login)                        // public
+	api.POST("/auth/refresh", s.refresh)                    // public (refresh cookie)
+	api.POST("/auth/logout", s.logout, signedIn)            // signedIn
+	api.GET("/me", s.me, signedIn)                          // signedIn
+	api.GET("/users", s.listUsers, admins...)               // admins
+	api.PATCH("/users/:id", s.setRole, admins...)           // admins
+	api.POST("/admin/signing-keys", s.rotateKey, admins...) // admins
 
 	api.GET("/modules", s.modules, signedIn)                                  // signedIn
 	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn

@@ -45,7 +45,7 @@ func (s *Server) getQuiz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	uid := accounts.PrincipalOf(c).UserID
+	uid := principalOf(c).UserID
 	ctx := c.Request().Context()
 	statuses, err := s.Attempts.Statuses(ctx, []string{uid})
 	if err != nil {
@@ -120,7 +120,7 @@ func (s *Server) startAttempt(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	a, created, err := s.Attempts.Start(ctx, accounts.PrincipalOf(c).UserID, sc, time.Now())
+	a, created, err := s.Attempts.Start(ctx, principalOf(c).UserID, sc, time.Now())
 	var cooldown *quizzes.CooldownError
 	switch {
 	case errors.As(err, &cooldown):
@@ -176,7 +176,7 @@ func (s *Server) answer(c echo.Context) error {
 	if err := problem.Fields("step_id", problem.Required(req.StepID), "choice_id", problem.Required(req.ChoiceID)); err != nil {
 		return err
 	}
-	res, err := s.Attempts.Answer(c.Request().Context(), accounts.PrincipalOf(c).UserID, id, req.StepID, req.ChoiceID)
+	res, err := s.Attempts.Answer(c.Request().Context(), principalOf(c).UserID, id, req.StepID, req.ChoiceID)
 	if err != nil {
 		return attemptError(err)
 	}
@@ -258,7 +258,7 @@ func (s *Server) getAttempt(c echo.Context) error {
 		return problem.New(problem.NotFound, "No such attempt.")
 	}
 	ctx := c.Request().Context()
-	uid := accounts.PrincipalOf(c).UserID
+	uid := principalOf(c).UserID
 	a, answers, err := s.Attempts.Get(ctx, uid, id)
 	if err != nil {
 		return attemptError(err)
@@ -342,7 +342,7 @@ func (s *Server) attemptHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.Attempts.History(c.Request().Context(), accounts.PrincipalOf(c).UserID, sc.Slug)
+	rows, err := s.Attempts.History(c.Request().Context(), principalOf(c).UserID, sc.Slug)
 	if err != nil {
 		return err
 	}

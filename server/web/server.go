@@ -36,6 +36,9 @@ type Deps struct {
 	Teams      *teams.Service
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// SecureCookies sets the Secure flag on cookies even over plain HTTP
+	// (behind a TLS-terminating proxy).
+	SecureCookies bool
 }
 
 // Server is the router with the handlers of every area.
