@@ -6,16 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/smtp"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
-
-	"github.com/baton-course/baton/server/accounts"
-	"github.com/baton-course/baton/server/problem"
 )
 
 // DueSoonWindow is how long before its due date an unfinished assignment
@@ -173,55 +168,4 @@ func (s *Service) SendPendingEmails(ctx context.Context, m Mailer) (sent int, er
 		return nil
 	})
 	return sent, err
-}
-
-// NotificationView is an in-app notification.
-type NotificationView struct {
-	ID        string     `json:"id"`
-	Kind      string     `json:"kind"`
-	Title     string     `json:"title"`
-	Body      string     `json:"body"`
-	Link      string     `json:"link"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
-}
-
-// Notifications lists the caller's notifications, newest first (?unread=1
-// for unread only).
-func (s *Service) Notifications(c echo.Context) error {
-	out := []NotificationView{}
-	err := s.db.WithContext(c.Request().Context()).Raw(`SELECT id, kind, title, body, link, created_at, read_at FROM notifications
-		WHERE user_id = ? AND (? = false OR read_at IS NULL) ORDER BY created_at DESC LIMIT 200`,
-		principalOf(c).UserID, c.QueryParam("unread") == "1").Scan(&out).Error
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// MarkRead marks one of the caller's notifications read.
-func (s *Service) MarkRead(c echo.Context) error {
-	id := c.Param("id")
-	if !accounts.IsUUID(id) {
-		return problem.New(problem.NotFound, "No such notification.")
-	}
-	res := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = coalesce(read_at, now())
-		WHERE id = ? AND user_id = ?`, id, principalOf(c).UserID)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return problem.New(problem.NotFound, "No such notification.")
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-// MarkAllRead marks every notification of the caller read.
-func (s *Service) MarkAllRead(c echo.Context) error {
-	err := s.db.WithContext(c.Request().Context()).Exec(`UPDATE notifications SET read_at = now() WHERE user_id = ? AND read_at IS NULL`,
-		principalOf(c).UserID).Error
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

@@ -60,9 +60,9 @@ func (s *Server) routes() {
 	api.GET("/assignments", s.Teams.ListAssignments, signedIn)                   // signedIn: own; ?team_id= managers' own team
 	api.PATCH("/assignments/:id", s.Teams.ChangeDue, managers...)                // managers: own teams' members (else 404)
 	api.DELETE("/assignments/:id", s.Teams.Cancel, managers...)                  // managers: own teams' members (else 404)
-	api.GET("/notifications", s.Teams.Notifications, signedIn)                   // signedIn: own
-	api.POST("/notifications/:id/read", s.Teams.MarkRead, signedIn)              // signedIn: own (else 404)
-	api.POST("/notifications/read-all", s.Teams.MarkAllRead, signedIn)           // signedIn: own
+	api.GET("/notifications", s.listNotifications, signedIn)                     // signedIn: own
+	api.POST("/notifications/:id/read", s.markNotificationRead, signedIn)        // signedIn: own (else 404)
+	api.POST("/notifications/read-all", s.markAllNotificationsRead, signedIn)    // signedIn: own
 	api.GET("/audit", audit.List(s.DB.Gorm), admins...)                          // admins
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
