@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// publicRoutes may be called without a token (API.md); every other /api
+// publicRoutes may be called without a token (docs/api.md); every other /api
 // route must answer 401 to a request without a valid one.
 var publicRoutes = map[string]bool{
 	"GET /api/openapi.json":   true,
