@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/baton-course/baton/server/mail"
 )
 
 // reminderArgs is the periodic job that produces assignment reminders and
@@ -21,12 +23,13 @@ func (reminderArgs) Kind() string { return "assignment_reminders" }
 
 type reminderWorker struct {
 	river.WorkerDefaults[reminderArgs]
-	srv *Server
+	srv  *Server
+	mail *mail.Sender // nil: reminders are in-app only
 }
 
 func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
-	created, err := w.srv.teams.Reminders(ctx, time.Now(), w.srv.cfg.Mailer.Enabled())
-	sent, mailErr := w.srv.teams.SendPendingEmails(ctx, w.srv.cfg.Mailer)
+	created, err := w.srv.teams.Reminders(ctx, time.Now(), w.mail != nil)
+	sent, mailErr := w.srv.teams.SendPendingEmails(ctx, w.mail)
 	if created > 0 || sent > 0 {
 		w.srv.log.Info("reminders", "created", created, "emailed", sent)
 	}
@@ -42,6 +45,13 @@ type jobs struct {
 
 // StartJobs starts the PostgreSQL-backed job queue for this instance.
 func (s *Server) StartJobs(ctx context.Context) error {
+	var sender *mail.Sender
+	if s.cfg.SMTP.Enabled() {
+		var err error
+		if sender, err = mail.New(s.cfg.SMTP); err != nil {
+			return err
+		}
+	}
 	pcfg, err := pgxpool.ParseConfig(s.db.URL)
 	if err != nil {
 		return err
@@ -52,7 +62,7 @@ func (s *Server) StartJobs(ctx context.Context) error {
 		return err
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &reminderWorker{srv: s})
+	river.AddWorker(workers, &reminderWorker{srv: s, mail: sender})
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},

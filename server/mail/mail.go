@@ -10,7 +10,6 @@ import (
 	"net"
 	netmail "net/mail"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -54,9 +53,9 @@ func New(cfg Config) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: address %q is not host:port", cfg.Addr)
 	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 1 || port > 65535 {
-		return nil, fmt.Errorf("mail: port %q of %q is not a port number", portText, cfg.Addr)
+	port, err := net.LookupPort("tcp", portText) // a number or a service name, as net.Dial takes
+	if err != nil || port < 1 {
+		return nil, fmt.Errorf("mail: %q has no usable port", cfg.Addr)
 	}
 	from, err := netmail.ParseAddress(cfg.From)
 	if err != nil {

@@ -142,7 +142,8 @@ func TestMailRefusesUnreachableServer(t *testing.T) {
 func TestMailConfig(t *testing.T) {
 	for _, cfg := range []mail.Config{
 		{Addr: "localhost", From: "baton@example.com"},
-		{Addr: "localhost:smtp", From: "baton@example.com"},
+		{Addr: "localhost:no-such-service", From: "baton@example.com"},
+		{Addr: "localhost:0", From: "baton@example.com"},
 		{Addr: "localhost:70000", From: "baton@example.com"},
 		{Addr: "localhost:25", From: "not an address"},
 	} {
@@ -153,6 +154,7 @@ func TestMailConfig(t *testing.T) {
 	if (mail.Config{Addr: "localhost:25"}).Enabled() || !(mail.Config{Addr: "localhost:25", From: "a@b.c"}).Enabled() {
 		t.Error("Enabled needs both an address and a sender")
 	}
+	sender(t, mail.Config{Addr: "localhost:smtp", From: "Baton <baton@example.com>"})
 	s := sender(t, mail.Config{Addr: "localhost:25", From: "baton@example.com"})
 	if err := s.Send(context.Background(), mail.Message{To: "no address", Subject: "s"}); err == nil {
 		t.Error("sent to an invalid recipient")
