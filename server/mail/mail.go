@@ -120,4 +120,6 @@ func dialer(ctx context.Context) gomail.DialContextFunc {
 }
 
 // oneLine keeps text (module titles, names) to one header line.
-func oneLine(s string) string { return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s) }
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+}

@@ -82,7 +82,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 		return nil, err
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(bin,
+	cmd := exec.Command(bin, // #nosec G204 -- the Mailpit this package built, fixed flags
 		"--smtp", smtpAddr, "--listen", httpAddr,
 		"--database", filepath.Join(dir, "mailpit.db"),
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
@@ -248,7 +248,7 @@ func build() (string, error) {
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
 	}
 	// Each build installs into its own directory and is then renamed into
@@ -262,8 +262,9 @@ func build() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("building it needs the go command: %w", err)
 	}
-	cmd := exec.Command(goTool, "install", "github.com/axllent/mailpit@"+Version)
-	cmd.Dir = dir // outside any module: Mailpit's own go.mod decides its dependencies
+	cmd := exec.Command(goTool, "install", "github.com/axllent/mailpit@"+Version) // #nosec G204 -- the go command on PATH, a fixed module version
+	// Outside any module, so Mailpit's own go.mod decides its dependencies.
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOBIN="+gobin, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go install github.com/axllent/mailpit@%s (needs the Go module proxy once per machine): %v\n%s", Version, err, out)
