@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/baton-course/baton/server/teams"
+	"github.com/baton-course/baton/server/mail"
 )
 
 // Config is everything Baton reads from its environment, validated once at
@@ -24,7 +24,7 @@ type Config struct {
 	LogFormat      string // BATON_LOG_FORMAT: text or json
 	// ReminderInterval is how often due-soon and overdue reminders are produced.
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
-	Mailer           teams.Mailer  // BATON_SMTP_*: email reminders when set
+	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
 	// PprofAddr serves net/http/pprof when set; it must be a loopback address.
 	PprofAddr string // BATON_PPROF_ADDR
 }
@@ -74,16 +74,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if err != nil || cfg.ReminderInterval < time.Second {
 		return cfg, fmt.Errorf("BATON_REMINDER_INTERVAL %q must be a Go duration of at least 1s", getenv("BATON_REMINDER_INTERVAL"))
 	}
-	cfg.Mailer = teams.Mailer{
+	cfg.SMTP = mail.Config{
 		Addr: strings.TrimSpace(getenv("BATON_SMTP_ADDR")), From: strings.TrimSpace(getenv("BATON_SMTP_FROM")),
 		Username: getenv("BATON_SMTP_USER"), Password: getenv("BATON_SMTP_PASSWORD"),
 	}
-	if cfg.Mailer.Addr != "" {
-		if _, _, err := net.SplitHostPort(cfg.Mailer.Addr); err != nil {
-			return cfg, fmt.Errorf("BATON_SMTP_ADDR %q is not host:port", cfg.Mailer.Addr)
+	if cfg.SMTP.Addr != "" {
+		if _, _, err := net.SplitHostPort(cfg.SMTP.Addr); err != nil {
+			return cfg, fmt.Errorf("BATON_SMTP_ADDR %q is not host:port", cfg.SMTP.Addr)
 		}
-		if !strings.Contains(cfg.Mailer.From, "@") {
+		if !strings.Contains(cfg.SMTP.From, "@") {
 			return cfg, fmt.Errorf("BATON_SMTP_FROM must be an email address when BATON_SMTP_ADDR is set")
+		}
+		if _, err := mail.New(cfg.SMTP); err != nil {
+			return cfg, fmt.Errorf("BATON_SMTP_ADDR or BATON_SMTP_FROM: %v", err)
 		}
 	}
 	if cfg.PprofAddr = strings.TrimSpace(getenv("BATON_PPROF_ADDR")); cfg.PprofAddr != "" {

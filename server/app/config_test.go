@@ -51,6 +51,12 @@ func TestLoadConfig(t *testing.T) {
 		{name: "pprof not on loopback", env: map[string]string{"BATON_PPROF_ADDR": "0.0.0.0:6060"}, wantErr: "BATON_PPROF_ADDR"},
 		{name: "bad reminder interval", env: map[string]string{"BATON_REMINDER_INTERVAL": "often"}, wantErr: "BATON_REMINDER_INTERVAL"},
 		{name: "smtp without from", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:25"}, wantErr: "BATON_SMTP_FROM"},
+		{name: "smtp port unknown", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:post", "BATON_SMTP_FROM": "baton@example.com"}, wantErr: "BATON_SMTP_ADDR"},
+		{name: "smtp", env: map[string]string{"BATON_SMTP_ADDR": "mail.example.com:587", "BATON_SMTP_FROM": "Baton <baton@example.com>", "BATON_SMTP_USER": "baton"}, check: func(t *testing.T, c Config) {
+			if !c.SMTP.Enabled() || c.SMTP.From != "Baton <baton@example.com>" || c.SMTP.Username != "baton" {
+				t.Errorf("%+v", c.SMTP)
+			}
+		}},
 		{name: "bad log format", env: map[string]string{"BATON_LOG_FORMAT": "xml"}, wantErr: "BATON_LOG_FORMAT"},
 	}
 	for _, tc := range cases {

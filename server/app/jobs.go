@@ -8,6 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/baton-course/baton/server/mail"
 )
 
 // reminderArgs is the periodic job that produces assignment reminders and
@@ -20,12 +22,13 @@ func (reminderArgs) Kind() string { return "assignment_reminders" }
 
 type reminderWorker struct {
 	river.WorkerDefaults[reminderArgs]
-	s *Services
+	s    *Services
+	mail *mail.Sender // nil: reminders are in-app only
 }
 
 func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
-	created, err := w.s.Teams.Reminders(ctx, time.Now(), w.s.cfg.Mailer.Enabled())
-	sent, mailErr := w.s.Teams.SendPendingEmails(ctx, w.s.cfg.Mailer)
+	created, err := w.s.Teams.Reminders(ctx, time.Now(), w.mail != nil)
+	sent, mailErr := w.s.Teams.SendPendingEmails(ctx, w.mail)
 	if created > 0 || sent > 0 {
 		w.s.log.Info("reminders", "created", created, "emailed", sent)
 	}
@@ -40,8 +43,15 @@ type jobs struct {
 // StartJobs starts the PostgreSQL-backed job queue for this instance, on
 // the same pool as everything else.
 func (s *Services) StartJobs(ctx context.Context) error {
+	var sender *mail.Sender
+	if s.cfg.SMTP.Enabled() {
+		var err error
+		if sender, err = mail.New(s.cfg.SMTP); err != nil {
+			return err
+		}
+	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &reminderWorker{s: s})
+	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},

@@ -2,15 +2,11 @@ package teams
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"net/smtp"
-	"strings"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/baton-course/baton/server/mail"
 )
 
 // DueSoonWindow is how long before its due date an unfinished assignment
@@ -22,72 +18,6 @@ const (
 	KindDueSoon = "assignment_due_soon"
 	KindOverdue = "assignment_overdue"
 )
-
-// Mailer sends reminder emails through an SMTP server. A zero Mailer sends
-// nothing: reminders are then in-app only.
-type Mailer struct {
-	Addr     string // host:port
-	From     string
-	Username string // optional PLAIN auth
-	Password string
-}
-
-// Enabled reports whether email is configured.
-func (m Mailer) Enabled() bool { return m.Addr != "" && m.From != "" }
-
-// mailTimeout bounds one delivery, so an unresponsive mail server cannot
-// hold the reminder job (and the rows it has claimed) for long.
-const mailTimeout = 15 * time.Second
-
-// Send delivers one plain-text message, upgrading to TLS when the server
-// offers STARTTLS.
-func (m Mailer) Send(to, subject, body string) error {
-	conn, err := net.DialTimeout("tcp", m.Addr, mailTimeout)
-	if err != nil {
-		return err
-	}
-	_ = conn.SetDeadline(time.Now().Add(mailTimeout))
-	host, _, _ := net.SplitHostPort(m.Addr)
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		_ = conn.Close()
-		return err
-	}
-	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
-			return err
-		}
-	}
-	if m.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", m.Username, m.Password, host)); err != nil {
-			return err
-		}
-	}
-	if err := c.Mail(m.From); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + headerSafe(subject) +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
-	if _, err := w.Write([]byte(msg)); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
-}
-
-// headerSafe keeps user-influenced text (module titles) from breaking out of
-// a mail header.
-func headerSafe(s string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(s) }
 
 // Reminders produces due-soon and overdue notifications for unfinished
 // assignments. Each (assignment, kind) is produced once however often this
@@ -131,41 +61,107 @@ func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int
 	return created, nil
 }
 
-// maxEmailAttempts bounds retries of one reminder email.
-const maxEmailAttempts = 5
+// Outbox settings. A sender never starts a delivery its lease may not
+// cover: a whole batch takes at most emailBatch times mail.Timeout, and the
+// lease allows twice that.
+const (
+	maxEmailAttempts = 5 // bounds retries of one reminder email
+	emailBatch       = 20
+	emailLease       = 2 * emailBatch * mail.Timeout
+)
 
-// SendPendingEmails delivers queued reminder emails. Rows are claimed with
-// SKIP LOCKED, so several instances never send the same mail at once; a mail
-// is marked sent only after the server accepted it.
-func (s *Service) SendPendingEmails(ctx context.Context, m Mailer) (sent int, err error) {
-	if !m.Enabled() {
+// PendingEmail is a reminder email claimed for delivery.
+type PendingEmail struct {
+	ID, Email, Name, Title, Body, Link string
+	// Attempt is email_attempts as the claim set it. Every claim raises it,
+	// so it tells this claim from a later one on the same row.
+	Attempt int
+}
+
+// ClaimEmails leases up to limit pending reminder emails for lease, in one
+// statement that commits at once: rows another sender is claiming at that
+// moment are skipped, rows under a live lease are not offered, and a row
+// whose lease ran out (its instance died mid-send) is offered again.
+func (s *Service) ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]PendingEmail, error) {
+	var batch []PendingEmail
+	err := s.db.WithContext(ctx).Raw(`UPDATE notifications n SET email_attempts = n.email_attempts + 1,
+		email_lease_until = now() + make_interval(secs => ?)
+		FROM users u WHERE u.id = n.user_id AND n.id IN (
+			SELECT id FROM notifications WHERE email_status = 'pending' AND email_attempts < ?
+				AND (email_lease_until IS NULL OR email_lease_until < now())
+			ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)
+		RETURNING n.id, u.email, u.name, n.title, n.body, n.link, n.email_attempts AS attempt`,
+		lease.Seconds(), maxEmailAttempts, limit).Scan(&batch).Error
+	return batch, err
+}
+
+// MarkEmailSent records that the server accepted e's mail. It reports false,
+// and changes nothing, when e's claim is no longer the row's: the lease ran
+// out and another sender claimed the row.
+func (s *Service) MarkEmailSent(ctx context.Context, e PendingEmail) (bool, error) {
+	res := s.db.WithContext(ctx).Exec(`UPDATE notifications SET email_status = 'sent', email_sent_at = now(), email_lease_until = NULL
+		WHERE id = ? AND email_attempts = ? AND email_status = 'pending'`, e.ID, e.Attempt)
+	return res.RowsAffected == 1, res.Error
+}
+
+// markEmailFailed ends e's lease after a failed delivery, giving up on the
+// mail once it has had its attempts.
+func (s *Service) markEmailFailed(ctx context.Context, e PendingEmail) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE notifications SET email_lease_until = NULL,
+		email_status = CASE WHEN email_attempts >= ? THEN 'failed' ELSE 'pending' END
+		WHERE id = ? AND email_attempts = ? AND email_status = 'pending'`, maxEmailAttempts, e.ID, e.Attempt).Error
+}
+
+// releaseEmail hands back a claimed mail that was never tried, without
+// counting the claim as an attempt.
+func (s *Service) releaseEmail(ctx context.Context, e PendingEmail) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE notifications SET email_lease_until = NULL, email_attempts = email_attempts - 1
+		WHERE id = ? AND email_attempts = ? AND email_status = 'pending'`, e.ID, e.Attempt).Error
+}
+
+// SendPendingEmails delivers queued reminder emails: it claims a batch, sends
+// each mail with no transaction open and marks it sent once the server
+// accepted it. A failed mail is tried again on a later run, up to
+// maxEmailAttempts times. It returns how many mails the server accepted.
+func (s *Service) SendPendingEmails(ctx context.Context, sender *mail.Sender) (sent int, err error) {
+	if sender == nil {
 		return 0, nil
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var batch []struct {
-			ID, Email, Title, Body, Link string
+	// A row a dead instance claimed for its last attempt is given up, as a
+	// failed last attempt would be.
+	if err := s.db.WithContext(ctx).Exec(`UPDATE notifications SET email_status = 'failed', email_lease_until = NULL
+		WHERE email_status = 'pending' AND email_attempts >= ? AND email_lease_until < now()`, maxEmailAttempts).Error; err != nil {
+		return 0, err
+	}
+	leaseEnd := time.Now().Add(emailLease)
+	batch, err := s.ClaimEmails(ctx, emailBatch, emailLease)
+	if err != nil {
+		return 0, err
+	}
+	// Outcomes are recorded even when ctx ends mid-batch (a mail the server
+	// accepted must not go out again), but not past the lease.
+	book, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
+	defer cancel()
+	for _, e := range batch {
+		if ctx.Err() != nil {
+			err = errors.Join(err, s.releaseEmail(book, e))
+			continue
 		}
-		if err := tx.Raw(`SELECT n.id, u.email, n.title, n.body, n.link FROM notifications n JOIN users u ON u.id = n.user_id
-			WHERE n.email_status = 'pending' ORDER BY n.created_at LIMIT 20 FOR UPDATE OF n SKIP LOCKED`).Scan(&batch).Error; err != nil {
-			return err
+		send, cancelSend := context.WithDeadline(ctx, leaseEnd)
+		sendErr := sender.Send(send, mail.Message{
+			To: e.Email, ToName: e.Name, Subject: e.Title, Body: e.Body + "\n\nOpen Baton to continue: " + e.Link + "\n",
+		})
+		cancelSend()
+		if sendErr != nil {
+			err = errors.Join(err, fmt.Errorf("send reminder %s: %w", e.ID, sendErr), s.markEmailFailed(book, e))
+			continue
 		}
-		for _, n := range batch {
-			sendErr := m.Send(n.Email, n.Title, n.Body+"\n\nOpen Baton to continue: "+n.Link+"\n")
-			if sendErr == nil {
-				sent++
-				if err := tx.Exec(`UPDATE notifications SET email_status = 'sent', email_attempts = email_attempts + 1 WHERE id = ?`, n.ID).Error; err != nil {
-					return err
-				}
-				continue
-			}
-			if err := tx.Exec(`UPDATE notifications SET email_attempts = email_attempts + 1,
-				email_status = CASE WHEN email_attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?`,
-				maxEmailAttempts, n.ID).Error; err != nil {
-				return err
-			}
-			err = errors.Join(err, fmt.Errorf("send reminder %s: %w", n.ID, sendErr))
+		sent++
+		marked, markErr := s.MarkEmailSent(book, e)
+		if markErr == nil && !marked {
+			markErr = fmt.Errorf("reminder %s: sent after its lease was taken over", e.ID)
 		}
-		return nil
-	})
+		err = errors.Join(err, markErr)
+	}
 	return sent, err
 }

@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +11,8 @@ import (
 
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/app"
-	"github.com/baton-course/baton/server/teams"
+	"github.com/baton-course/baton/server/mail"
+	"github.com/baton-course/baton/server/mailtest"
 )
 
 type assignmentJSON struct {
@@ -327,85 +326,13 @@ func scenarioNamedIn(t *testing.T, w *world, slug string) *quizzes.Scenario {
 	return sc
 }
 
-// smtpSink is a minimal SMTP server that records the messages it accepts.
-type smtpSink struct {
-	l    net.Listener
-	mu   sync.Mutex
-	mail []string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{l: l}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(conn)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(conn net.Conn) {
-	defer conn.Close()
-	rd := bufio.NewReader(conn)
-	say := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
-	say("220 sink ready")
-	for {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink")
-		case strings.HasPrefix(cmd, "DATA"):
-			say("354 go ahead")
-			var msg strings.Builder
-			for {
-				l, err := rd.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			s.mu.Lock()
-			s.mail = append(s.mail, msg.String())
-			s.mu.Unlock()
-			say("250 queued")
-		case strings.HasPrefix(cmd, "QUIT"):
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
-func (s *smtpSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.mail)
-}
-
 // Reminders fire once per assignment even with two server instances running
 // the job at once, in-app and by email.
 func TestRemindersOnceAcrossInstances(t *testing.T) {
 	w := newWorld(t)
-	sink := newSMTPSink(t)
+	mp := mailtest.Start(t)
 	cfg := testConfig(t)
-	cfg.Mailer = teams.Mailer{Addr: sink.l.Addr().String(), From: "baton@example.com"}
+	cfg.SMTP = mail.Config{Addr: mp.SMTPAddr, From: "baton@example.com"}
 	cfg.ReminderInterval = time.Second
 	w.db.Gorm.Exec("DELETE FROM notifications")
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
@@ -419,17 +346,15 @@ func TestRemindersOnceAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for sink.count() < want && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	mp.WaitFor(t, want, 30*time.Second)
 	time.Sleep(1500 * time.Millisecond) // another interval: nothing new may appear
 	var rows []struct {
 		Kind, EmailStatus string
 	}
 	w.db.Gorm.Raw("SELECT kind, email_status FROM notifications").Scan(&rows)
-	if len(rows) != want || sink.count() != want {
-		t.Fatalf("%d notifications, %d emails; want %d of each: %+v", len(rows), sink.count(), want, rows)
+	mails := mp.Messages(t)
+	if len(rows) != want || len(mails) != want {
+		t.Fatalf("%d notifications, %d emails; want %d of each: %+v", len(rows), len(mails), want, rows)
 	}
 	for _, r := range rows {
 		if r.EmailStatus != "sent" {
@@ -451,10 +376,14 @@ func TestRemindersOnceAcrossInstances(t *testing.T) {
 	if len(ns) != 1 {
 		t.Fatalf("unread %d", len(ns))
 	}
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if !strings.Contains(strings.Join(sink.mail, "\n"), "Subject: Overdue: Capstone") {
-		t.Fatalf("mail: %v", sink.mail)
+	var overdue []mailtest.Message
+	for _, m := range mails {
+		if strings.HasPrefix(m.Subject, "Overdue: Capstone") {
+			overdue = append(overdue, m)
+		}
+	}
+	if len(overdue) != 1 || overdue[0].To[0].Address != w.other.Email || !strings.Contains(overdue[0].Text, "Open Baton to continue: /modules/capstone") {
+		t.Fatalf("mail: %+v", mails)
 	}
 }
 
