@@ -69,7 +69,7 @@ func TestReminderEmailNonASCII(t *testing.T) {
 	const title = "Bald fällig: „Führen ohne Weisung“ – Überzeugen 🚀"
 	w.db.Gorm.Exec("UPDATE notifications SET title = ? WHERE user_id = ?", title, w.other.ID)
 
-	if sent, err := w.s.svc.Teams.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d, %v", sent, err)
 	}
 	for _, m := range mp.WaitFor(t, 2, 10*time.Second) {
@@ -94,22 +94,22 @@ func TestReminderEmailLeaseExpires(t *testing.T) {
 	ctx := context.Background()
 	sender := newSender(t, mp.SMTPAddr)
 
-	dead, err := w.s.svc.Teams.ClaimEmails(ctx, 20, time.Second)
+	dead, err := w.s.svc.Notify.ClaimEmails(ctx, 20, time.Second)
 	if err != nil || len(dead) != 2 {
 		t.Fatalf("claimed %d, %v", len(dead), err)
 	}
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
 		t.Fatalf("sent %d under a live lease, %v", sent, err)
 	}
 	time.Sleep(1200 * time.Millisecond)
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, sender); err != nil || sent != 2 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 2 {
 		t.Fatalf("sent %d after the lease ran out, %v", sent, err)
 	}
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
 		t.Fatalf("sent %d more, %v", sent, err)
 	}
 	for _, e := range dead {
-		if marked, err := w.s.svc.Teams.MarkEmailSent(ctx, e); err != nil || marked {
+		if marked, err := w.s.svc.Notify.MarkEmailSent(ctx, e); err != nil || marked {
 			t.Fatalf("a taken-over claim marked its row: %v %v", marked, err)
 		}
 	}
@@ -189,7 +189,7 @@ func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		sent, err := w.s.svc.Teams.SendPendingEmails(context.Background(), newSender(t, gate.addr))
+		sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, gate.addr))
 		done <- result{sent, err}
 	}()
 	gate.waitHeld(t)
@@ -224,7 +224,7 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := w.s.svc.Teams.SendPendingEmails(ctx, newSender(t, gate.addr))
+		_, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, gate.addr))
 		done <- err
 	}()
 	gate.waitHeld(t)
@@ -243,7 +243,7 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 		t.Fatalf("attempts %v, want one tried and one handed back", attempts)
 	}
 	gate.release()
-	if sent, err := w.s.svc.Teams.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d, %v", sent, err)
 	}
 }
@@ -257,7 +257,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 	ctx := context.Background()
 	down := newSender(t, closedAddr(t))
 
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, down); err == nil || sent != 0 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, down); err == nil || sent != 0 {
 		t.Fatalf("sent %d to a closed port, %v", sent, err)
 	}
 	for _, r := range outbox(t, w) {
@@ -265,14 +265,14 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 			t.Fatalf("row after a failed delivery %+v", r)
 		}
 	}
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d once the server is back, %v", sent, err)
 	}
 	mp.WaitFor(t, 2, 10*time.Second)
 
 	queueReminderEmails(t, w)
 	for range 5 {
-		if _, err := w.s.svc.Teams.SendPendingEmails(ctx, down); err == nil {
+		if _, err := w.s.svc.Notify.SendPendingEmails(ctx, down); err == nil {
 			t.Fatal("no error from a closed port")
 		}
 	}
@@ -281,7 +281,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 			t.Fatalf("row after 5 failures %+v", r)
 		}
 	}
-	if sent, err := w.s.svc.Teams.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 0 {
+	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 0 {
 		t.Fatalf("sent %d given-up mails, %v", sent, err)
 	}
 }
@@ -303,7 +303,7 @@ func TestReminderEmailConcurrentSenders(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				sent, err := w.s.svc.Teams.SendPendingEmails(context.Background(), sender)
+				sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), sender)
 				if err != nil {
 					t.Error(err)
 				}
