@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("BATON_TEST_RUN_SERVER") == "1" {
 		os.Exit(Command(nil))
 	}
-	os.Exit(testdb.Main(m))
+	code := testdb.Main(m)
+	if testing.Verbose() {
+		fmt.Printf("openapi.json: %d responses validated\n", validatedResponses.Load())
+	}
+	os.Exit(code)
 }
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -107,6 +112,7 @@ func callWith(t testing.TB, h http.Handler, adjust func(*http.Request), method, 
 	adjust(req)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	checkResponseAgainstSpec(t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 
