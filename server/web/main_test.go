@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,13 @@ import (
 	"github.com/baton-course/baton/server/web"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testdb.Main(m)
+	if testing.Verbose() {
+		fmt.Printf("openapi.json: %d responses validated\n", validatedResponses.Load())
+	}
+	os.Exit(code)
+}
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -115,6 +122,7 @@ func callWith(t testing.TB, h http.Handler, adjust func(*http.Request), method, 
 	adjust(req)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	checkResponseAgainstSpec(t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 

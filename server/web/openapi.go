@@ -17,3 +17,7 @@ func serveOpenAPI(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDocument)
 }
+
+// OpenAPIDocument is the OpenAPI document the server serves, for tests that
+// hold responses against it.
+func OpenAPIDocument() []byte { return openAPIDocument }

@@ -1,4 +1,4 @@
-package main
+package web_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/baton-course/baton/server/web"
 )
 
 var (
@@ -31,7 +33,7 @@ var (
 func openAPIRouter() (routers.Router, error) {
 	specOnce.Do(func() {
 		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromData(openAPIDocument)
+		doc, err := loader.LoadFromData(web.OpenAPIDocument())
 		if err != nil {
 			specErr = fmt.Errorf("openapi.json does not load: %w", err)
 			return
