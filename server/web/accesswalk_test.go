@@ -172,6 +172,7 @@ func accessCases(w *world) []accessCase {
 // TestAccessByRole walks every protected route with every role, and fails
 // when a route is missing from the table so new routes get checked too.
 func TestAccessByRole(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	cases := accessCases(w)
 	listed := map[string]bool{}

@@ -73,6 +73,7 @@ func login(t testing.TB, h http.Handler, email string) account {
 }
 
 func TestAccountLifecycle(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	h := s.Handler()
 
@@ -134,6 +135,7 @@ func TestAccountLifecycle(t *testing.T) {
 // A refresh token presented twice revokes its whole family: the attacker's
 // copy and the legitimate newer token both stop working.
 func TestRefreshReuseRevokesFamily(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	a := signUp(t, h, db, "")
@@ -154,6 +156,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 }
 
 func TestRefreshRejectsCrossSiteOrigin(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	a := signUp(t, h, db, "")
@@ -166,6 +169,7 @@ func TestRefreshRejectsCrossSiteOrigin(t *testing.T) {
 }
 
 func TestRegisterAndLoginValidation(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	existing := signUp(t, h, db, "")
@@ -214,6 +218,7 @@ func TestRegisterAndLoginValidation(t *testing.T) {
 // Wrong password and unknown email get the same answer; repeated failures
 // reach 429 with Retry-After; the right password then still waits.
 func TestLoginFailuresAndThrottling(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	a := signUp(t, h, db, "")
@@ -253,6 +258,7 @@ func callFrom(t testing.TB, h http.Handler, remote, method, path string, body an
 }
 
 func TestRoleChanges(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	admin := signUp(t, h, db, "admin")
@@ -285,6 +291,7 @@ func TestRoleChanges(t *testing.T) {
 }
 
 func TestAdminEmailsBecomeAdmin(t *testing.T) {
+	t.Parallel()
 	db := newTestDB(t)
 	cfg := testConfig(t)
 	cfg.AdminEmails = []string{"boss@example.com"}
@@ -298,6 +305,7 @@ func TestAdminEmailsBecomeAdmin(t *testing.T) {
 // A burst of simultaneous wrong guesses cannot exceed the limit by queueing
 // behind the hashing slots: at most the pair limit are checked.
 func TestThrottlingHoldsUnderABurst(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	a := signUp(t, h, db, "")

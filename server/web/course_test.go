@@ -15,6 +15,7 @@ func countQueries(db *database.DB) func() int64 {
 }
 
 func TestLessonProgressRules(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	put := func(a account, body any) response {
 		return call(t, w.h, "PUT", "/api/lessons/"+testLesson+"/progress", body, a.auth()...)
@@ -65,6 +66,7 @@ func TestLessonProgressRules(t *testing.T) {
 }
 
 func TestLessonView(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := call(t, w.h, "GET", "/api/lessons/"+testLesson, nil, w.learner.auth()...)
 	if r.Status != 200 {
@@ -100,6 +102,7 @@ func TestLessonView(t *testing.T) {
 }
 
 func TestQuickChecksAndReflections(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	l, _ := w.s.svc.Course.Lesson(testLesson)
 	q := l.Checks[0]
@@ -153,6 +156,7 @@ func TestQuickChecksAndReflections(t *testing.T) {
 // TestModulesQueryCountIsConstant: listing the course with progress costs
 // the same number of statements whatever the learner has done.
 func TestModulesQueryCountIsConstant(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	measure := func() int64 {
 		n := countQueries(w.db)

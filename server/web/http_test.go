@@ -11,6 +11,7 @@ import (
 )
 
 func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 
@@ -44,6 +45,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestErrorsAreProblems(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	h := s.Handler()
 	big := `{"x":"` + strings.Repeat("a", 1<<20+10) + `"}`
@@ -65,6 +67,7 @@ func TestErrorsAreProblems(t *testing.T) {
 }
 
 func TestPanicBecomesSafe500(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	s.Echo().GET("/api/test-panic", func(echo.Context) error { panic("secret internal detail: SELECT * FROM users") })
 	r := call(t, s.Handler(), "GET", "/api/test-panic", nil)
@@ -78,6 +81,7 @@ func TestPanicBecomesSafe500(t *testing.T) {
 }
 
 func TestFrontendIsServedWithFallback(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	h := s.Handler()
 	for _, path := range []string{"/", "/lessons/some-lesson", "/teams/42/progress"} {
@@ -97,6 +101,7 @@ func TestFrontendIsServedWithFallback(t *testing.T) {
 // TestOpenAPIMatchesRoutes keeps the OpenAPI document true: every registered
 // route is documented and every documented route exists.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	r := call(t, s.Handler(), "GET", "/api/openapi.json", nil)
 	var doc struct {

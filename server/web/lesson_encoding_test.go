@@ -12,6 +12,7 @@ import (
 // The shortcut for a learner with no answers on a lesson encodes exactly
 // what the general path does, for every lesson of the course.
 func TestUntouchedLessonEncodingMatches(t *testing.T) {
+	t.Parallel()
 	course, err := lessons.Load(lessons.Content())
 	if err != nil {
 		t.Fatal(err)

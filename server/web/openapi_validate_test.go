@@ -107,6 +107,7 @@ func checkResponseAgainstSpec(t testing.TB, req *http.Request, status int, heade
 // real response with one field renamed, a status the operation does not
 // list, and a body in another media type.
 func TestOpenAPIValidationIsStrict(t *testing.T) {
+	t.Parallel()
 	s, db := newTestServer(t)
 	h := s.Handler()
 	a := signUp(t, h, db, "")

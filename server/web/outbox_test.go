@@ -62,6 +62,7 @@ func closedAddr(t *testing.T) string {
 // A module title and a learner's name outside ASCII reach the inbox as
 // written.
 func TestReminderEmailNonASCII(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
@@ -88,6 +89,7 @@ func TestReminderEmailNonASCII(t *testing.T) {
 // out; then another sends each exactly once, and the dead one's late marks
 // change nothing.
 func TestReminderEmailLeaseExpires(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
@@ -178,6 +180,7 @@ func (g *smtpGate) waitHeld(t *testing.T) {
 // While the SMTP server holds a delivery, no session of this database is
 // inside a transaction, and the claim is already visible to others.
 func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	gate := newSMTPGate(t, mp.SMTPAddr)
@@ -216,6 +219,7 @@ func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
 // A job stopped mid-batch counts the interrupted delivery as an attempt and
 // hands back the mails it never tried; nothing stays leased.
 func TestReminderEmailJobStopsMidBatch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	gate := newSMTPGate(t, mp.SMTPAddr)
@@ -251,6 +255,7 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 // An unreachable SMTP server leaves mails unsent and claimable by the next
 // run; after maxEmailAttempts failures a mail is given up.
 func TestReminderEmailUnreachableServer(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
@@ -288,6 +293,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 
 // Senders running at once share the outbox: every mail goes out once.
 func TestReminderEmailConcurrentSenders(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	mp := mailtest.Start(t)
 	w.db.Gorm.Exec("DELETE FROM notifications")

@@ -38,6 +38,7 @@ func fillIDs(path string) string {
 // TestEveryRouteNeedsAToken walks every /api route, including ones added
 // after this test was written, with no token and with forged ones.
 func TestEveryRouteNeedsAToken(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestServer(t)
 	h := s.Handler()
 	forged := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDEiLCJyb2xlIjoiYWRtaW4ifQ."

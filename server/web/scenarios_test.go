@@ -119,6 +119,7 @@ func choiceIDs(s *stepJSON) string {
 }
 
 func TestScenarioAttemptFlow(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	h, me := w.h, w.learner
 	sc := scenarioNamed(t, testQuiz)
@@ -218,6 +219,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 // The answer key is earned: a learner who has not passed sees only their own
 // path and feedback.
 func TestReplayHidesAnswerKeyUntilPassed(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	id, res := playScenario(t, w, w.learner, testQuiz, worstChoice)
 	if res.Passed {
@@ -231,6 +233,7 @@ func TestReplayHidesAnswerKeyUntilPassed(t *testing.T) {
 
 // The same answer sent ten times at once is recorded once.
 func TestConcurrentAnswersRecordedOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	s, _ := start(t, w.h, w.learner, testQuiz)
 	sc := scenarioNamed(t, testQuiz)
@@ -262,6 +265,7 @@ func TestConcurrentAnswersRecordedOnce(t *testing.T) {
 
 // Ten simultaneous starts give one attempt, not ten.
 func TestConcurrentStartsResumeOneAttempt(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	var wg sync.WaitGroup
 	ids := make(chan string, 10)
@@ -330,6 +334,7 @@ endings:
 `
 
 func TestAttemptCapAndCooldown(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	withScenario(t, w, strings.Replace(assessment, "pass_percent: 50", "pass_percent: 50\nmax_attempts: 1", 1))
 	_, res := playScenario(t, w, w.learner, "assessment", worstChoice)
@@ -371,6 +376,7 @@ func TestAttemptCapAndCooldown(t *testing.T) {
 // Editing a scenario never breaks an attempt in progress or rewrites a
 // finished result: attempts pin their version.
 func TestScenarioVersionsArePinned(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	v1 := strings.Replace(assessment, "ending: end\n      - id: bad", "next: two\n      - id: bad", 1)
 	v1 = strings.Replace(v1, "endings:", `  - id: two
@@ -419,6 +425,7 @@ endings:`, 1)
 }
 
 func TestSpacedReviewAndSkillProfile(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	_, res := playScenario(t, w, w.learner, testQuiz, bestChoice)
 	var p struct {
@@ -462,6 +469,7 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 // against the stored attempt: a step already answered elsewhere is a 409, the
 // current step is recorded, and the score counts every answer once.
 func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	sc := scenarioNamed(t, testQuiz)
 	a := quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.Catalog)
@@ -514,6 +522,7 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 // An answer is one statement when this instance wrote the attempt last and
 // two when it must read it first, however many attempts the learner has.
 func TestAnswerStatementCountIsConstant(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	sc := scenarioNamed(t, testQuiz)
 	counts := func() []int64 {

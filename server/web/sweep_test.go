@@ -30,6 +30,7 @@ func deepJSON(depth int) string {
 // and injection-shaped input to every route that takes a body, as every
 // role: each answer is a 4xx problem and the database is unchanged.
 func TestHostileInputSweep(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	bodies := map[string]string{
 		"malformed":      `{"name":`,
@@ -81,6 +82,7 @@ func TestHostileInputSweep(t *testing.T) {
 
 // TestOddPathIDs: ids no route expects never reach a 5xx.
 func TestOddPathIDs(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	odd := []string{"%00", "..", "%2e%2e", "%2F..%2F..%2Fetc%2Fpasswd", strings.Repeat("a", 5000), "%ff%fe", url.PathEscape("' OR 1=1 --"),
 		url.PathEscape("ñandú-🙂"), "00000000-0000-0000-0000-000000000000", "-1", "null"}
@@ -107,6 +109,7 @@ func TestOddPathIDs(t *testing.T) {
 
 // TestSecurityHeaders: every answer, page or API, carries the headers.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	for _, path := range []string{"/", "/api/me", "/api/nope", "/healthz"} {
 		r := call(t, w.h, "GET", path, nil, w.learner.auth()...)
