@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-course/baton/server/testdb"
 	"github.com/labstack/echo/v4"
 )
 
@@ -31,16 +32,6 @@ func dataDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return filepath.Join(dir, "data")
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func postmasterPid(t *testing.T, dir string) int {
@@ -198,7 +189,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	dir := dataDir(t)
-	addr := freeAddr(t)
+	addr := testdb.FreeAddr(t)
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "BATON_TEST_RUN_SERVER=1", "BATON_ADDR="+addr, "BATON_DATA_DIR="+dir, "DATABASE_URL=")

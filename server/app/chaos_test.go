@@ -297,7 +297,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Skip("chaos")
 	}
 	url := testdb.URL(t)
-	addr := freeAddr(t)
+	addr := testdb.FreeAddr(t)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "BATON_TEST_RUN_SERVER=1", "BATON_ADDR="+addr, "DATABASE_URL="+url, "BATON_REMINDER_INTERVAL=1h")
 	logFile, _ := os.Create(filepath.Join(t.TempDir(), "baton.log"))

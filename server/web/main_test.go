@@ -29,16 +29,7 @@ func TestMain(m *testing.M) {
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // testLog shows the server's warnings and errors in the test's own output.
-func testLog(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
+func testLog(t testing.TB) *slog.Logger { return testdb.Log(t) }
 
 func testConfig(t testing.TB) app.Config {
 	t.Helper()

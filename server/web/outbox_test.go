@@ -10,6 +10,7 @@ import (
 
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/mailtest"
+	"github.com/baton-course/baton/server/testdb"
 )
 
 // outboxRow is a notification as the email outbox sees it.
@@ -47,16 +48,6 @@ func newSender(t *testing.T, addr string) *mail.Sender {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // A module title and a learner's name outside ASCII reach the inbox as
@@ -260,7 +251,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
 	ctx := context.Background()
-	down := newSender(t, closedAddr(t))
+	down := newSender(t, testdb.FreeAddr(t))
 
 	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, down); err == nil || sent != 0 {
 		t.Fatalf("sent %d to a closed port, %v", sent, err)
