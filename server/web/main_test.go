@@ -26,8 +26,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // testLog shows the server's warnings and errors in the test's own output.
 func testLog(t testing.TB) *slog.Logger { return testdb.Log(t) }
 
