@@ -1,12 +1,16 @@
-package web_test
+package notify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/baton-course/baton/server/database"
 
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/mailtest"
@@ -21,7 +25,33 @@ type outboxRow struct {
 	EmailSentAt             *time.Time
 }
 
-func outbox(t *testing.T, w *world) []outboxRow {
+// outboxWorld is a database with two learners, other and stranger, and the
+// notify service on it.
+type outboxWorld struct {
+	db              *database.DB
+	n               *Service
+	other, stranger learner
+}
+
+type learner struct{ ID, Email string }
+
+func newOutboxWorld(t *testing.T) *outboxWorld {
+	t.Helper()
+	w := &outboxWorld{db: testdb.New(t)}
+	w.n = New(w.db.Gorm)
+	for _, l := range []*learner{&w.other, &w.stranger} {
+		l.Email = fmt.Sprintf("learner%d@example.com", learnerSeq.Add(1))
+		if err := w.db.Gorm.Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, 'Learner', 'learner', 'x') RETURNING id`,
+			l.Email).Scan(&l.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+var learnerSeq atomic.Int64
+
+func outbox(t *testing.T, w *outboxWorld) []outboxRow {
 	t.Helper()
 	var rows []outboxRow
 	if err := w.db.Gorm.Raw(`SELECT id, user_id, email_status, email_attempts, email_lease_until, email_sent_at
@@ -31,13 +61,16 @@ func outbox(t *testing.T, w *world) []outboxRow {
 	return rows
 }
 
-// queueReminderEmails replaces the world's notifications with reminders
-// queued for email: other's and stranger's "due soon".
-func queueReminderEmails(t *testing.T, w *world) {
+// queueReminderEmails replaces the world's notifications with two queued
+// for email: other's and stranger's "due soon".
+func queueReminderEmails(t *testing.T, w *outboxWorld) {
 	t.Helper()
 	w.db.Gorm.Exec("DELETE FROM notifications")
-	if n, err := w.s.svc.Teams.Reminders(context.Background(), time.Now(), true); err != nil || n != 2 {
-		t.Fatalf("reminders: %d, %v", n, err)
+	for _, l := range []learner{w.other, w.stranger} {
+		if err := w.db.Gorm.Exec(`INSERT INTO notifications (user_id, kind, title, body, link, email_status)
+			VALUES (?, 'assignment_due_soon', 'Due soon: Capstone', 'Your assignment is due.', '/modules/capstone', 'pending')`, l.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -54,14 +87,14 @@ func newSender(t *testing.T, addr string) *mail.Sender {
 // written.
 func TestReminderEmailNonASCII(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
 	w.db.Gorm.Exec("UPDATE users SET name = ? WHERE id = ?", "Zoë Ångström", w.other.ID)
 	const title = "Bald fällig: „Führen ohne Weisung“ – Überzeugen 🚀"
 	w.db.Gorm.Exec("UPDATE notifications SET title = ? WHERE user_id = ?", title, w.other.ID)
 
-	if sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.n.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d, %v", sent, err)
 	}
 	for _, m := range mp.WaitFor(t, 2, 10*time.Second) {
@@ -81,28 +114,28 @@ func TestReminderEmailNonASCII(t *testing.T) {
 // change nothing.
 func TestReminderEmailLeaseExpires(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
 	ctx := context.Background()
 	sender := newSender(t, mp.SMTPAddr)
 
-	dead, err := w.s.svc.Notify.ClaimEmails(ctx, 20, time.Second)
+	dead, err := w.n.ClaimEmails(ctx, 20, time.Second)
 	if err != nil || len(dead) != 2 {
 		t.Fatalf("claimed %d, %v", len(dead), err)
 	}
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
+	if sent, err := w.n.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
 		t.Fatalf("sent %d under a live lease, %v", sent, err)
 	}
 	time.Sleep(1200 * time.Millisecond)
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 2 {
+	if sent, err := w.n.SendPendingEmails(ctx, sender); err != nil || sent != 2 {
 		t.Fatalf("sent %d after the lease ran out, %v", sent, err)
 	}
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
+	if sent, err := w.n.SendPendingEmails(ctx, sender); err != nil || sent != 0 {
 		t.Fatalf("sent %d more, %v", sent, err)
 	}
 	for _, e := range dead {
-		if marked, err := w.s.svc.Notify.MarkEmailSent(ctx, e); err != nil || marked {
+		if marked, err := w.n.MarkEmailSent(ctx, e); err != nil || marked {
 			t.Fatalf("a taken-over claim marked its row: %v %v", marked, err)
 		}
 	}
@@ -172,7 +205,7 @@ func (g *smtpGate) waitHeld(t *testing.T) {
 // inside a transaction, and the claim is already visible to others.
 func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	gate := newSMTPGate(t, mp.SMTPAddr)
 	queueReminderEmails(t, w)
@@ -183,7 +216,7 @@ func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, gate.addr))
+		sent, err := w.n.SendPendingEmails(context.Background(), newSender(t, gate.addr))
 		done <- result{sent, err}
 	}()
 	gate.waitHeld(t)
@@ -211,7 +244,7 @@ func TestReminderEmailNoTransactionWhileSending(t *testing.T) {
 // hands back the mails it never tried; nothing stays leased.
 func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	gate := newSMTPGate(t, mp.SMTPAddr)
 	queueReminderEmails(t, w)
@@ -219,7 +252,7 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, gate.addr))
+		_, err := w.n.SendPendingEmails(ctx, newSender(t, gate.addr))
 		done <- err
 	}()
 	gate.waitHeld(t)
@@ -238,7 +271,7 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 		t.Fatalf("attempts %v, want one tried and one handed back", attempts)
 	}
 	gate.release()
-	if sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.n.SendPendingEmails(context.Background(), newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d, %v", sent, err)
 	}
 }
@@ -247,13 +280,13 @@ func TestReminderEmailJobStopsMidBatch(t *testing.T) {
 // run; after maxEmailAttempts failures a mail is given up.
 func TestReminderEmailUnreachableServer(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	queueReminderEmails(t, w)
 	ctx := context.Background()
 	down := newSender(t, testdb.FreeAddr(t))
 
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, down); err == nil || sent != 0 {
+	if sent, err := w.n.SendPendingEmails(ctx, down); err == nil || sent != 0 {
 		t.Fatalf("sent %d to a closed port, %v", sent, err)
 	}
 	for _, r := range outbox(t, w) {
@@ -261,14 +294,14 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 			t.Fatalf("row after a failed delivery %+v", r)
 		}
 	}
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
+	if sent, err := w.n.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 2 {
 		t.Fatalf("sent %d once the server is back, %v", sent, err)
 	}
 	mp.WaitFor(t, 2, 10*time.Second)
 
 	queueReminderEmails(t, w)
 	for range 5 {
-		if _, err := w.s.svc.Notify.SendPendingEmails(ctx, down); err == nil {
+		if _, err := w.n.SendPendingEmails(ctx, down); err == nil {
 			t.Fatal("no error from a closed port")
 		}
 	}
@@ -277,7 +310,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 			t.Fatalf("row after 5 failures %+v", r)
 		}
 	}
-	if sent, err := w.s.svc.Notify.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 0 {
+	if sent, err := w.n.SendPendingEmails(ctx, newSender(t, mp.SMTPAddr)); err != nil || sent != 0 {
 		t.Fatalf("sent %d given-up mails, %v", sent, err)
 	}
 }
@@ -285,7 +318,7 @@ func TestReminderEmailUnreachableServer(t *testing.T) {
 // Senders running at once share the outbox: every mail goes out once.
 func TestReminderEmailConcurrentSenders(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newOutboxWorld(t)
 	mp := mailtest.Start(t)
 	w.db.Gorm.Exec("DELETE FROM notifications")
 	const n = 30
@@ -300,7 +333,7 @@ func TestReminderEmailConcurrentSenders(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				sent, err := w.s.svc.Notify.SendPendingEmails(context.Background(), sender)
+				sent, err := w.n.SendPendingEmails(context.Background(), sender)
 				if err != nil {
 					t.Error(err)
 				}
