@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/baton-course/baton/server/database"
-
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/mailtest"
 	"github.com/baton-course/baton/server/testdb"
