@@ -7,8 +7,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/baton-course/baton/server/database"
+
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"gorm.io/gorm"
 )
@@ -98,7 +99,7 @@ func scanAttempt(row pgx.Row, a *Attempt) error {
 func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time.Time) (a Attempt, created bool, err error) {
 	for try := 0; try < 3; try++ {
 		a, created, err = s.start(ctx, userID, sc, now)
-		if !isUniqueViolation(err) {
+		if !database.IsUniqueViolation(err) {
 			return a, created, err
 		}
 		// Another request started one at the same moment: resume that one.
@@ -161,13 +162,6 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 	return a, true, nil
 }
 
-// isUniqueViolation reports a unique-key conflict, which raw statements
-// surface as the driver's error rather than GORM's translated one.
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pgErr) && pgErr.Code == "23505")
-}
-
 func randomSeed() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -227,7 +221,7 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 		res, written, err = s.record(ctx, attemptID, st, stepID, choiceID)
 	}
 	switch {
-	case isUniqueViolation(err):
+	case database.IsUniqueViolation(err):
 		return Answered{}, ErrNotCurrent
 	case errors.Is(err, ErrNotCurrent), errors.Is(err, ErrFinished), errors.Is(err, ErrUnknownChoice):
 		return Answered{}, err // judged against the stored state, or a remembered one still current
@@ -255,7 +249,7 @@ func movedOn(written bool, err error) bool {
 	if err == nil {
 		return !written
 	}
-	return errors.Is(err, ErrNotCurrent) || errors.Is(err, ErrFinished) || isUniqueViolation(err)
+	return errors.Is(err, ErrNotCurrent) || errors.Is(err, ErrFinished) || database.IsUniqueViolation(err)
 }
 
 // readOpen reads what answering needs from the attempt's row and the

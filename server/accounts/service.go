@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/database"
+
 	"gorm.io/gorm"
 
 	"github.com/baton-course/baton/server/audit"
@@ -89,9 +91,11 @@ func (s *Service) CreateUser(ctx context.Context, email, password, name, role st
 	if err != nil {
 		return User{}, err
 	}
-	u := User{Email: email, Name: name, Role: role, PasswordHash: hash}
-	if err := s.db.WithContext(ctx).Create(&u).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
+	var u User
+	err = s.db.WithContext(ctx).Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, ?, ?, ?)
+		RETURNING `+userColumns, email, name, role, hash).Scan(&u).Error
+	if err != nil {
+		if database.IsUniqueViolation(err) {
 			return User{}, ErrEmailTaken
 		}
 		return User{}, err
@@ -99,11 +103,20 @@ func (s *Service) CreateUser(ctx context.Context, email, password, name, role st
 	return u, nil
 }
 
+// userColumns are the users table's columns in User's order.
+const userColumns = `id, email, name, role, password_hash, created_at, updated_at`
+
+// userWhere loads the user matching cond, reporting whether there is one.
+func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User, bool, error) {
+	var u User
+	res := db.WithContext(ctx).Raw(`SELECT `+userColumns+` FROM users WHERE `+cond, args...).Scan(&u)
+	return u, res.RowsAffected == 1, res.Error
+}
+
 // UserByEmail loads an account by its (normalised) email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
-	var u User
-	err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	u, found, err := userWhere(ctx, s.db, "email = ?", NormalizeEmail(email))
+	if err == nil && !found {
 		return u, problem.New(problem.NotFound, "No such user.")
 	}
 	return u, err
@@ -123,9 +136,8 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (Signed
 	} else if wait > 0 {
 		return SignedIn{}, tooManySignIns(wait)
 	}
-	var u User
-	err := s.db.WithContext(ctx).Where("email = ?", email).Take(&u).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+	u, _, err := userWhere(ctx, s.db, "email = ?", email)
+	if err != nil {
 		return SignedIn{}, err
 	}
 	if len(password) > 4*MaxPasswordLen {
@@ -203,8 +215,8 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (SignedIn, error)
 	} else if err != nil {
 		return SignedIn{}, err
 	}
-	var u User
-	if err := s.db.WithContext(ctx).Where("id = ?", userID).Take(&u).Error; err != nil {
+	u, _, err := userWhere(ctx, s.db, "id = ?", userID)
+	if err != nil {
 		return SignedIn{}, err
 	}
 	return s.issue(ctx, u, sessionID, next)
@@ -225,9 +237,8 @@ func (s *Service) Logout(ctx context.Context, p Principal, refresh string) error
 
 // User loads the caller's own account.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
-	var u User
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	u, found, err := userWhere(ctx, s.db, "id = ?", id)
+	if err == nil && !found {
 		return u, problem.New(problem.Unauthorized, "The account no longer exists.")
 	}
 	return u, err
@@ -248,15 +259,16 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.roles'))").Error; err != nil {
 			return err
 		}
-		if err := tx.Where("id = ?", id).Take(&u).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return problem.New(problem.NotFound, "No such user.")
-			}
+		var found bool
+		var err error
+		if u, found, err = userWhere(ctx, tx, "id = ?", id); err != nil {
 			return err
+		} else if !found {
+			return problem.New(problem.NotFound, "No such user.")
 		}
 		if u.Role == RoleAdmin && role != RoleAdmin {
 			var admins int64
-			if err := tx.Model(&User{}).Where("role = ?", RoleAdmin).Count(&admins).Error; err != nil {
+			if err := tx.Raw(`SELECT count(*) FROM users WHERE role = ?`, RoleAdmin).Scan(&admins).Error; err != nil {
 				return err
 			}
 			if admins <= 1 {
@@ -265,7 +277,7 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		}
 		from := u.Role
 		u.Role = role
-		if err := tx.Model(&u).Updates(map[string]any{"role": u.Role, "updated_at": time.Now()}).Error; err != nil {
+		if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, u.Role, u.ID).Error; err != nil {
 			return err
 		}
 		return audit.Record(tx, by.UserID, "user.role", "user:"+u.ID, map[string]any{"from": from, "to": u.Role, "email": u.Email})
@@ -280,13 +292,14 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 // ListUsers lists accounts for admins, newest first, at most 500, filtered
 // by term on name or email when it is not empty.
 func (s *Service) ListUsers(ctx context.Context, term string) ([]User, error) {
-	q := s.db.WithContext(ctx).Order("created_at DESC").Limit(500)
+	like := "%"
 	if term = strings.TrimSpace(strings.ReplaceAll(term, "\x00", "")); term != "" {
-		like := "%" + escapeLike(strings.ToLower(term)) + "%"
-		q = q.Where("email LIKE ? OR lower(name) LIKE ?", like, like)
+		like = "%" + escapeLike(strings.ToLower(term)) + "%"
 	}
 	users := []User{}
-	return users, q.Find(&users).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT `+userColumns+` FROM users WHERE email LIKE ? OR lower(name) LIKE ?
+		ORDER BY created_at DESC LIMIT 500`, like, like).Scan(&users).Error
+	return users, err
 }
 
 func escapeLike(s string) string {

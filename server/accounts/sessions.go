@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Refresh-token lifetimes: a token is good for refreshTTL after it is issued,
@@ -20,18 +19,14 @@ const (
 )
 
 type session struct {
-	ID            string `gorm:"primaryKey;default:gen_random_uuid()"`
-	UserID        string
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-	RevokedAt     *time.Time
-	RevokedReason *string
+	ID        string
+	UserID    string
+	ExpiresAt time.Time
+	RevokedAt *time.Time
 }
 
 type refreshToken struct {
-	TokenHash []byte `gorm:"primaryKey"`
 	SessionID string
-	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 }
@@ -55,13 +50,19 @@ func newRefreshToken() string {
 // startSession opens a session for a user and returns its id and first
 // refresh token. It runs inside the caller's transaction.
 func startSession(tx *gorm.DB, userID string) (string, string, error) {
-	s := session{UserID: userID, ExpiresAt: time.Now().Add(sessionTTL)}
-	if err := tx.Create(&s).Error; err != nil {
+	var id string
+	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at) VALUES (?, ?) RETURNING id`,
+		userID, time.Now().Add(sessionTTL)).Scan(&id).Error; err != nil {
 		return "", "", err
 	}
 	raw := newRefreshToken()
-	err := tx.Create(&refreshToken{TokenHash: hashToken(raw), SessionID: s.ID, ExpiresAt: time.Now().Add(refreshTTL)}).Error
-	return s.ID, raw, err
+	return id, raw, insertRefreshToken(tx, raw, id, time.Now().Add(refreshTTL))
+}
+
+func insertRefreshToken(tx *gorm.DB, raw, sessionID string, expires time.Time) error {
+	// Not the hash first: GORM spreads a slice that follows "(" as an IN list.
+	return tx.Exec(`INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES (?, ?, ?)`,
+		sessionID, hashToken(raw), expires).Error
 }
 
 // rotate exchanges a refresh token for a new one in the same session. A token
@@ -71,15 +72,16 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 	reused := false
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var tok refreshToken
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("token_hash = ?", hashToken(raw)).Take(&tok).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+		res := tx.Raw(`SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE`,
+			hashToken(raw)).Scan(&tok)
+		if res.Error != nil {
+			return res.Error
+		} else if res.RowsAffected == 0 {
 			return ErrRefreshRejected
-		} else if err != nil {
-			return err
 		}
 		var s session
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", tok.SessionID).Take(&s).Error; err != nil {
+		if err := tx.Raw(`SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ? FOR UPDATE`,
+			tok.SessionID).Scan(&s).Error; err != nil {
 			return err
 		}
 		now := time.Now()
@@ -90,13 +92,13 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 		if s.RevokedAt != nil || now.After(s.ExpiresAt) || now.After(tok.ExpiresAt) {
 			return ErrRefreshRejected
 		}
-		if err := tx.Model(&tok).Update("used_at", now).Error; err != nil {
+		if err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?`, now, hashToken(raw)).Error; err != nil {
 			return err
 		}
 		next = newRefreshToken()
 		expires := min(now.Add(refreshTTL).Unix(), s.ExpiresAt.Unix())
 		userID, sessionID = s.UserID, s.ID
-		return tx.Create(&refreshToken{TokenHash: hashToken(next), SessionID: s.ID, ExpiresAt: time.Unix(expires, 0)}).Error
+		return insertRefreshToken(tx, next, s.ID, time.Unix(expires, 0))
 	})
 	if reused && err == nil {
 		err = ErrRefreshRejected
@@ -105,16 +107,15 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 }
 
 func revokeTx(tx *gorm.DB, sessionID, reason string) error {
-	return tx.Model(&session{}).Where("id = ? AND revoked_at IS NULL", sessionID).
-		Updates(map[string]any{"revoked_at": time.Now(), "revoked_reason": reason}).Error
+	return tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = ? WHERE id = ? AND revoked_at IS NULL`,
+		reason, sessionID).Error
 }
 
 // revoke ends a user's session (logout). Someone else's session id does
 // nothing.
 func revoke(ctx context.Context, db *gorm.DB, userID, sessionID, reason string) error {
-	return db.WithContext(ctx).Model(&session{}).
-		Where("id = ? AND user_id = ? AND revoked_at IS NULL", sessionID, userID).
-		Updates(map[string]any{"revoked_at": time.Now(), "revoked_reason": reason}).Error
+	return db.WithContext(ctx).Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = ?
+		WHERE id = ? AND user_id = ? AND revoked_at IS NULL`, reason, sessionID, userID).Error
 }
 
 // revokeByToken ends the session a refresh token belongs to, if it is the

@@ -103,13 +103,10 @@ func VerifyAccessToken(raw string, secretOf func(kid string) ([]byte, bool)) (*C
 
 // signingKeyRow is a SigningKey as kept in PostgreSQL.
 type signingKeyRow struct {
-	Kid       string `gorm:"primaryKey"`
+	Kid       string
 	Secret    []byte
-	CreatedAt time.Time
 	RetiredAt *time.Time
 }
-
-func (signingKeyRow) TableName() string { return "signing_keys" }
 
 // KeyRing holds the signing keys shared through PostgreSQL, so a token
 // issued by one instance verifies on every other. The newest active key
@@ -144,33 +141,32 @@ func ensureKey(ctx context.Context, db *gorm.DB) error {
 			return err
 		}
 		var n int64
-		if err := tx.Model(&signingKeyRow{}).Where("retired_at IS NULL").Count(&n).Error; err != nil {
+		if err := tx.Raw(`SELECT count(*) FROM signing_keys WHERE retired_at IS NULL`).Scan(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		return tx.Create(newSigningKeyRow()).Error
+		return insertSigningKey(tx, NewSigningKey())
 	})
 }
 
-func newSigningKeyRow() *signingKeyRow {
-	k := NewSigningKey()
-	return &signingKeyRow{Kid: k.Kid, Secret: k.Secret}
+func insertSigningKey(tx *gorm.DB, k SigningKey) error {
+	return tx.Exec(`INSERT INTO signing_keys (kid, secret) VALUES (?, ?)`, k.Kid, k.Secret).Error
 }
 
 // Rotate makes a new key current and retires the others; tokens they signed
 // keep verifying until they expire.
 func Rotate(ctx context.Context, db *gorm.DB) (string, error) {
-	key := newSigningKeyRow()
+	key := NewSigningKey()
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.signing_keys'))").Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&signingKeyRow{}).Where("retired_at IS NULL").Update("retired_at", time.Now()).Error; err != nil {
+		if err := tx.Exec(`UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL`).Error; err != nil {
 			return err
 		}
-		return tx.Create(key).Error
+		return insertSigningKey(tx, key)
 	})
 	return key.Kid, err
 }
@@ -180,9 +176,8 @@ const maxTokenLifetime = 24 * time.Hour
 
 func (k *KeyRing) load(ctx context.Context) error {
 	var rows []signingKeyRow
-	err := k.db.WithContext(ctx).
-		Where("retired_at IS NULL OR retired_at > ?", time.Now().Add(-maxTokenLifetime)).
-		Order("created_at").Find(&rows).Error
+	err := k.db.WithContext(ctx).Raw(`SELECT kid, secret, retired_at FROM signing_keys
+		WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at`, time.Now().Add(-maxTokenLifetime)).Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}

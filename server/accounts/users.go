@@ -18,7 +18,7 @@ func validRole(r string) bool { return r == RoleLearner || r == RoleManager || r
 
 // User is a row of the users table.
 type User struct {
-	ID           string `gorm:"primaryKey;default:gen_random_uuid()"`
+	ID           string
 	Email        string
 	Name         string
 	Role         string

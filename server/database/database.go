@@ -75,7 +75,6 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 		// round trips on every statement.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Discard,
-		TranslateError:         true,
 	})
 	if err != nil {
 		_ = sqlDB.Close()

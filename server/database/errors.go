@@ -36,3 +36,11 @@ func IsBadText(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
 }
+
+// IsUniqueViolation reports a unique-key conflict, whichever API sent the
+// statement: GORM is opened without error translation, so every error is
+// the driver's own.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
