@@ -5,7 +5,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/baton-course/baton/server/accounts"
-	"github.com/baton-course/baton/server/audit"
 )
 
 // routes is the one table of every endpoint. Each /api route names who may
@@ -63,7 +62,7 @@ func (s *Server) routes() {
 	api.GET("/notifications", s.Teams.Notifications, signedIn)                   // signedIn: own
 	api.POST("/notifications/:id/read", s.Teams.MarkRead, signedIn)              // signedIn: own (else 404)
 	api.POST("/notifications/read-all", s.Teams.MarkAllRead, signedIn)           // signedIn: own
-	api.GET("/audit", audit.List(s.DB.Gorm), admins...)                          // admins
+	api.GET("/audit", s.listAudit, admins...)                                    // admins
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)
