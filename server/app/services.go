@@ -9,6 +9,7 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
 )
@@ -23,6 +24,7 @@ type Services struct {
 	Attempts   *quizzes.Store
 	Accounts   *accounts.Service
 	Teams      *teams.Service
+	Progress   *progress.Reader
 	Durability database.Durability
 	Web        *web.Server
 
@@ -57,6 +59,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		return nil, err
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
+	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
@@ -66,7 +69,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Web = web.New(web.Deps{
 		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
-		Accounts: s.Accounts, Teams: s.Teams,
+		Accounts: s.Accounts, Teams: s.Teams, Progress: s.Progress,
 	})
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Attempts   *quizzes.Store
 	Accounts   *accounts.Service
 	Teams      *teams.Service
+	Progress   *progress.Reader
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
