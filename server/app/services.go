@@ -60,7 +60,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
-	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
+	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, SecureCookies: cfg.SecureCookies,
 	}, log); err != nil {
