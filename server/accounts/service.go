@@ -280,7 +280,8 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, u.Role, u.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, by.UserID, "user.role", "user:"+u.ID, map[string]any{"from": from, "to": u.Role, "email": u.Email})
+		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "user.role", Subject: "user:" + u.ID,
+			Details: map[string]any{"from": from, "to": u.Role, "email": u.Email}})
 	})
 	if err != nil {
 		return User{}, err

@@ -9,7 +9,9 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/audit"
+	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/teams"
 )
 
 // DemoPassword is the password of every demo account. Demo mode is for
@@ -51,48 +53,107 @@ func (s *Services) seedDemo(ctx context.Context) error {
 	return nil
 }
 
+// The demo team, and what its manager assigns it: one module overdue, one
+// due in five days.
+const (
+	demoTeamName   = "Demo product pod"
+	demoInviteCode = "DEMO-TEAM-2026"
+)
+
+var demoAssignments = []struct {
+	module string
+	due    time.Duration // from now
+}{{"ceo-myth", -24 * time.Hour}, {"what-you-dont-control", 5 * 24 * time.Hour}}
+
+// seedDemoTeam builds the demo team through the teams area, as its manager
+// would: create it, add the learners, assign modules to the team. A
+// transaction holding an advisory lock orders instances starting together;
+// the "demo.seed" audit event it commits last marks the demo as done, and
+// each step skips what an interrupted earlier run already did.
 func (s *Services) seedDemoTeam(ctx context.Context, ids map[string]string) error {
-	db := s.db.Gorm.WithContext(ctx)
-	tx := db.Begin()
-	defer tx.Rollback()
-	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.demo'))").Error; err != nil {
+	lock, err := s.db.Pool.Begin(ctx)
+	if err != nil {
 		return err
 	}
-	manager := ids[demoAccounts[0].email]
-	var existing int64
-	if err := tx.Raw("SELECT count(*) FROM teams WHERE manager_id = ?", manager).Scan(&existing).Error; err != nil {
+	defer lock.Rollback(context.Background()) //nolint:errcheck // after Commit it is a no-op
+	if _, err := lock.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('baton.demo'))"); err != nil {
 		return err
 	}
-	if existing > 0 {
-		return tx.Commit().Error
+	var seeded bool
+	if err := lock.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM audit_events WHERE action = 'demo.seed')").Scan(&seeded); err != nil {
+		return err
 	}
-	var teamID string
-	if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES ('Demo product pod', ?, 'DEMO-TEAM-2026') RETURNING id`, manager).Scan(&teamID).Error; err != nil {
+	if seeded {
+		return lock.Commit(ctx)
+	}
+	manager := accounts.Principal{UserID: ids[demoAccounts[0].email], Role: accounts.RoleManager}
+	team, err := s.demoTeam(ctx, manager)
+	if err != nil {
 		return err
 	}
 	for _, a := range demoAccounts[1:] {
-		if err := tx.Exec("INSERT INTO team_members (team_id, user_id) VALUES (?, ?)", teamID, ids[a.email]).Error; err != nil {
+		if _, err := s.Teams.AddMember(ctx, team, a.email); err != nil {
 			return err
 		}
 	}
+	assigned, err := s.Teams.TeamAssignments(ctx, team)
+	if err != nil {
+		return err
+	}
+	has := map[string]bool{}
+	for _, a := range assigned {
+		has[a.Module] = true
+	}
+	teamID := team.Team().ID
 	now := time.Now()
-	for _, as := range []struct {
-		module string
-		due    time.Time
-	}{{"ceo-myth", now.Add(-24 * time.Hour)}, {"what-you-dont-control", now.Add(5 * 24 * time.Hour)}} {
-		if err := tx.Exec(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, assigned_by)
-			SELECT user_id, ?, ?, team_id, ? FROM team_members WHERE team_id = ?`, as.module, as.due, manager, teamID).Error; err != nil {
+	for _, as := range demoAssignments {
+		if has[as.module] {
+			continue
+		}
+		if _, err := s.Teams.Assign(ctx, manager, teams.NewAssignment{
+			Module: as.module, DueAt: now.Add(as.due).UTC().Format(time.RFC3339), TeamID: &teamID,
+		}); err != nil {
 			return err
 		}
 	}
-	if err := audit.Record(tx, manager, "demo.seed", "team:"+teamID, nil); err != nil {
+	if err := s.seedDemoProgress(ctx, ids); err != nil {
 		return err
 	}
-	if err := tx.Commit().Error; err != nil {
+	if err := audit.Append(ctx, database.PgxExec(lock), audit.Entry{
+		ActorID: manager.UserID, Action: "demo.seed", Subject: "team:" + teamID,
+	}); err != nil {
 		return err
 	}
-	// Progress through the real stores, as if the learners had used Baton:
-	// Ana finished module 1, Ben is reading it, Chloé tried its scenario once.
+	return lock.Commit(ctx)
+}
+
+// demoTeam finds the demo manager's demo team or creates it, with the
+// invite code the demo documents.
+func (s *Services) demoTeam(ctx context.Context, manager accounts.Principal) (teams.Managed, error) {
+	mine, err := s.Teams.List(ctx, manager)
+	if err != nil {
+		return teams.Managed{}, err
+	}
+	id := ""
+	for _, t := range mine {
+		if t.Name == demoTeamName {
+			id = t.ID
+		}
+	}
+	if id == "" {
+		t, err := s.Teams.Create(ctx, manager, teams.NewTeam{Name: demoTeamName, InviteCode: demoInviteCode})
+		if err != nil {
+			return teams.Managed{}, err
+		}
+		id = t.ID
+	}
+	return s.Teams.Manage(ctx, manager, id)
+}
+
+// seedDemoProgress records progress through the real stores, as if the
+// learners had used Baton: Ana finished module 1, Ben is reading it, Chloé
+// tried its scenario once.
+func (s *Services) seedDemoProgress(ctx context.Context, ids map[string]string) error {
 	m, _ := s.Course.Module("ceo-myth")
 	for i, l := range m.Lessons {
 		if _, err := s.Lessons.SaveProgress(ctx, ids["ana@demo.baton.local"], l.Slug, 100); err != nil {
@@ -115,8 +176,12 @@ func (s *Services) seedDemoTeam(ctx context.Context, ids map[string]string) erro
 }
 
 // playDemo plays a scenario through the attempt store, following path where
-// given and the first listed choice otherwise.
+// given and the first listed choice otherwise, unless the learner has
+// already tried it.
 func (s *Services) playDemo(ctx context.Context, userID string, sc *quizzes.Scenario, path []string) error {
+	if tried, err := s.Attempts.History(ctx, userID, sc.Slug); err != nil || len(tried) > 0 {
+		return err
+	}
 	a, _, err := s.Attempts.Start(ctx, userID, sc, time.Now())
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ type reminderWorker struct {
 }
 
 func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
-	created, err := w.s.Teams.Reminders(ctx, time.Now(), w.mail != nil)
+	created, err := w.s.Notify.Reminders(ctx, time.Now(), w.mail != nil)
 	sent, mailErr := w.s.Notify.SendPendingEmails(ctx, w.mail)
 	if created > 0 || sent > 0 {
 		w.s.log.Info("reminders", "created", created, "emailed", sent)

@@ -10,6 +10,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/notify"
+	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
 )
@@ -25,6 +26,7 @@ type Services struct {
 	Accounts   *accounts.Service
 	Teams      *teams.Service
 	Notify     *notify.Service
+	Progress   *progress.Reader
 	Durability database.Durability
 	Web        *web.Server
 
@@ -59,8 +61,9 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		return nil, err
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
-	s.Notify = notify.New(db.Gorm)
-	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Lessons, s.Attempts)
+	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
+	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
+	s.Notify = notify.New(db.Gorm, s.Teams)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails,
 	}, log); err != nil {
@@ -69,7 +72,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Web = web.New(web.Deps{
 		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
-		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify,
+		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress,
 	})
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {

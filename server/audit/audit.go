@@ -3,18 +3,31 @@
 package audit
 
 import (
+	"context"
 	"encoding/json"
-	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
 
-// Record appends one event, inside the caller's transaction so the event and
-// the change it describes commit together.
-func Record(tx *gorm.DB, actorID, action, subject string, details map[string]any) error {
+// Execer runs one statement ($n placeholders) in the caller's transaction;
+// database.GormExec and database.PgxExec make one.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) error
+}
+
+// Entry is one change to record.
+type Entry struct {
+	ActorID string // empty: no actor (the system)
+	Action  string // e.g. "team.create"
+	Subject string // e.g. "team:<id>"
+	Details map[string]any
+}
+
+// Append records one entry through x, inside the caller's transaction so the
+// entry and the change it describes commit together.
+func Append(ctx context.Context, x Execer, e Entry) error {
+	details := e.Details
 	if details == nil {
 		details = map[string]any{}
 	}
@@ -22,8 +35,12 @@ func Record(tx *gorm.DB, actorID, action, subject string, details map[string]any
 	if err != nil {
 		return err
 	}
-	return tx.Exec(`INSERT INTO audit_events (actor_id, action, subject, details) VALUES (?, ?, ?, ?)`,
-		actorID, action, subject, string(b)).Error
+	var actor *string
+	if e.ActorID != "" {
+		actor = &e.ActorID
+	}
+	return x.Exec(ctx, `INSERT INTO audit_events (actor_id, action, subject, details) VALUES ($1, $2, $3, $4)`,
+		actor, e.Action, e.Subject, string(b))
 }
 
 // Event is one audit record as listed.
@@ -37,26 +54,25 @@ type Event struct {
 	Details    json.RawMessage `json:"details"`
 }
 
-// List answers the newest events first (?limit, default 100, at most 1000;
-// ?before=<id> pages back).
-func List(db *gorm.DB) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		limit, _ := strconv.Atoi(c.QueryParam("limit"))
-		if limit <= 0 || limit > 1000 {
-			limit = 100
-		}
-		before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-		if before <= 0 {
-			before = 1<<62 - 1
-		}
-		events := []Event{}
-		err := db.WithContext(c.Request().Context()).Raw(`
-			SELECT e.id, e.at, e.actor_id, u.email AS actor_email, e.action, e.subject, e.details
-			FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
-			WHERE e.id < ? ORDER BY e.id DESC LIMIT ?`, before, limit).Scan(&events).Error
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, events)
+// DefaultLimit and MaxLimit bound one page of List.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// List answers the newest events first, those with an id below before (0:
+// from the newest), at most limit of them (0 or out of range: DefaultLimit).
+func List(ctx context.Context, db *gorm.DB, before int64, limit int) ([]Event, error) {
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
 	}
+	if before <= 0 {
+		before = 1<<62 - 1
+	}
+	events := []Event{}
+	err := db.WithContext(ctx).Raw(`
+		SELECT e.id, e.at, e.actor_id, u.email AS actor_email, e.action, e.subject, e.details
+		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.id < ? ORDER BY e.id DESC LIMIT ?`, before, limit).Scan(&events).Error
+	return events, err
 }

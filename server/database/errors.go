@@ -38,9 +38,12 @@ func IsBadText(err error) bool {
 }
 
 // IsUniqueViolation reports a unique-key conflict, whichever API sent the
-// statement: GORM is opened without error translation, so every error is
-// the driver's own.
-func IsUniqueViolation(err error) bool {
+// statement (GORM is opened without error translation, so every error is
+// the driver's own); with a constraint named, only a breach of that one.
+func IsUniqueViolation(err error, constraint ...string) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return false
+	}
+	return len(constraint) == 0 || pgErr.ConstraintName == constraint[0]
 }

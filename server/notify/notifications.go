@@ -11,15 +11,17 @@ import (
 
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
+	"github.com/baton-course/baton/server/teams"
 )
 
-// Service reads and marks a learner's notifications.
+// Service produces, delivers, lists and marks learners' notifications.
 type Service struct {
-	db *gorm.DB
+	db    *gorm.DB
+	teams *teams.Service // the assignments that reminders are about
 }
 
 // New builds the service.
-func New(db *gorm.DB) *Service { return &Service{db: db} }
+func New(db *gorm.DB, ts *teams.Service) *Service { return &Service{db: db, teams: ts} }
 
 // Notification is an in-app notification.
 type Notification struct {

@@ -17,7 +17,7 @@ func TestNotificationsAreOwn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
-	s := New(db.Gorm)
+	s := New(db.Gorm, nil)
 	var ann, ben string
 	for _, u := range []struct {
 		email string

@@ -37,7 +37,7 @@ type learner struct{ ID, Email string }
 func newOutboxWorld(t *testing.T) *outboxWorld {
 	t.Helper()
 	w := &outboxWorld{db: testdb.New(t)}
-	w.n = New(w.db.Gorm)
+	w.n = New(w.db.Gorm, nil)
 	for _, l := range []*learner{&w.other, &w.stranger} {
 		l.Email = fmt.Sprintf("learner%d@example.com", learnerSeq.Add(1))
 		if err := w.db.Gorm.Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, 'Learner', 'learner', 'x') RETURNING id`,

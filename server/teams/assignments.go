@@ -2,20 +2,14 @@ package teams
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
-	"github.com/baton-course/baton/lessons"
-	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
-	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/progress"
-	"github.com/baton-course/baton/server/web/bind"
 )
 
 // Assignment statuses, derived from the learner's real progress.
@@ -48,35 +42,11 @@ type assignmentRow struct {
 
 const assignmentColumns = `id, user_id, module_slug, due_at, team_id`
 
-// Standing is what learners did, loaded for many at once: two queries
-// whatever the number of learners.
-type Standing struct {
-	lessons map[string]map[string]lessons.Progress
-	quizzes map[string]map[string]*quizzes.Status
-}
-
-func (s *Service) standing(ctx context.Context, userIDs []string) (Standing, error) {
-	lp, err := s.lessons.ProgressFor(ctx, userIDs)
-	if err != nil {
-		return Standing{}, err
-	}
-	qs, err := s.quizzes.Statuses(ctx, userIDs)
-	if err != nil {
-		return Standing{}, err
-	}
-	return Standing{lessons: lp, quizzes: qs}, nil
-}
-
-// Module rolls up one learner's standing in a module.
-func (st Standing) Module(s *Service, userID string, m *lessons.Module) progress.Module {
-	return progress.ForModule(m, s.catalog.ForModule(m.Slug), st.lessons[userID], st.quizzes[userID])
-}
-
-func (s *Service) view(st Standing, a assignmentRow, now time.Time) AssignmentView {
+func (s *Service) view(st progress.Standing, a assignmentRow, now time.Time) AssignmentView {
 	v := AssignmentView{ID: a.ID, UserID: a.UserID, Module: a.ModuleSlug, DueAt: a.DueAt, TeamID: a.TeamID, Status: NotStarted}
 	if m, ok := s.course.Module(a.ModuleSlug); ok {
 		v.ModuleName = m.Title
-		mp := st.Module(s, a.UserID, m)
+		mp := s.progress.Module(st, m)
 		v.Percent = mp.Percent
 		switch {
 		case mp.Completed:
@@ -89,8 +59,7 @@ func (s *Service) view(st Standing, a assignmentRow, now time.Time) AssignmentVi
 	return v
 }
 
-// For lists a learner's active assignments with their status; lp and qs are
-// the learner's standing when the caller already has it.
+// For lists a learner's active assignments with their status.
 func (s *Service) For(ctx context.Context, userID string) ([]AssignmentView, error) {
 	var rows []assignmentRow
 	if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
@@ -113,71 +82,64 @@ func (s *Service) views(ctx context.Context, rows []assignmentRow) ([]Assignment
 			users = append(users, r.UserID)
 		}
 	}
-	st, err := s.standing(ctx, users)
+	st, err := s.progress.Standing(ctx, users)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	for _, r := range rows {
-		out = append(out, s.view(st, r, now))
+		out = append(out, s.view(st[r.UserID], r, now))
 	}
 	return out, nil
 }
 
-type assignRequest struct {
-	Module  string   `json:"module"`
-	DueAt   string   `json:"due_at"`
-	TeamID  *string  `json:"team_id"`
-	UserIDs []string `json:"user_ids"`
+// NewAssignment is a module to assign, due at a time, to a whole team or to
+// chosen learners (exactly one of TeamID and UserIDs).
+type NewAssignment struct {
+	Module  string
+	DueAt   string // RFC 3339, as the manager gave it
+	TeamID  *string
+	UserIDs []string
 }
 
 // Assign gives a module, with a due date, to a whole team (current members
-// now, later joiners while it is open) or to chosen members of the caller's
-// teams. Assigning a module a learner already has moves its due date.
-func (s *Service) Assign(c echo.Context) error {
-	var req assignRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
+// now, later joiners while it is open) or to chosen members of p's teams.
+// Assigning a module a learner already has moves its due date. It answers
+// the assignments made or moved.
+func (s *Service) Assign(ctx context.Context, p accounts.Principal, in NewAssignment) ([]AssignmentView, error) {
 	var fields []problem.FieldError
-	if _, ok := s.course.Module(req.Module); !ok {
+	if _, ok := s.course.Module(in.Module); !ok {
 		fields = append(fields, problem.FieldError{Field: "module", Message: "is not a module of the course"})
 	}
-	due, err := time.Parse(time.RFC3339, strings.TrimSpace(req.DueAt))
+	due, err := time.Parse(time.RFC3339, strings.TrimSpace(in.DueAt))
 	if err != nil {
 		fields = append(fields, problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp, e.g. 2026-12-01T17:00:00Z"})
 	}
-	if (req.TeamID == nil) == (len(req.UserIDs) == 0) {
+	if (in.TeamID == nil) == (len(in.UserIDs) == 0) {
 		fields = append(fields, problem.FieldError{Field: "team_id", Message: "give either team_id or a non-empty user_ids"})
 	}
-	if len(req.UserIDs) > 1000 {
+	if len(in.UserIDs) > 1000 {
 		fields = append(fields, problem.FieldError{Field: "user_ids", Message: "at most 1000 at once"})
 	}
 	if len(fields) > 0 {
-		return problem.Validation(fields...)
+		return nil, problem.Validation(fields...)
 	}
-	ctx := c.Request().Context()
-	p := principalOf(c)
 	var rows []assignmentRow
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if req.TeamID != nil {
-			rows, err = s.assignTeam(tx, p, *req.TeamID, req.Module, due)
+		if in.TeamID != nil {
+			rows, err = s.assignTeam(ctx, tx, p, *in.TeamID, in.Module, due)
 		} else {
-			rows, err = s.assignUsers(tx, p, req.UserIDs, req.Module, due)
+			rows, err = s.assignUsers(ctx, tx, p, in.UserIDs, in.Module, due)
 		}
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	views, err := s.views(ctx, rows)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"assignments": views})
+	return s.views(ctx, rows)
 }
 
-func (s *Service) assignTeam(tx *gorm.DB, p accounts.Principal, teamID, module string, due time.Time) ([]assignmentRow, error) {
+func (s *Service) assignTeam(ctx context.Context, tx *gorm.DB, p accounts.Principal, teamID, module string, due time.Time) ([]assignmentRow, error) {
 	var t Team
 	if accounts.IsUUID(teamID) {
 		if err := tx.Raw(`SELECT id, manager_id FROM teams WHERE id = ?`, teamID).Scan(&t).Error; err != nil {
@@ -206,11 +168,11 @@ func (s *Service) assignTeam(tx *gorm.DB, p accounts.Principal, teamID, module s
 	if err != nil {
 		return nil, err
 	}
-	return rows, audit.Record(tx, p.UserID, "assignment.create", "team:"+t.ID,
+	return rows, record(ctx, tx, p.UserID, "assignment.create", "team:"+t.ID,
 		map[string]any{"module": module, "due_at": due, "team_assignment_id": taID, "learners": len(rows)})
 }
 
-func (s *Service) assignUsers(tx *gorm.DB, p accounts.Principal, userIDs []string, module string, due time.Time) ([]assignmentRow, error) {
+func (s *Service) assignUsers(ctx context.Context, tx *gorm.DB, p accounts.Principal, userIDs []string, module string, due time.Time) ([]assignmentRow, error) {
 	unique := map[string]bool{}
 	var ids []string
 	for _, id := range userIDs {
@@ -250,46 +212,45 @@ func (s *Service) assignUsers(tx *gorm.DB, p accounts.Principal, userIDs []strin
 			rows = append(rows, row)
 		}
 	}
-	return rows, audit.Record(tx, p.UserID, "assignment.create", "users",
+	return rows, record(ctx, tx, p.UserID, "assignment.create", "users",
 		map[string]any{"module": module, "due_at": due, "user_ids": ids})
 }
 
-// ListAssignments answers the caller's own assignments, or with ?team_id= a manager's
-// view of that team's.
-func (s *Service) ListAssignments(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	teamID := c.QueryParam("team_id")
-	if teamID == "" {
-		out, err := s.For(ctx, p.UserID)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, out)
-	}
-	t, err := s.managed(ctx, p, teamID)
-	if err != nil {
-		return err
+// TeamAssignments is a manager's view of a managed team's active
+// assignments, of its current members.
+func (s *Service) TeamAssignments(ctx context.Context, m Managed) ([]AssignmentView, error) {
+	if err := m.valid(); err != nil {
+		return nil, err
 	}
 	var rows []assignmentRow
 	if err := s.db.WithContext(ctx).Raw(`SELECT a.id, a.user_id, a.module_slug, a.due_at, a.team_id FROM assignments a
 		JOIN team_members m ON m.user_id = a.user_id AND m.team_id = a.team_id
-		WHERE a.team_id = ? AND a.cancelled_at IS NULL ORDER BY a.due_at, a.user_id`, t.ID).Scan(&rows).Error; err != nil {
-		return err
+		WHERE a.team_id = ? AND a.cancelled_at IS NULL ORDER BY a.due_at, a.user_id`, m.team.ID).Scan(&rows).Error; err != nil {
+		return nil, err
 	}
-	out, err := s.views(ctx, rows)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
+	return s.views(ctx, rows)
 }
 
-// manageable loads an active assignment the caller may change: one of a
-// learner in a team they manage (an admin: any).
-func (s *Service) manageable(ctx context.Context, p accounts.Principal, id string) (assignmentRow, error) {
+// ManagedAssignment is an active assignment the acting principal may
+// change, as ManageAssignment found it.
+type ManagedAssignment struct {
+	row assignmentRow
+	by  accounts.Principal
+}
+
+func (a ManagedAssignment) valid() error {
+	if a.row.ID == "" {
+		return problem.New(problem.NotFound, "No such assignment.")
+	}
+	return nil
+}
+
+// ManageAssignment loads an active assignment p may change: one of a learner
+// in a team p manages (an admin: any). Anything else is not found.
+func (s *Service) ManageAssignment(ctx context.Context, p accounts.Principal, id string) (ManagedAssignment, error) {
 	var row assignmentRow
 	if !accounts.IsUUID(id) {
-		return row, problem.New(problem.NotFound, "No such assignment.")
+		return ManagedAssignment{}, problem.New(problem.NotFound, "No such assignment.")
 	}
 	// The assignment must come from a team the caller manages: sharing a
 	// learner with another manager's team gives no say over its assignments.
@@ -298,34 +259,24 @@ func (s *Service) manageable(ctx context.Context, p accounts.Principal, id strin
 		  AND (? OR EXISTS (SELECT 1 FROM teams t WHERE t.id = a.team_id AND t.manager_id = ?))`,
 		id, p.IsAdmin(), p.UserID).Scan(&row).Error
 	if err != nil {
-		return row, err
+		return ManagedAssignment{}, err
 	}
 	if row.ID == "" {
-		return row, problem.New(problem.NotFound, "No such assignment.")
+		return ManagedAssignment{}, problem.New(problem.NotFound, "No such assignment.")
 	}
-	return row, nil
+	return ManagedAssignment{row: row, by: p}, nil
 }
 
-type dueRequest struct {
-	DueAt string `json:"due_at"`
-}
-
-// ChangeDue moves an assignment's due date.
-func (s *Service) ChangeDue(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	row, err := s.manageable(ctx, p, c.Param("id"))
+// ChangeDue moves an assignment's due date (dueAt in RFC 3339).
+func (s *Service) ChangeDue(ctx context.Context, a ManagedAssignment, dueAt string) (AssignmentView, error) {
+	if err := a.valid(); err != nil {
+		return AssignmentView{}, err
+	}
+	due, err := time.Parse(time.RFC3339, strings.TrimSpace(dueAt))
 	if err != nil {
-		return err
+		return AssignmentView{}, problem.Validation(problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp"})
 	}
-	var req dueRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	due, err := time.Parse(time.RFC3339, strings.TrimSpace(req.DueAt))
-	if err != nil {
-		return problem.Validation(problem.FieldError{Field: "due_at", Message: "must be an RFC 3339 timestamp"})
-	}
+	row := a.row
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE assignments SET due_at = ?, updated_at = now() WHERE id = ? AND cancelled_at IS NULL`, due, row.ID)
 		if res.Error != nil {
@@ -338,32 +289,29 @@ func (s *Service) ChangeDue(c echo.Context) error {
 		if err := tx.Exec(`DELETE FROM notifications WHERE assignment_id = ? AND read_at IS NULL`, row.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, p.UserID, "assignment.due_change", "assignment:"+row.ID,
+		return record(ctx, tx, a.by.UserID, "assignment.due_change", "assignment:"+row.ID,
 			map[string]any{"from": row.DueAt, "to": due, "user_id": row.UserID, "module": row.ModuleSlug})
 	})
 	if err != nil {
-		return err
+		return AssignmentView{}, err
 	}
 	row.DueAt = due
 	views, err := s.views(ctx, []assignmentRow{row})
 	if err != nil {
-		return err
+		return AssignmentView{}, err
 	}
-	return c.JSON(http.StatusOK, views[0])
+	return views[0], nil
 }
 
-// Cancel withdraws an assignment. With ?scope=team it withdraws the whole
-// team assignment it came from, so later joiners do not get it either.
-func (s *Service) Cancel(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	row, err := s.manageable(ctx, p, c.Param("id"))
-	if err != nil {
+// Cancel withdraws an assignment. With wholeTeam it withdraws the whole team
+// assignment it came from, so later joiners do not get it either.
+func (s *Service) Cancel(ctx context.Context, a ManagedAssignment, wholeTeam bool) error {
+	if err := a.valid(); err != nil {
 		return err
 	}
-	teamScope := c.QueryParam("scope") == "team"
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if teamScope {
+	row := a.row
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if wholeTeam {
 			var ta struct{ ID *string }
 			if err := tx.Raw(`SELECT team_assignment_id AS id FROM assignments WHERE id = ?`, row.ID).Scan(&ta).Error; err != nil {
 				return err
@@ -381,16 +329,23 @@ func (s *Service) Cancel(c echo.Context) error {
 				WHERE team_assignment_id = ? AND cancelled_at IS NULL`, *ta.ID).Error; err != nil {
 				return err
 			}
-			return audit.Record(tx, p.UserID, "assignment.cancel_team", "team_assignment:"+*ta.ID, map[string]any{"module": row.ModuleSlug})
+			return record(ctx, tx, a.by.UserID, "assignment.cancel_team", "team_assignment:"+*ta.ID, map[string]any{"module": row.ModuleSlug})
 		}
 		if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now() WHERE id = ?`, row.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, p.UserID, "assignment.cancel", "assignment:"+row.ID,
+		return record(ctx, tx, a.by.UserID, "assignment.cancel", "assignment:"+row.ID,
 			map[string]any{"user_id": row.UserID, "module": row.ModuleSlug})
 	})
-	if err != nil {
-		return err
+}
+
+// DueBefore lists every open assignment due before t, whatever its team,
+// with its status: the reminder job's input.
+func (s *Service) DueBefore(ctx context.Context, t time.Time) ([]AssignmentView, error) {
+	var rows []assignmentRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
+		WHERE cancelled_at IS NULL AND due_at < ?`, t).Scan(&rows).Error; err != nil {
+		return nil, err
 	}
-	return c.NoContent(http.StatusNoContent)
+	return s.views(ctx, rows)
 }

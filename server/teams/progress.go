@@ -3,109 +3,92 @@ package teams
 import (
 	"context"
 	"encoding/csv"
-	"net/http"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/accounts"
-	"github.com/baton-course/baton/server/progress"
 )
 
-type memberModule struct {
+// ReportModule is a member's standing in one module, in a team report.
+type ReportModule struct {
 	Slug        string `json:"slug"`
 	Percent     int    `json:"percent"`
 	Completed   bool   `json:"completed"`
 	BestPercent *int   `json:"best_percent"`
 }
 
-type memberProgress struct {
+// MemberReport is one member's line of a team report.
+type MemberReport struct {
 	User        Member           `json:"user"`
-	Modules     []memberModule   `json:"modules"`
+	Modules     []ReportModule   `json:"modules"`
 	Skills      quizzes.Points   `json:"skills"`
 	Assignments []AssignmentView `json:"assignments"`
 }
 
-type teamProgress struct {
-	Team    TeamRef          `json:"team"`
-	Members []memberProgress `json:"members"`
+// Report is a team's progress: every member's standing in every module,
+// skill profile and assignments from the team.
+type Report struct {
+	Team    TeamRef        `json:"team"`
+	Members []MemberReport `json:"members"`
 }
 
-// teamProgress builds the report in a constant number of queries (team,
-// members, lesson progress, scenario attempts, assignments), however many
-// members the team has.
-func (s *Service) teamProgress(ctx context.Context, p accounts.Principal, teamID string) (teamProgress, error) {
-	t, err := s.managed(ctx, p, teamID)
-	if err != nil {
-		return teamProgress{}, err
+// Report builds the report in a constant number of queries (members, lesson
+// progress, scenario attempts, assignments), however many members the team
+// has.
+func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
+	if err := m.valid(); err != nil {
+		return Report{}, err
 	}
+	t := m.team
 	members, err := s.members(ctx, t.ID)
 	if err != nil {
-		return teamProgress{}, err
+		return Report{}, err
 	}
 	ids := make([]string, len(members))
 	for i, m := range members {
 		ids[i] = m.ID
 	}
-	st, err := s.standing(ctx, ids)
+	st, err := s.progress.Standing(ctx, ids)
 	if err != nil {
-		return teamProgress{}, err
+		return Report{}, err
 	}
 	var rows []assignmentRow
 	if len(ids) > 0 {
 		if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
 			WHERE user_id IN ? AND team_id = ? AND cancelled_at IS NULL ORDER BY due_at`, ids, t.ID).Scan(&rows).Error; err != nil {
-			return teamProgress{}, err
+			return Report{}, err
 		}
 	}
 	now := time.Now()
 	byUser := map[string][]AssignmentView{}
 	for _, r := range rows {
-		byUser[r.UserID] = append(byUser[r.UserID], s.view(st, r, now))
+		byUser[r.UserID] = append(byUser[r.UserID], s.view(st[r.UserID], r, now))
 	}
-	out := teamProgress{Team: TeamRef{ID: t.ID, Name: t.Name}, Members: []memberProgress{}}
+	out := Report{Team: TeamRef{ID: t.ID, Name: t.Name}, Members: []MemberReport{}}
 	for _, m := range members {
-		mp := memberProgress{User: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Modules: []memberModule{},
-			Skills: progress.Skills(st.quizzes[m.ID]), Assignments: byUser[m.ID]}
+		mine := st[m.ID]
+		mp := MemberReport{User: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Modules: []ReportModule{},
+			Skills: mine.Skills(), Assignments: byUser[m.ID]}
 		if mp.Assignments == nil {
 			mp.Assignments = []AssignmentView{}
 		}
-		for _, mod := range s.course.Modules {
-			r := st.Module(s, m.ID, mod)
-			mp.Modules = append(mp.Modules, memberModule{Slug: mod.Slug, Percent: r.Percent, Completed: r.Completed, BestPercent: r.BestPercent})
+		for _, mod := range s.progress.Modules(mine) {
+			mp.Modules = append(mp.Modules, ReportModule{Slug: mod.Slug, Percent: mod.Percent, Completed: mod.Completed, BestPercent: mod.BestPercent})
 		}
 		out.Members = append(out.Members, mp)
 	}
 	return out, nil
 }
 
-// Progress answers the team report (that team's manager or an admin; else 404).
-func (s *Service) Progress(c echo.Context) error {
-	tp, err := s.teamProgress(c.Request().Context(), principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, tp)
-}
-
-// ProgressCSV answers the same report as CSV: a header row, then one row per
-// member and module.
-func (s *Service) ProgressCSV(c echo.Context) error {
-	tp, err := s.teamProgress(c.Request().Context(), principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="team-progress.csv"`)
-	res.WriteHeader(http.StatusOK)
-	w := csv.NewWriter(res)
+// WriteCSV writes the report as CSV: a header row, then one row per member
+// and module, with spreadsheet formulas neutralised.
+func (r Report) WriteCSV(out io.Writer) error {
+	w := csv.NewWriter(out)
 	_ = w.Write([]string{"team", "member_name", "member_email", "module", "percent", "completed", "best_percent",
 		"vision", "alignment", "inspiration", "assignment_due_at", "assignment_status", "overdue"})
-	for _, m := range tp.Members {
+	for _, m := range r.Members {
 		due := map[string]AssignmentView{}
 		for _, a := range m.Assignments {
 			due[a.Module] = a
@@ -120,7 +103,7 @@ func (s *Service) ProgressCSV(c echo.Context) error {
 			if assigned {
 				dueAt, status, overdue = a.DueAt.UTC().Format(time.RFC3339), a.Status, strconv.FormatBool(a.Overdue)
 			}
-			_ = w.Write(safeCells(tp.Team.Name, m.User.Name, m.User.Email, mod.Slug, strconv.Itoa(mod.Percent),
+			_ = w.Write(safeCells(r.Team.Name, m.User.Name, m.User.Email, mod.Slug, strconv.Itoa(mod.Percent),
 				strconv.FormatBool(mod.Completed), best, strconv.Itoa(m.Skills.Vision), strconv.Itoa(m.Skills.Alignment),
 				strconv.Itoa(m.Skills.Inspiration), dueAt, status, overdue))
 		}
@@ -141,41 +124,52 @@ func safeCells(cells ...string) []string {
 	return cells
 }
 
-// minGroup is the smallest number of members whose choices are shown as a
+// MinGroup is the smallest number of members whose choices are shown as a
 // distribution, so no individual's answers can be singled out.
-const minGroup = 3
+const MinGroup = 3
 
-type choiceCount struct {
+// ChoiceCount is how many members chose a choice of a step.
+type ChoiceCount struct {
 	ID     string `json:"id"`
 	Text   string `json:"text"`
 	First  int    `json:"first_attempt"`
 	Latest int    `json:"latest_attempt"`
 }
 
-type stepAnalytics struct {
+// StepAnalytics is the distribution of the team's choices at one step;
+// Suppressed (no choices shown) when fewer than MinGroup members answered.
+type StepAnalytics struct {
 	StepID     string        `json:"step_id"`
 	Text       string        `json:"text"`
 	Answered   int           `json:"members_answered"`
 	Suppressed bool          `json:"suppressed"`
-	Choices    []choiceCount `json:"choices"`
+	Choices    []ChoiceCount `json:"choices"`
 }
 
-type scenarioAnalytics struct {
+// ScenarioAnalytics is every step of one scenario.
+type ScenarioAnalytics struct {
 	Slug  string          `json:"slug"`
 	Title string          `json:"title"`
-	Steps []stepAnalytics `json:"steps"`
+	Steps []StepAnalytics `json:"steps"`
+}
+
+// Analytics is a team's choice analytics. (Fields in this order: the
+// answer has always listed them alphabetically.)
+type Analytics struct {
+	MinGroup  int                 `json:"min_group"`
+	Scenarios []ScenarioAnalytics `json:"scenarios"`
+	Team      TeamRef             `json:"team"`
 }
 
 // Analytics shows, for every scenario step, how the team's choices are
 // distributed on each member's first attempt and on their latest one, so a
 // manager sees how the team leads and how that changes with practice. Steps
 // answered by fewer than three members are suppressed.
-func (s *Service) Analytics(c echo.Context) error {
-	ctx := c.Request().Context()
-	t, err := s.managed(ctx, principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
+func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
+	if err := m.valid(); err != nil {
+		return Analytics{}, err
 	}
+	t := m.team
 	var rows []struct {
 		UserID   string
 		QuizSlug string
@@ -187,13 +181,13 @@ func (s *Service) Analytics(c echo.Context) error {
 	// lead of the attempts' unique key (user, scenario, number) and the
 	// answers' primary key: the cost follows the team's history, not
 	// everyone's.
-	err = s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.number, x.step_id, x.choice_id
+	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.number, x.step_id, x.choice_id
 		FROM team_members m
 		JOIN attempts a ON a.user_id = m.user_id
 		JOIN attempt_answers x ON x.attempt_id = a.id
 		WHERE m.team_id = ?`, t.ID).Scan(&rows).Error
 	if err != nil {
-		return err
+		return Analytics{}, err
 	}
 	// For each member and scenario: the answers of their first attempt and of
 	// their latest attempt that reached the step.
@@ -212,15 +206,15 @@ func (s *Service) Analytics(c echo.Context) error {
 			latest[k] = pick{r.Number, r.ChoiceID}
 		}
 	}
-	out := []scenarioAnalytics{}
+	out := []ScenarioAnalytics{}
 	for _, sc := range s.catalog.All() {
-		sa := scenarioAnalytics{Slug: sc.Slug, Title: sc.Title, Steps: []stepAnalytics{}}
+		sa := ScenarioAnalytics{Slug: sc.Slug, Title: sc.Title, Steps: []StepAnalytics{}}
 		for _, stepID := range sc.StepOrder {
 			step := sc.Steps[stepID]
-			counts := map[string]*choiceCount{}
-			var choices []choiceCount
+			counts := map[string]*ChoiceCount{}
+			var choices []ChoiceCount
 			for _, ch := range step.Choices {
-				choices = append(choices, choiceCount{ID: ch.ID, Text: ch.Text})
+				choices = append(choices, ChoiceCount{ID: ch.ID, Text: ch.Text})
 			}
 			for i := range choices {
 				counts[choices[i].ID] = &choices[i]
@@ -238,14 +232,14 @@ func (s *Service) Analytics(c echo.Context) error {
 					cc.Latest++
 				}
 			}
-			st := stepAnalytics{StepID: stepID, Text: step.Text, Answered: answered, Choices: choices}
-			if answered < minGroup {
+			st := StepAnalytics{StepID: stepID, Text: step.Text, Answered: answered, Choices: choices}
+			if answered < MinGroup {
 				st.Suppressed = true
-				st.Choices = []choiceCount{}
+				st.Choices = []ChoiceCount{}
 			}
 			sa.Steps = append(sa.Steps, st)
 		}
 		out = append(out, sa)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"team": TeamRef{ID: t.ID, Name: t.Name}, "min_group": minGroup, "scenarios": out})
+	return Analytics{MinGroup: MinGroup, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
 }

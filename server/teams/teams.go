@@ -7,34 +7,32 @@ package teams
 import (
 	"context"
 	"crypto/rand"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/audit"
+	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/problem"
-	"github.com/baton-course/baton/server/web/bind"
+	"github.com/baton-course/baton/server/progress"
 )
 
-// Service holds what the area needs: the database and the course, to derive
-// progress from what learners did.
+// Service holds what the area needs: the database, the course, and the
+// progress reader to derive assignment status from what learners did.
 type Service struct {
-	db      *gorm.DB
-	course  *lessons.Course
-	catalog *quizzes.Catalog
-	lessons *lessons.Store
-	quizzes *quizzes.Store
+	db       *gorm.DB
+	course   *lessons.Course
+	catalog  *quizzes.Catalog
+	progress *progress.Reader
 }
 
 // New builds the service.
-func New(db *gorm.DB, course *lessons.Course, catalog *quizzes.Catalog, ls *lessons.Store, qs *quizzes.Store) *Service {
-	return &Service{db: db, course: course, catalog: catalog, lessons: ls, quizzes: qs}
+func New(db *gorm.DB, course *lessons.Course, catalog *quizzes.Catalog, pr *progress.Reader) *Service {
+	return &Service{db: db, course: course, catalog: catalog, progress: pr}
 }
 
 // Team is a row of teams.
@@ -52,6 +50,24 @@ type Member struct {
 	Name     string    `json:"name"`
 	Email    string    `json:"email"`
 	JoinedAt time.Time `json:"joined_at,omitzero"`
+}
+
+// TeamRef names a team a user belongs to.
+type TeamRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Summary is a team in a manager's list.
+type Summary struct {
+	Team
+	Members int `json:"members"`
+}
+
+// Detail is a team with its members.
+type Detail struct {
+	Team
+	Members []Member `json:"members"`
 }
 
 // inviteAlphabet avoids look-alike characters so codes can be read aloud.
@@ -78,89 +94,105 @@ func lockTeam(tx *gorm.DB, teamID string) error {
 	return tx.Exec(`SELECT 1 FROM teams WHERE id = ? FOR UPDATE`, teamID).Error
 }
 
-// managed loads a team the caller manages (an admin: any team). Anything
-// else is not found, so team ids reveal nothing.
-func (s *Service) managed(ctx context.Context, p accounts.Principal, id string) (Team, error) {
-	var t Team
-	if !accounts.IsUUID(id) {
-		return t, problem.New(problem.NotFound, "No such team.")
+// record appends an audit entry inside tx, so it commits with the change.
+func record(ctx context.Context, tx *gorm.DB, actorID, action, subject string, details map[string]any) error {
+	return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: actorID, Action: action, Subject: subject, Details: details})
+}
+
+// Managed is a team the acting principal manages, as Manage found it:
+// holding one is the permission to act on the team, so every team-scoped
+// operation takes one.
+type Managed struct {
+	team Team
+	by   accounts.Principal
+}
+
+// Team is the managed team as loaded.
+func (m Managed) Team() Team { return m.team }
+
+// valid guards against a zero Managed, which no caller was given.
+func (m Managed) valid() error {
+	if m.team.ID == "" {
+		return problem.New(problem.NotFound, "No such team.")
 	}
-	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE id = ?`, id)
+	return nil
+}
+
+// Manage loads a team p manages (an admin: any team). Anything else is not
+// found, so team ids reveal nothing.
+func (s *Service) Manage(ctx context.Context, p accounts.Principal, teamID string) (Managed, error) {
+	var t Team
+	if !accounts.IsUUID(teamID) {
+		return Managed{}, problem.New(problem.NotFound, "No such team.")
+	}
+	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE id = ?`, teamID)
 	if err := q.Scan(&t).Error; err != nil {
-		return t, err
+		return Managed{}, err
 	}
 	if t.ID == "" || (!p.IsAdmin() && t.ManagerID != p.UserID) {
-		return Team{}, problem.New(problem.NotFound, "No such team.")
+		return Managed{}, problem.New(problem.NotFound, "No such team.")
 	}
-	return t, nil
+	return Managed{team: t, by: p}, nil
 }
 
-type nameRequest struct {
-	Name string `json:"name"`
+// NewTeam is a team to create.
+type NewTeam struct {
+	Name string
+	// InviteCode is the team's code; empty draws a fresh random one (what
+	// managers get). Seeded data names its own so it can be documented.
+	InviteCode string
 }
 
-// Create makes a team managed by the caller.
-func (s *Service) Create(c echo.Context) error {
-	var req nameRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	name := accounts.CleanName(req.Name)
+// maxInviteCode bounds a chosen invite code.
+const maxInviteCode = 64
+
+// Create makes a team managed by p.
+func (s *Service) Create(ctx context.Context, p accounts.Principal, in NewTeam) (Team, error) {
+	name := accounts.CleanName(in.Name)
 	if msg := accounts.NameProblem(name); msg != "" {
-		return problem.Validation(problem.FieldError{Field: "name", Message: msg})
+		return Team{}, problem.Validation(problem.FieldError{Field: "name", Message: msg})
 	}
-	p := principalOf(c)
+	code := newInviteCode()
+	if in.InviteCode != "" {
+		if code = normalizeCode(in.InviteCode); code == "" || len(code) > maxInviteCode {
+			return Team{}, problem.Validation(problem.FieldError{Field: "invite_code", Message: "must be 1 to 64 characters"})
+		}
+	}
 	var t Team
-	err := s.db.WithContext(c.Request().Context()).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES (?, ?, ?)
-			RETURNING id, name, manager_id, invite_code, created_at`, name, p.UserID, newInviteCode()).Scan(&t).Error; err != nil {
+			RETURNING id, name, manager_id, invite_code, created_at`, name, p.UserID, code).Scan(&t).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, p.UserID, "team.create", "team:"+t.ID, map[string]any{"name": name})
+		return record(ctx, tx, p.UserID, "team.create", "team:"+t.ID, map[string]any{"name": name})
 	})
-	if err != nil {
-		return err
+	if database.IsUniqueViolation(err, "teams_invite_code_key") {
+		return Team{}, problem.New(problem.Conflict, "Another team has that invite code.")
 	}
-	return c.JSON(http.StatusCreated, t)
+	return t, err
 }
 
-type teamSummary struct {
-	Team
-	Members int `json:"members"`
-}
-
-// List answers the teams the caller manages (an admin: all teams).
-func (s *Service) List(c echo.Context) error {
-	p := principalOf(c)
-	out := []teamSummary{}
-	err := s.db.WithContext(c.Request().Context()).Raw(`
+// List answers the teams p manages (an admin: all teams).
+func (s *Service) List(ctx context.Context, p accounts.Principal) ([]Summary, error) {
+	out := []Summary{}
+	err := s.db.WithContext(ctx).Raw(`
 		SELECT t.id, t.name, t.manager_id, t.invite_code, t.created_at, count(m.user_id) AS members
 		FROM teams t LEFT JOIN team_members m ON m.team_id = t.id
 		WHERE ? OR t.manager_id = ?
 		GROUP BY t.id ORDER BY t.created_at`, p.IsAdmin(), p.UserID).Scan(&out).Error
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
+	return out, err
 }
 
-type teamDetail struct {
-	Team
-	Members []Member `json:"members"`
-}
-
-// Get answers a managed team with its members.
-func (s *Service) Get(c echo.Context) error {
-	ctx := c.Request().Context()
-	t, err := s.managed(ctx, principalOf(c), c.Param("id"))
-	if err != nil {
-		return err
+// Detail answers a managed team with its members.
+func (s *Service) Detail(ctx context.Context, m Managed) (Detail, error) {
+	if err := m.valid(); err != nil {
+		return Detail{}, err
 	}
-	members, err := s.members(ctx, t.ID)
+	members, err := s.members(ctx, m.team.ID)
 	if err != nil {
-		return err
+		return Detail{}, err
 	}
-	return c.JSON(http.StatusOK, teamDetail{Team: t, Members: members})
+	return Detail{Team: m.team, Members: members}, nil
 }
 
 func (s *Service) members(ctx context.Context, teamID string) ([]Member, error) {
@@ -171,86 +203,63 @@ func (s *Service) members(ctx context.Context, teamID string) ([]Member, error) 
 }
 
 // RegenerateCode replaces the team's invite code; the old one stops working.
-func (s *Service) RegenerateCode(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	t, err := s.managed(ctx, p, c.Param("id"))
-	if err != nil {
-		return err
+func (s *Service) RegenerateCode(ctx context.Context, m Managed) (Team, error) {
+	if err := m.valid(); err != nil {
+		return Team{}, err
 	}
+	t := m.team
 	code := newInviteCode()
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`UPDATE teams SET invite_code = ? WHERE id = ?`, code, t.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, p.UserID, "team.invite_code", "team:"+t.ID, nil)
+		return record(ctx, tx, m.by.UserID, "team.invite_code", "team:"+t.ID, nil)
 	})
 	if err != nil {
-		return err
+		return Team{}, err
 	}
 	t.InviteCode = code
-	return c.JSON(http.StatusOK, t)
+	return t, nil
 }
 
-type joinRequest struct {
-	InviteCode string `json:"invite_code"`
-}
-
-// Join adds the caller to the team whose invite code they give.
-func (s *Service) Join(c echo.Context) error {
-	var req joinRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p := principalOf(c)
+// Join adds p to the team whose invite code they give.
+func (s *Service) Join(ctx context.Context, p accounts.Principal, inviteCode string) (TeamRef, error) {
 	var t Team
 	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE invite_code = ?`,
-		normalizeCode(req.InviteCode)).Scan(&t).Error; err != nil {
-		return err
+		normalizeCode(inviteCode)).Scan(&t).Error; err != nil {
+		return TeamRef{}, err
 	}
 	if t.ID == "" {
-		return problem.New(problem.NotFound, "No team has that invite code; it may have been replaced.")
+		return TeamRef{}, problem.New(problem.NotFound, "No team has that invite code; it may have been replaced.")
 	}
 	if t.ManagerID == p.UserID {
-		return problem.New(problem.Conflict, "You manage this team; managers are not members of their own team.")
+		return TeamRef{}, problem.New(problem.Conflict, "You manage this team; managers are not members of their own team.")
 	}
 	if err := s.addMember(ctx, t, p.UserID, p.UserID, "team.join"); err != nil {
-		return err
+		return TeamRef{}, err
 	}
-	return c.JSON(http.StatusOK, map[string]string{"id": t.ID, "name": t.Name})
-}
-
-type memberRequest struct {
-	Email string `json:"email"`
+	return TeamRef{ID: t.ID, Name: t.Name}, nil
 }
 
 // AddMember adds a registered user to a managed team by email.
-func (s *Service) AddMember(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	t, err := s.managed(ctx, p, c.Param("id"))
-	if err != nil {
-		return err
+func (s *Service) AddMember(ctx context.Context, m Managed, email string) (Member, error) {
+	if err := m.valid(); err != nil {
+		return Member{}, err
 	}
-	var req memberRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
+	var u Member
+	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, email FROM users WHERE email = ?`, accounts.NormalizeEmail(email)).Scan(&u).Error; err != nil {
+		return Member{}, err
 	}
-	var m Member
-	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, email FROM users WHERE email = ?`, accounts.NormalizeEmail(req.Email)).Scan(&m).Error; err != nil {
-		return err
+	if u.ID == "" {
+		return Member{}, problem.New(problem.NotFound, "No account with that email; ask them to sign up first, or share the invite code.")
 	}
-	if m.ID == "" {
-		return problem.New(problem.NotFound, "No account with that email; ask them to sign up first, or share the invite code.")
+	if u.ID == m.team.ManagerID {
+		return Member{}, problem.New(problem.Conflict, "The team's manager cannot be one of its members.")
 	}
-	if m.ID == t.ManagerID {
-		return problem.New(problem.Conflict, "The team's manager cannot be one of its members.")
+	if err := s.addMember(ctx, m.team, u.ID, m.by.UserID, "team.member_add"); err != nil {
+		return Member{}, err
 	}
-	if err := s.addMember(ctx, t, m.ID, p.UserID, "team.member_add"); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, m)
+	return u, nil
 }
 
 // addMember makes userID a member (idempotently) and gives them the team's
@@ -274,28 +283,25 @@ func (s *Service) addMember(ctx context.Context, t Team, userID, actorID, action
 			ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL DO NOTHING`, userID, t.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, actorID, action, "team:"+t.ID, map[string]any{"user_id": userID})
+		return record(ctx, tx, actorID, action, "team:"+t.ID, map[string]any{"user_id": userID})
 	})
 }
 
 // RemoveMember takes a learner out of a managed team and cancels the open
 // assignments that came from it.
-func (s *Service) RemoveMember(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principalOf(c)
-	t, err := s.managed(ctx, p, c.Param("id"))
-	if err != nil {
+func (s *Service) RemoveMember(ctx context.Context, m Managed, userID string) error {
+	if err := m.valid(); err != nil {
 		return err
 	}
-	uid := c.Param("user_id")
-	if !accounts.IsUUID(uid) {
+	if !accounts.IsUUID(userID) {
 		return problem.New(problem.NotFound, "No such member.")
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	t := m.team
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := lockTeam(tx, t.ID); err != nil {
 			return err
 		}
-		res := tx.Exec(`DELETE FROM team_members WHERE team_id = ? AND user_id = ?`, t.ID, uid)
+		res := tx.Exec(`DELETE FROM team_members WHERE team_id = ? AND user_id = ?`, t.ID, userID)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -303,21 +309,11 @@ func (s *Service) RemoveMember(c echo.Context) error {
 			return problem.New(problem.NotFound, "No such member.")
 		}
 		if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now()
-			WHERE user_id = ? AND team_id = ? AND cancelled_at IS NULL`, uid, t.ID).Error; err != nil {
+			WHERE user_id = ? AND team_id = ? AND cancelled_at IS NULL`, userID, t.ID).Error; err != nil {
 			return err
 		}
-		return audit.Record(tx, p.UserID, "team.member_remove", "team:"+t.ID, map[string]any{"user_id": uid})
+		return record(ctx, tx, m.by.UserID, "team.member_remove", "team:"+t.ID, map[string]any{"user_id": userID})
 	})
-	if err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-// TeamRef names a team a user belongs to.
-type TeamRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
 }
 
 // MemberOf lists the teams a user is a member of.

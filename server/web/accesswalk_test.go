@@ -44,7 +44,7 @@ func newWorld(t *testing.T) *world {
 	}
 	r := call(t, h, "POST", "/api/quizzes/"+testQuiz+"/attempts", nil, w.other.auth()...)
 	var started struct{ ID string }
-	r.json(t, &started)
+	r.JSON(t, &started)
 	w.otherAttempt = started.ID
 
 	w.stranger = signUp(t, h, db, "learner")
@@ -55,7 +55,7 @@ func newWorld(t *testing.T) *world {
 	soon := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	w.otherAssignment = assign(t, h, w.manager, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.team.ID})[0]
 	w.foreignAssignment = assign(t, h, w.admin, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.foreign.ID})[0]
-	if _, err := s.svc.Teams.Reminders(context.Background(), time.Now(), false); err != nil {
+	if _, err := s.svc.Notify.Reminders(context.Background(), time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	db.Gorm.Raw("SELECT id FROM notifications WHERE user_id = ?", w.other.ID).Scan(&w.otherNotification)
@@ -72,7 +72,7 @@ func createTeam(t testing.TB, h http.Handler, by account, name string) teamJSON 
 		t.Fatalf("create team: %d %s", r.Status, r.Body)
 	}
 	var tm teamJSON
-	r.json(t, &tm)
+	r.JSON(t, &tm)
 	return tm
 }
 
@@ -91,7 +91,7 @@ func assign(t testing.TB, h http.Handler, by account, body map[string]any) []str
 		t.Fatalf("assign: %d %s", r.Status, r.Body)
 	}
 	var out struct{ Assignments []struct{ ID string } }
-	r.json(t, &out)
+	r.JSON(t, &out)
 	var ids []string
 	for _, a := range out.Assignments {
 		ids = append(ids, a.ID)

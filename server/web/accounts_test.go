@@ -47,7 +47,7 @@ func signUp(t testing.TB, h http.Handler, db *database.DB, role string) account 
 		User        struct{ ID string }
 		AccessToken string `json:"access_token"`
 	}
-	r.json(t, &body)
+	r.JSON(t, &body)
 	a := account{ID: body.User.ID, Email: email, Token: body.AccessToken, Refresh: refreshCookie(t, r)}
 	if role != "" && role != "learner" {
 		if err := db.Gorm.Exec("UPDATE users SET role = ? WHERE id = ?", role, a.ID).Error; err != nil {
@@ -68,7 +68,7 @@ func login(t testing.TB, h http.Handler, email string) account {
 		User        struct{ ID string }
 		AccessToken string `json:"access_token"`
 	}
-	r.json(t, &body)
+	r.JSON(t, &body)
 	return account{ID: body.User.ID, Email: email, Token: body.AccessToken, Refresh: refreshCookie(t, r)}
 }
 
@@ -89,7 +89,7 @@ func TestAccountLifecycle(t *testing.T) {
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int    `json:"expires_in"`
 	}
-	r.json(t, &reg)
+	r.JSON(t, &reg)
 	if reg.User.Email != "ada@example.com" || reg.User.Role != "learner" || reg.TokenType != "Bearer" || reg.ExpiresIn != 900 || reg.User.Name != "Ada <b>Lovelace</b>" {
 		t.Fatalf("register body %+v", reg)
 	}
@@ -108,7 +108,7 @@ func TestAccountLifecycle(t *testing.T) {
 	var li struct {
 		AccessToken string `json:"access_token"`
 	}
-	r.json(t, &li)
+	r.JSON(t, &li)
 	refresh := refreshCookie(t, r)
 
 	me := call(t, h, "GET", "/api/me", nil, "Authorization", "Bearer "+li.AccessToken)
@@ -124,7 +124,7 @@ func TestAccountLifecycle(t *testing.T) {
 	if rotated == "" || rotated == refresh {
 		t.Fatal("refresh did not rotate the cookie")
 	}
-	r.json(t, &li)
+	r.JSON(t, &li)
 
 	if r := call(t, h, "POST", "/api/auth/logout", nil, "Authorization", "Bearer "+li.AccessToken, "Cookie", "baton_refresh="+rotated); r.Status != 204 {
 		t.Fatalf("logout %d %s", r.Status, r.Body)

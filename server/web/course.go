@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -14,9 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/baton-course/baton/lessons"
-	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/problem"
-	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/web/bind"
 )
 
@@ -49,31 +46,20 @@ type moduleView struct {
 	Quizzes   []quizSummary   `json:"quizzes"`
 }
 
-// standing loads what a learner did: lesson progress and scenario statuses,
-// in two queries.
-func (s *Server) standing(ctx context.Context, uid string) (map[string]lessons.Progress, map[string]*quizzes.Status, error) {
-	lp, err := s.Lessons.AllProgress(ctx, uid)
-	if err != nil {
-		return nil, nil, err
-	}
-	statuses, err := s.Attempts.Statuses(ctx, []string{uid})
-	if err != nil {
-		return nil, nil, err
-	}
-	return lp, statuses[uid], nil
-}
-
 // modules lists the course with the caller's progress: two queries however
 // large the course or the learner's history.
 func (s *Server) modules(c echo.Context) error {
-	lp, qs, err := s.standing(c.Request().Context(), principalOf(c).UserID)
+	uid := principalOf(c).UserID
+	all, err := s.Progress.Standing(c.Request().Context(), []string{uid})
 	if err != nil {
 		return err
 	}
+	st := all[uid]
+	lp, qs := st.Lessons, st.Scenarios
 	out := make([]moduleView, 0, len(s.Course.Modules))
 	for _, m := range s.Course.Modules {
 		scs := s.Catalog.ForModule(m.Slug)
-		mp := progress.ForModule(m, scs, lp, qs)
+		mp := s.Progress.Module(st, m)
 		v := moduleView{Slug: m.Slug, Title: m.Title, Summary: m.Summary, Position: m.Position,
 			Percent: mp.Percent, Completed: mp.Completed, Lessons: []lessonSummary{}, Quizzes: []quizSummary{}}
 		for _, l := range m.Lessons {

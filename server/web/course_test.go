@@ -26,22 +26,22 @@ func TestLessonProgressRules(t *testing.T) {
 		CompletedAt *string `json:"completed_at"`
 	}
 	r := put(w.learner, map[string]int{"percent": 50})
-	r.json(t, &p)
+	r.JSON(t, &p)
 	if r.Status != 200 || p.Percent != 50 || p.Completed || p.CompletedAt != nil {
 		t.Fatalf("50: %d %s", r.Status, r.Body)
 	}
 	r = put(w.learner, map[string]int{"percent": 30})
-	r.json(t, &p)
+	r.JSON(t, &p)
 	if r.Status != 200 || p.Percent != 50 {
 		t.Fatalf("a lower percent must leave 50: %d %s", r.Status, r.Body)
 	}
 	r = put(w.learner, map[string]int{"percent": 100})
-	r.json(t, &p)
+	r.JSON(t, &p)
 	if !p.Completed || p.CompletedAt == nil {
 		t.Fatalf("100 must complete: %s", r.Body)
 	}
 	first := *p.CompletedAt
-	put(w.learner, map[string]int{"percent": 100}).json(t, &p)
+	put(w.learner, map[string]int{"percent": 100}).JSON(t, &p)
 	if *p.CompletedAt != first {
 		t.Fatal("completed_at moved on a second 100")
 	}
@@ -55,11 +55,11 @@ func TestLessonProgressRules(t *testing.T) {
 
 	// Another learner's progress is theirs alone.
 	var lesson struct{ Progress struct{ Percent int } }
-	call(t, w.h, "GET", "/api/lessons/"+testLesson, nil, w.other.auth()...).json(t, &lesson)
+	call(t, w.h, "GET", "/api/lessons/"+testLesson, nil, w.other.auth()...).JSON(t, &lesson)
 	if lesson.Progress.Percent != 0 {
 		t.Fatalf("other learner sees %d%%", lesson.Progress.Percent)
 	}
-	call(t, w.h, "GET", "/api/lessons/"+testLesson, nil, w.learner.auth()...).json(t, &lesson)
+	call(t, w.h, "GET", "/api/lessons/"+testLesson, nil, w.learner.auth()...).JSON(t, &lesson)
 	if lesson.Progress.Percent != 100 {
 		t.Fatalf("learner sees %d%%", lesson.Progress.Percent)
 	}
@@ -83,7 +83,7 @@ func TestLessonView(t *testing.T) {
 		}
 		Reflections []struct{ ID, Prompt, Body string }
 	}
-	r.json(t, &l)
+	r.JSON(t, &l)
 	if l.Module != "what-you-dont-control" || l.Prev == nil || l.Next == nil || l.Objective == "" || l.Minutes == 0 {
 		t.Fatalf("lesson %+v", l)
 	}
@@ -120,7 +120,7 @@ func TestQuickChecksAndReflections(t *testing.T) {
 		Feedback string
 		Answers  int
 	}
-	call(t, w.h, "POST", path, map[string]string{"option": wrong}, w.learner.auth()...).json(t, &a)
+	call(t, w.h, "POST", path, map[string]string{"option": wrong}, w.learner.auth()...).JSON(t, &a)
 	if a.Correct || a.Feedback == "" || a.Answers != 1 {
 		t.Fatalf("wrong answer: %+v", a)
 	}
@@ -130,7 +130,7 @@ func TestQuickChecksAndReflections(t *testing.T) {
 		FirstCorrect bool `json:"first_correct"`
 		Answers      int
 	}
-	r.json(t, &b)
+	r.JSON(t, &b)
 	if !b.Correct || b.FirstCorrect || b.Answers != 2 {
 		t.Fatalf("second answer must be correct with the first kept as wrong: %s", r.Body)
 	}
@@ -186,7 +186,7 @@ func TestModulesQueryCountIsConstant(t *testing.T) {
 			BestPercent *int `json:"best_percent"`
 		}
 	}
-	call(t, w.h, "GET", "/api/modules", nil, w.learner.auth()...).json(t, &mods)
+	call(t, w.h, "GET", "/api/modules", nil, w.learner.auth()...).JSON(t, &mods)
 	for _, m := range mods {
 		if m.Slug == "what-you-dont-control" {
 			if !m.Completed || m.Percent != 100 || !m.Quizzes[0].Passed || *m.Quizzes[0].BestPercent != 100 {

@@ -108,7 +108,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	r.json(t, &doc)
+	r.JSON(t, &doc)
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}

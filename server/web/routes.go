@@ -5,7 +5,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/baton-course/baton/server/accounts"
-	"github.com/baton-course/baton/server/audit"
 )
 
 // routes is the one table of every endpoint. Each /api route names who may
@@ -46,24 +45,24 @@ func (s *Server) routes() {
 	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
 	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress
 
-	api.POST("/teams", s.Teams.Create, managers...)                              // managers
-	api.GET("/teams", s.Teams.List, managers...)                                 // managers: own teams (admin: all)
-	api.POST("/teams/join", s.Teams.Join, signedIn)                              // signedIn
-	api.GET("/teams/:id", s.Teams.Get, signedIn)                                 // signedIn: that team's manager or an admin (else 404, as API.md says)
-	api.POST("/teams/:id/invite-code", s.Teams.RegenerateCode, managers...)      // managers: own team (else 404)
-	api.POST("/teams/:id/members", s.Teams.AddMember, managers...)               // managers: own team (else 404)
-	api.DELETE("/teams/:id/members/:user_id", s.Teams.RemoveMember, managers...) // managers: own team (else 404)
-	api.GET("/teams/:id/progress", s.Teams.Progress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as API.md says)
-	api.GET("/teams/:id/progress.csv", s.Teams.ProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as API.md says)
-	api.GET("/teams/:id/analytics", s.Teams.Analytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as API.md says)
-	api.POST("/assignments", s.Teams.Assign, managers...)                        // managers: own teams' members (else 403)
-	api.GET("/assignments", s.Teams.ListAssignments, signedIn)                   // signedIn: own; ?team_id= managers' own team
-	api.PATCH("/assignments/:id", s.Teams.ChangeDue, managers...)                // managers: own teams' members (else 404)
-	api.DELETE("/assignments/:id", s.Teams.Cancel, managers...)                  // managers: own teams' members (else 404)
-	api.GET("/notifications", s.listNotifications, signedIn)                     // signedIn: own
-	api.POST("/notifications/:id/read", s.markNotificationRead, signedIn)        // signedIn: own (else 404)
-	api.POST("/notifications/read-all", s.markAllNotificationsRead, signedIn)    // signedIn: own
-	api.GET("/audit", audit.List(s.DB.Gorm), admins...)                          // admins
+	api.POST("/teams", s.createTeam, managers...)                              // managers
+	api.GET("/teams", s.listTeams, managers...)                                // managers: own teams (admin: all)
+	api.POST("/teams/join", s.joinTeam, signedIn)                              // signedIn
+	api.GET("/teams/:id", s.getTeam, signedIn)                                 // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
+	api.POST("/teams/:id/invite-code", s.regenerateInviteCode, managers...)    // managers: own team (else 404)
+	api.POST("/teams/:id/members", s.addTeamMember, managers...)               // managers: own team (else 404)
+	api.DELETE("/teams/:id/members/:user_id", s.removeTeamMember, managers...) // managers: own team (else 404)
+	api.GET("/teams/:id/progress", s.teamProgress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
+	api.GET("/teams/:id/progress.csv", s.teamProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
+	api.GET("/teams/:id/analytics", s.teamAnalytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
+	api.POST("/assignments", s.createAssignments, managers...)                 // managers: own teams' members (else 403)
+	api.GET("/assignments", s.listAssignments, signedIn)                       // signedIn: own; ?team_id= managers' own team
+	api.PATCH("/assignments/:id", s.changeAssignmentDue, managers...)          // managers: own teams' members (else 404)
+	api.DELETE("/assignments/:id", s.cancelAssignment, managers...)            // managers: own teams' members (else 404)
+	api.GET("/notifications", s.listNotifications, signedIn)                   // signedIn: own
+	api.POST("/notifications/:id/read", s.markNotificationRead, signedIn)      // signedIn: own (else 404)
+	api.POST("/notifications/read-all", s.markAllNotificationsRead, signedIn)  // signedIn: own
+	api.GET("/audit", s.listAudit, admins...)                                  // admins
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)

@@ -63,7 +63,7 @@ func start(t testing.TB, h http.Handler, a account, quiz string) (startedJSON, i
 		t.Fatalf("start: %d %s", r.Status, r.Body)
 	}
 	var s startedJSON
-	r.json(t, &s)
+	r.JSON(t, &s)
 	return s, r.Status
 }
 
@@ -84,7 +84,7 @@ func playScenario(t testing.TB, w *world, a account, quiz string, pick strategy)
 			t.Fatalf("answer: %d %s", r.Status, r.Body)
 		}
 		var ans answeredJSON
-		r.json(t, &ans)
+		r.JSON(t, &ans)
 		if ans.Feedback == "" {
 			t.Fatal("an answer came back without feedback")
 		}
@@ -174,7 +174,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		NextReviewAt *string `json:"next_review_at"`
 		PassPercent  int     `json:"pass_percent"`
 	}
-	call(t, h, "GET", "/api/quizzes/"+testQuiz, nil, me.auth()...).json(t, &q)
+	call(t, h, "GET", "/api/quizzes/"+testQuiz, nil, me.auth()...).JSON(t, &q)
 	if *q.BestPercent != 100 || *q.FirstPercent != 100 || !q.Passed || q.AttemptsUsed != 2 || q.AttemptsLeft != nil || q.MaxAttempts != nil || q.NextReviewAt == nil || q.PassPercent != 70 {
 		t.Fatalf("quiz view: %+v", q)
 	}
@@ -183,7 +183,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		Number  int
 		Percent *int
 	}
-	call(t, h, "GET", "/api/quizzes/"+testQuiz+"/attempts", nil, me.auth()...).json(t, &hist)
+	call(t, h, "GET", "/api/quizzes/"+testQuiz+"/attempts", nil, me.auth()...).JSON(t, &hist)
 	if len(hist) != 2 || hist[0].Number != 2 || hist[1].Number != 1 || *hist[1].Percent != 100 {
 		t.Fatalf("history: %+v", hist)
 	}
@@ -203,7 +203,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 			}
 		}
 	}
-	call(t, h, "GET", "/api/attempts/"+first.ID, nil, me.auth()...).json(t, &replay)
+	call(t, h, "GET", "/api/attempts/"+first.ID, nil, me.auth()...).JSON(t, &replay)
 	if replay.Status != "finished" || len(replay.Answers) != len(sc.BestPath) || replay.Result.Percent != 100 || replay.Review == nil {
 		t.Fatalf("replay: %+v", replay)
 	}
@@ -346,13 +346,13 @@ func TestAttemptCapAndCooldown(t *testing.T) {
 		AttemptsLeft *int `json:"attempts_left"`
 		MaxAttempts  *int `json:"max_attempts"`
 	}
-	call(t, w.h, "GET", "/api/quizzes/assessment", nil, w.learner.auth()...).json(t, &q)
+	call(t, w.h, "GET", "/api/quizzes/assessment", nil, w.learner.auth()...).JSON(t, &q)
 	if q.AttemptsLeft == nil || *q.AttemptsLeft != 0 || *q.MaxAttempts != 1 {
 		t.Fatalf("%+v", q)
 	}
 	// Out of attempts: the answer key is shown even without a pass.
 	var hist []struct{ ID string }
-	call(t, w.h, "GET", "/api/quizzes/assessment/attempts", nil, w.learner.auth()...).json(t, &hist)
+	call(t, w.h, "GET", "/api/quizzes/assessment/attempts", nil, w.learner.auth()...).JSON(t, &hist)
 	if r := call(t, w.h, "GET", "/api/attempts/"+hist[0].ID, nil, w.learner.auth()...); !strings.Contains(string(r.Body), "best_path") {
 		t.Fatalf("no answer key after the last attempt: %s", r.Body)
 	}
@@ -367,7 +367,7 @@ func TestAttemptCapAndCooldown(t *testing.T) {
 	var q2 struct {
 		NextAttemptAt *time.Time `json:"next_attempt_at"`
 	}
-	call(t, w.h, "GET", "/api/quizzes/assessment", nil, w.other.auth()...).json(t, &q2)
+	call(t, w.h, "GET", "/api/quizzes/assessment", nil, w.other.auth()...).JSON(t, &q2)
 	if q2.NextAttemptAt == nil || time.Until(*q2.NextAttemptAt) < 59*time.Minute {
 		t.Fatalf("next_attempt_at %v", q2.NextAttemptAt)
 	}
@@ -407,12 +407,12 @@ endings:`, 1)
 
 	r = call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "two", "choice_id": "finish"}, w.other.auth()...)
 	var ans answeredJSON
-	r.json(t, &ans)
+	r.JSON(t, &ans)
 	if r.Status != 200 || ans.Feedback != "Version one feedback." || !ans.Finished || ans.Result.Percent != 100 {
 		t.Fatalf("attempt on version one after the edit: %d %s", r.Status, r.Body)
 	}
 	var replay struct{ Result resultJSON }
-	call(t, w.h, "GET", "/api/attempts/"+done, nil, w.learner.auth()...).json(t, &replay)
+	call(t, w.h, "GET", "/api/attempts/"+done, nil, w.learner.auth()...).JSON(t, &replay)
 	if replay.Result.Percent != 100 {
 		t.Fatalf("finished result changed: %+v", replay.Result)
 	}
@@ -440,25 +440,25 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 			Percent int
 		}
 	}
-	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
+	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
 	if len(p.ReviewsDue) != 0 || p.Skills != res.Skills || len(p.SkillHistory) != 1 || len(p.Modules) != len(w.s.svc.Course.Modules) {
 		t.Fatalf("after a pass: %+v (result skills %+v)", p, res.Skills)
 	}
 	// Three days later the two-day review is due.
 	w.db.Gorm.Exec("UPDATE attempts SET started_at = started_at - interval '3 days', finished_at = finished_at - interval '3 days' WHERE user_id = ?", w.learner.ID)
 	w.db.Gorm.Exec("UPDATE scenario_standings SET last_finished_at = last_finished_at - interval '3 days', review_due_at = review_due_at - interval '3 days' WHERE user_id = ?", w.learner.ID)
-	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
+	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
 	if len(p.ReviewsDue) != 1 || p.ReviewsDue[0] != testQuiz {
 		t.Fatalf("reviews due: %v", p.ReviewsDue)
 	}
 	// A failed review keeps it due; the skill profile follows the latest run.
 	_, worse := playScenario(t, w, w.learner, testQuiz, worstChoice)
-	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
+	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
 	if len(p.ReviewsDue) != 1 || p.Skills != worse.Skills || len(p.SkillHistory) != 2 {
 		t.Fatalf("after a failed review: %+v", p)
 	}
 	_, again := playScenario(t, w, w.learner, testQuiz, bestChoice)
-	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).json(t, &p)
+	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
 	if len(p.ReviewsDue) != 0 || !again.Passed {
 		t.Fatalf("after passing the review: %+v", p)
 	}
@@ -486,7 +486,7 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 		t.Fatalf("first answer on b: %d %s", first.Status, first.Body)
 	}
 	var ans answeredJSON
-	first.json(t, &ans)
+	first.JSON(t, &ans)
 
 	w.s.Attempts = a // a still believes the attempt is at the first step
 	assertProblem(t, answer(s.Step.ID, sc.BestPath[0]), 409)
@@ -498,7 +498,7 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 			t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
 		}
 		ans = answeredJSON{}
-		r.json(t, &ans)
+		r.JSON(t, &ans)
 		if ans.Finished {
 			if ans.Result.Percent != 100 {
 				t.Fatalf("best path scored %d%% across two instances", ans.Result.Percent)
@@ -538,7 +538,7 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 				t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
 			}
 			var ans answeredJSON
-			r.json(t, &ans)
+			r.JSON(t, &ans)
 			step = ans.Step
 		}
 		return out

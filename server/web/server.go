@@ -20,6 +20,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/notify"
+	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	Accounts   *accounts.Service
 	Teams      *teams.Service
 	Notify     *notify.Service
+	Progress   *progress.Reader
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// SecureCookies sets the Secure flag on cookies even over plain HTTP

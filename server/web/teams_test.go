@@ -31,7 +31,7 @@ func myAssignments(t *testing.T, w *world, a account) []assignmentJSON {
 	if r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	r.json(t, &out)
+	r.JSON(t, &out)
 	return out
 }
 
@@ -75,7 +75,7 @@ func TestAssignmentStatusFollowsProgress(t *testing.T) {
 	}
 	// The manager's view and the learner's dashboard agree.
 	var team []assignmentJSON
-	call(t, w.h, "GET", "/api/assignments?team_id="+w.team.ID, nil, w.manager.auth()...).json(t, &team)
+	call(t, w.h, "GET", "/api/assignments?team_id="+w.team.ID, nil, w.manager.auth()...).JSON(t, &team)
 	found := false
 	for _, x := range team {
 		found = found || (x.UserID == w.other.ID && x.Module == module && x.Status == "completed")
@@ -84,7 +84,7 @@ func TestAssignmentStatusFollowsProgress(t *testing.T) {
 		t.Fatalf("manager view: %+v", team)
 	}
 	var p struct{ Assignments []assignmentJSON }
-	call(t, w.h, "GET", "/api/progress", nil, w.other.auth()...).json(t, &p)
+	call(t, w.h, "GET", "/api/progress", nil, w.other.auth()...).JSON(t, &p)
 	if len(p.Assignments) != 2 {
 		t.Fatalf("dashboard assignments: %+v", p.Assignments)
 	}
@@ -138,7 +138,7 @@ func TestAssignValidation(t *testing.T) {
 		t.Fatalf("%d assignments after cancel", got)
 	}
 	var audit []struct{ Action string }
-	call(t, w.h, "GET", "/api/audit", nil, w.admin.auth()...).json(t, &audit)
+	call(t, w.h, "GET", "/api/audit", nil, w.admin.auth()...).JSON(t, &audit)
 	actions := map[string]bool{}
 	for _, e := range audit {
 		actions[e.Action] = true
@@ -176,7 +176,7 @@ func TestLateJoinerInheritsOpenAssignments(t *testing.T) {
 		}
 	}
 	var me struct{ Teams []struct{ ID, Name string } }
-	call(t, w.h, "GET", "/api/me", nil, w.learner.auth()...).json(t, &me)
+	call(t, w.h, "GET", "/api/me", nil, w.learner.auth()...).JSON(t, &me)
 	if len(me.Teams) != 1 || me.Teams[0].ID != w.team.ID {
 		t.Fatalf("me.teams %+v", me.Teams)
 	}
@@ -186,7 +186,7 @@ func TestInviteCodes(t *testing.T) {
 	w := newWorld(t)
 	old := w.team.InviteCode
 	var fresh teamJSON
-	call(t, w.h, "POST", "/api/teams/"+w.team.ID+"/invite-code", nil, w.manager.auth()...).json(t, &fresh)
+	call(t, w.h, "POST", "/api/teams/"+w.team.ID+"/invite-code", nil, w.manager.auth()...).JSON(t, &fresh)
 	if fresh.InviteCode == old || fresh.InviteCode == "" {
 		t.Fatal("code not replaced")
 	}
@@ -196,7 +196,7 @@ func TestInviteCodes(t *testing.T) {
 	assertProblem(t, call(t, w.h, "POST", "/api/teams/join", map[string]string{"invite_code": fresh.InviteCode}, w.manager.auth()...), 409)
 	assertProblem(t, call(t, w.h, "POST", "/api/teams/"+w.team.ID+"/members", map[string]string{"email": "nobody@example.com"}, w.manager.auth()...), 404)
 	var detail struct{ Members []struct{ ID string } }
-	call(t, w.h, "GET", "/api/teams/"+w.team.ID, nil, w.manager.auth()...).json(t, &detail)
+	call(t, w.h, "GET", "/api/teams/"+w.team.ID, nil, w.manager.auth()...).JSON(t, &detail)
 	if len(detail.Members) != 2 {
 		t.Fatalf("members %+v", detail.Members)
 	}
@@ -216,7 +216,7 @@ func addMembers(t *testing.T, w *world, team teamJSON, n int, name func(int) str
 			User        struct{ ID string }
 			AccessToken string `json:"access_token"`
 		}
-		r.json(t, &body)
+		r.JSON(t, &body)
 		joinTeam(t, w.h, account{Token: body.AccessToken}, team.InviteCode)
 		out = append(out, account{ID: body.User.ID, Email: email, Token: body.AccessToken})
 	}
@@ -288,7 +288,7 @@ func TestChoiceAnalytics(t *testing.T) {
 				}
 			}
 		}
-		call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/analytics", nil, w.manager.auth()...).json(t, &out)
+		call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/analytics", nil, w.manager.auth()...).JSON(t, &out)
 		for _, sc := range out.Scenarios {
 			if sc.Slug == testQuiz {
 				st := sc.Steps[0]
@@ -365,14 +365,14 @@ func TestRemindersOnceAcrossInstances(t *testing.T) {
 		ID, Kind, Title string
 		ReadAt          *time.Time `json:"read_at"`
 	}
-	call(t, w.h, "GET", "/api/notifications", nil, w.other.auth()...).json(t, &ns)
+	call(t, w.h, "GET", "/api/notifications", nil, w.other.auth()...).JSON(t, &ns)
 	if len(ns) != 2 || !strings.Contains(ns[0].Title+ns[1].Title, "Overdue") {
 		t.Fatalf("other's notifications %+v", ns)
 	}
 	if r := call(t, w.h, "POST", "/api/notifications/"+ns[0].ID+"/read", nil, w.other.auth()...); r.Status != 204 {
 		t.Fatal(r.Status)
 	}
-	call(t, w.h, "GET", "/api/notifications?unread=1", nil, w.other.auth()...).json(t, &ns)
+	call(t, w.h, "GET", "/api/notifications?unread=1", nil, w.other.auth()...).JSON(t, &ns)
 	if len(ns) != 1 {
 		t.Fatalf("unread %d", len(ns))
 	}
@@ -417,13 +417,13 @@ func TestDemoData(t *testing.T) {
 	var body struct {
 		AccessToken string `json:"access_token"`
 	}
-	r.json(t, &body)
+	r.JSON(t, &body)
 	auth := []string{"Authorization", "Bearer " + body.AccessToken}
 	var teamsList []struct {
 		ID      string
 		Members int
 	}
-	call(t, h, "GET", "/api/teams", nil, auth...).json(t, &teamsList)
+	call(t, h, "GET", "/api/teams", nil, auth...).JSON(t, &teamsList)
 	if len(teamsList) != 1 || teamsList[0].Members != 3 {
 		t.Fatalf("demo teams %+v", teamsList)
 	}
@@ -437,7 +437,7 @@ func TestDemoData(t *testing.T) {
 			}
 		}
 	}
-	call(t, h, "GET", "/api/teams/"+teamsList[0].ID+"/progress", nil, auth...).json(t, &tp)
+	call(t, h, "GET", "/api/teams/"+teamsList[0].ID+"/progress", nil, auth...).JSON(t, &tp)
 	statuses := map[string]string{}
 	for _, m := range tp.Members {
 		for _, a := range m.Assignments {

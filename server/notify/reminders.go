@@ -1,9 +1,11 @@
-package teams
+package notify
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/baton-course/baton/server/teams"
 )
 
 // DueSoonWindow is how long before its due date an unfinished assignment
@@ -17,16 +19,11 @@ const (
 )
 
 // Reminders produces due-soon and overdue notifications for unfinished
-// assignments. Each (assignment, kind) is produced once however often this
-// runs and on however many instances: the unique key decides. It returns how
-// many notifications were created.
+// assignments, queued for email when email is on. Each (assignment, kind)
+// is produced once however often this runs and on however many instances:
+// the unique key decides. It returns how many notifications were created.
 func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int, error) {
-	var rows []assignmentRow
-	if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
-		WHERE cancelled_at IS NULL AND due_at < ?`, now.Add(DueSoonWindow)).Scan(&rows).Error; err != nil {
-		return 0, err
-	}
-	views, err := s.views(ctx, rows)
+	due, err := s.teams.DueBefore(ctx, now.Add(DueSoonWindow))
 	if err != nil {
 		return 0, err
 	}
@@ -35,8 +32,8 @@ func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int
 		status = "pending"
 	}
 	created := 0
-	for _, v := range views {
-		if v.Status == Completed {
+	for _, v := range due {
+		if v.Status == teams.Completed {
 			continue
 		}
 		kind, title := KindDueSoon, fmt.Sprintf("Due soon: %s", v.ModuleName)

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/baton-course/baton/server/teams"
+	"github.com/baton-course/baton/server/web/bind"
+)
+
+// managedTeam loads the team of the path's :id that the caller manages;
+// any other is a 404, before the body is even read.
+func (s *Server) managedTeam(c echo.Context) (teams.Managed, error) {
+	return s.Teams.Manage(c.Request().Context(), principalOf(c), c.Param("id"))
+}
+
+type createTeamRequest struct {
+	Name string `json:"name"`
+}
+
+// createTeam makes a team managed by the caller.
+func (s *Server) createTeam(c echo.Context) error {
+	var req createTeamRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	t, err := s.Teams.Create(c.Request().Context(), principalOf(c), teams.NewTeam{Name: req.Name})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}
+
+// listTeams answers the teams the caller manages (an admin: all teams).
+func (s *Server) listTeams(c echo.Context) error {
+	out, err := s.Teams.List(c.Request().Context(), principalOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// getTeam answers a managed team with its members.
+func (s *Server) getTeam(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.Teams.Detail(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// regenerateInviteCode replaces the team's invite code.
+func (s *Server) regenerateInviteCode(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.Teams.RegenerateCode(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+type joinTeamRequest struct {
+	InviteCode string `json:"invite_code"`
+}
+
+// joinTeam adds the caller to the team whose invite code they give.
+func (s *Server) joinTeam(c echo.Context) error {
+	var req joinTeamRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	ref, err := s.Teams.Join(c.Request().Context(), principalOf(c), req.InviteCode)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ref)
+}
+
+type addMemberRequest struct {
+	Email string `json:"email"`
+}
+
+// addTeamMember adds a registered user to a managed team by email.
+func (s *Server) addTeamMember(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	var req addMemberRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	member, err := s.Teams.AddMember(c.Request().Context(), m, req.Email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, member)
+}
+
+// removeTeamMember takes a learner out of a managed team.
+func (s *Server) removeTeamMember(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Teams.RemoveMember(c.Request().Context(), m, c.Param("user_id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// teamProgress answers the team report.
+func (s *Server) teamProgress(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.Teams.Report(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// teamProgressCSV answers the same report as a CSV download.
+func (s *Server) teamProgressCSV(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.Teams.Report(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="team-progress.csv"`)
+	res.WriteHeader(http.StatusOK)
+	return r.WriteCSV(res)
+}
+
+// teamAnalytics answers how the team's members chose, step by step.
+func (s *Server) teamAnalytics(c echo.Context) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.Teams.Analytics(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
