@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -31,19 +30,6 @@ func testConfig(t testing.TB) Config {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// newTestServices builds every area and the router on a fresh migrated
-// database.
-func newTestServices(t testing.TB) (*Services, *database.DB) {
-	t.Helper()
-	db := newTestDB(t)
-	s, err := Build(context.Background(), testConfig(t), db, testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s, db
 }
 
 func newTestDB(t testing.TB) *database.DB { return testdb.New(t) }
