@@ -43,7 +43,7 @@ func TestPasswordRules(t *testing.T) {
 }
 
 func TestHashAndVerify(t *testing.T) {
-	h := NewHasher()
+	h := NewHasher(HashCost{})
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "a long enough secret")
 	if err != nil {
@@ -69,7 +69,7 @@ func TestHashAndVerify(t *testing.T) {
 // The hasher never runs more hashes at once than its bound, however many
 // callers arrive together.
 func TestHasherBoundsConcurrency(t *testing.T) {
-	h := NewHasher()
+	h := NewHasher(HashCost{})
 	var mu sync.Mutex
 	running, peak := 0, 0
 	var wg sync.WaitGroup

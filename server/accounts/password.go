@@ -16,14 +16,22 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters recommended by OWASP (m=19 MiB, t=2, p=1). Each hash
+// HashCost is what one argon2id hash costs: memory, passes and lanes. A
+// hash records its cost, so verifying follows the hash, whatever the
+// hasher's own cost is now.
+type HashCost struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// DefaultHashCost is what OWASP recommends (m=19 MiB, t=2, p=1). Each hash
 // holds 19 MiB while it runs, which is why hashing is bounded below.
+var DefaultHashCost = HashCost{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+
 const (
-	argonMemoryKiB = 19 * 1024
-	argonTime      = 2
-	argonThreads   = 1
-	argonKeyLen    = 32
-	argonSaltLen   = 16
+	argonKeyLen  = 32
+	argonSaltLen = 16
 )
 
 // Password length limits: long enough to resist guessing, short enough that
@@ -36,25 +44,30 @@ const (
 // Hasher hashes and verifies passwords with argon2id, at most `slots` at a
 // time: a login storm queues instead of exhausting memory.
 type Hasher struct {
+	cost  HashCost
 	slots chan struct{}
 	dummy string
 }
 
 // NewHasher bounds concurrent hashing to half the CPUs (at least one), so a
 // sign-in storm can keep at most half the machine busy hashing and the other
-// half keeps serving everyone already signed in.
-func NewHasher() *Hasher {
+// half keeps serving everyone already signed in. A zero cost is the
+// default; only tests that do not measure hashing choose a cheaper one.
+func NewHasher(cost HashCost) *Hasher {
+	if cost == (HashCost{}) {
+		cost = DefaultHashCost
+	}
 	n := hashSlots()
-	h := &Hasher{slots: make(chan struct{}, n)}
+	h := &Hasher{cost: cost, slots: make(chan struct{}, n)}
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	return h
 }
 
 func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
 
-// HashingMemory is the most memory password hashing can hold at once: the
-// slots times argon2id's 19 MiB.
-func HashingMemory() int64 { return int64(hashSlots()) * argonMemoryKiB * 1024 }
+// HashingMemory is the most memory password hashing can hold at once at the
+// default cost: the slots times argon2id's 19 MiB.
+func HashingMemory() int64 { return int64(hashSlots()) * int64(DefaultHashCost.MemoryKiB) * 1024 }
 
 // MaxConcurrent is how many hashes may run at once.
 func (h *Hasher) MaxConcurrent() int { return cap(h.slots) }
@@ -84,10 +97,11 @@ func (h *Hasher) hashNow(password string) string {
 	if _, err := rand.Read(salt); err != nil {
 		panic(err) // crypto/rand never fails on Linux
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	c := h.cost
+	key := argon2.IDKey([]byte(password), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+		argon2.Version, c.MemoryKiB, c.Time, c.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // Verify reports whether password matches encoded. An empty encoded hash (no

@@ -20,6 +20,7 @@ import (
 type Config struct {
 	AccessTTL   time.Duration
 	AdminEmails []string
+	HashCost    HashCost // zero: DefaultHashCost
 }
 
 // Service is the accounts area: sign-up, sign-in, token refresh, sign-out,
@@ -38,7 +39,7 @@ func NewService(ctx context.Context, db *gorm.DB, cfg Config, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, cfg: cfg, keys: keys, hasher: NewHasher(), log: log}, nil
+	return &Service{db: db, cfg: cfg, keys: keys, hasher: NewHasher(cfg.HashCost), log: log}, nil
 }
 
 // Keys is the key ring, for the authentication middleware and tests.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 )
 
@@ -25,6 +26,10 @@ type Config struct {
 	// ReminderInterval is how often due-soon and overdue reminders are produced.
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
 	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
+	// HashCost is argon2id's cost for new password hashes; zero is the
+	// default. No variable sets it: only tests lower it, where hashing is
+	// not what they measure.
+	HashCost accounts.HashCost
 	// PprofAddr serves net/http/pprof when set; it must be a loopback address.
 	PprofAddr string // BATON_PPROF_ADDR
 }

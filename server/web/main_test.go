@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/app"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/testdb"
@@ -32,6 +33,9 @@ func testConfig(t testing.TB) app.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Sign-ups and sign-ins are most of these tests' CPU at the real
+	// argon2id cost (under -race); the tests that measure hashing use it.
+	cfg.HashCost = accounts.HashCost{MemoryKiB: 64, Time: 1, Threads: 1}
 	return cfg
 }
 
