@@ -70,6 +70,7 @@ func get(url string) (int, error) {
 // shuts down gracefully while a request is in flight, and starts again on the
 // same data dir with the data still there.
 func TestAppLifecycle(t *testing.T) {
+	t.Parallel()
 	dir := dataDir(t)
 	cfg := testConfig(t)
 	cfg.Addr = "127.0.0.1:0"
@@ -137,6 +138,7 @@ func TestAppLifecycle(t *testing.T) {
 }
 
 func TestBadConfigurationFailsFast(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +187,7 @@ func TestBadConfigurationFailsFast(t *testing.T) {
 // must not outlive it, and the next start must recover. A SIGTERM then exits 0
 // and leaves no PostgreSQL behind.
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
