@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,20 @@ import (
 // any other is a 404, before the body is even read.
 func (s *Server) managedTeam(c echo.Context) (teams.Managed, error) {
 	return s.Teams.Manage(c.Request().Context(), principalOf(c), c.Param("id"))
+}
+
+// answerManaged answers 200 with what read makes of the team of the path's
+// :id that the caller manages.
+func answerManaged[T any](s *Server, c echo.Context, read func(context.Context, teams.Managed) (T, error)) error {
+	m, err := s.managedTeam(c)
+	if err != nil {
+		return err
+	}
+	v, err := read(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 type createTeamRequest struct {
@@ -42,29 +57,11 @@ func (s *Server) listTeams(c echo.Context) error {
 }
 
 // getTeam answers a managed team with its members.
-func (s *Server) getTeam(c echo.Context) error {
-	m, err := s.managedTeam(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.Teams.Detail(c.Request().Context(), m)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
+func (s *Server) getTeam(c echo.Context) error { return answerManaged(s, c, s.Teams.Detail) }
 
 // regenerateInviteCode replaces the team's invite code.
 func (s *Server) regenerateInviteCode(c echo.Context) error {
-	m, err := s.managedTeam(c)
-	if err != nil {
-		return err
-	}
-	t, err := s.Teams.RegenerateCode(c.Request().Context(), m)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, t)
+	return answerManaged(s, c, s.Teams.RegenerateCode)
 }
 
 type joinTeamRequest struct {
@@ -118,17 +115,7 @@ func (s *Server) removeTeamMember(c echo.Context) error {
 }
 
 // teamProgress answers the team report.
-func (s *Server) teamProgress(c echo.Context) error {
-	m, err := s.managedTeam(c)
-	if err != nil {
-		return err
-	}
-	r, err := s.Teams.Report(c.Request().Context(), m)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
-}
+func (s *Server) teamProgress(c echo.Context) error { return answerManaged(s, c, s.Teams.Report) }
 
 // teamProgressCSV answers the same report as a CSV download.
 func (s *Server) teamProgressCSV(c echo.Context) error {
@@ -148,14 +135,4 @@ func (s *Server) teamProgressCSV(c echo.Context) error {
 }
 
 // teamAnalytics answers how the team's members chose, step by step.
-func (s *Server) teamAnalytics(c echo.Context) error {
-	m, err := s.managedTeam(c)
-	if err != nil {
-		return err
-	}
-	a, err := s.Teams.Analytics(c.Request().Context(), m)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a)
-}
+func (s *Server) teamAnalytics(c echo.Context) error { return answerManaged(s, c, s.Teams.Analytics) }
