@@ -28,15 +28,8 @@ func TestStore(t *testing.T) {
 	if err := Sync(ctx, db.Gorm, course); err != nil {
 		t.Fatalf("a second sync: %v", err)
 	}
-	var ann, ben string
-	for _, u := range []struct {
-		email string
-		id    *string
-	}{{"ann@example.com", &ann}, {"ben@example.com", &ben}} {
-		if err := db.Gorm.Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, 'X', 'learner', 'x') RETURNING id`, u.email).Scan(u.id).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
+	ann, _ := testdb.User(t, db, "learner", "Ann")
+	ben, _ := testdb.User(t, db, "learner", "Ben")
 	s := NewStore(db.Gorm, db.Pool)
 	l := course.Lessons()[0]
 

@@ -18,15 +18,8 @@ func TestNotificationsAreOwn(t *testing.T) {
 	ctx := context.Background()
 	db := testdb.New(t)
 	s := New(db.Gorm, nil)
-	var ann, ben string
-	for _, u := range []struct {
-		email string
-		id    *string
-	}{{"ann@example.com", &ann}, {"ben@example.com", &ben}} {
-		if err := db.Gorm.Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, 'X', 'learner', 'x') RETURNING id`, u.email).Scan(u.id).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
+	ann, _ := testdb.User(t, db, "learner", "Ann")
+	ben, _ := testdb.User(t, db, "learner", "Ben")
 	for _, uid := range []string{ann, ann, ben} {
 		if err := db.Gorm.Exec(`INSERT INTO notifications (user_id, kind, title, body, link) VALUES (?, 'assignment_overdue', 'Overdue', 'b', '/')`, uid).Error; err != nil {
 			t.Fatal(err)

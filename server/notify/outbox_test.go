@@ -2,11 +2,9 @@ package notify
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,16 +37,10 @@ func newOutboxWorld(t *testing.T) *outboxWorld {
 	w := &outboxWorld{db: testdb.New(t)}
 	w.n = New(w.db.Gorm, nil)
 	for _, l := range []*learner{&w.other, &w.stranger} {
-		l.Email = fmt.Sprintf("learner%d@example.com", learnerSeq.Add(1))
-		if err := w.db.Gorm.Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, 'Learner', 'learner', 'x') RETURNING id`,
-			l.Email).Scan(&l.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		l.ID, l.Email = testdb.User(t, w.db, "learner", "Learner")
 	}
 	return w
 }
-
-var learnerSeq atomic.Int64
 
 func outbox(t *testing.T, w *outboxWorld) []outboxRow {
 	t.Helper()

@@ -42,10 +42,7 @@ func newReader(t *testing.T) (*Reader, *lessons.Store, *database.DB) {
 
 func newUser(t *testing.T, db *database.DB, email string) string {
 	t.Helper()
-	var id string
-	if err := db.Pool.QueryRow(context.Background(), `INSERT INTO users (email, name, password_hash) VALUES ($1, 'L', 'x') RETURNING id`, email).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id, _ := testdb.User(t, db, "learner", "L")
 	return id
 }
 

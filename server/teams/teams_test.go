@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,17 +66,10 @@ func newEnv(t *testing.T) env {
 	return env{Service: New(db.Gorm, content.course, catalog, pr), db: db, attempt: qs}
 }
 
-var userSeq atomic.Int64
-
 // user is a fresh account with role, as its requests would act.
 func (e env) user(t *testing.T, role, name string) (accounts.Principal, string) {
 	t.Helper()
-	email := fmt.Sprintf("u%d@example.com", userSeq.Add(1))
-	var id string
-	if err := e.db.Pool.QueryRow(context.Background(), `INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id`,
-		email, name, role).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id, email := testdb.User(t, e.db, role, name)
 	return accounts.Principal{UserID: id, Role: role}, email
 }
 

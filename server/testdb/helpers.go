@@ -1,10 +1,14 @@
 package testdb
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/baton-course/baton/server/database"
 )
 
 // Log shows a server's warnings and errors in the test's own output.
@@ -29,4 +33,18 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// User inserts an account straight into db (its password hash is a dummy:
+// it cannot sign in) and returns its id and email. Domain tests that need
+// someone to act for use it instead of the accounts area.
+func User(t testing.TB, db *database.DB, role, name string) (id, email string) {
+	t.Helper()
+	email = fmt.Sprintf("user%d@example.com", seq.Add(1))
+	if err := db.Pool.QueryRow(context.Background(),
+		`INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id`,
+		email, name, role).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id, email
 }
