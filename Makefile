@@ -46,7 +46,7 @@ bench: deps
 
 # The fault tests with a ten-second database outage instead of three.
 chaos:
-	BATON_CHAOS=1 $(GO) test -race -count=1 -v -run 'DatabaseOutage|SIGTERMUnderLoad|SeveralInstances|CrashRecovery' ./server/
+	BATON_CHAOS=1 $(GO) test -race -count=1 -v -run 'DatabaseOutage|SIGTERMUnderLoad|SeveralInstances|CrashRecovery' ./server/app/
 
 # Explore the fuzz targets beyond their committed seeds (30 s each).
 fuzz:
