@@ -201,7 +201,7 @@ type Answered struct {
 // same answer sent many times at once is recorded once (the others get
 // ErrNotCurrent), and a remembered state that another instance has moved on
 // from simply fails the guard and is read afresh.
-func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID string) (Answered, error) {
+func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, token string) (Answered, error) {
 	st, remembered := s.open.get(attemptID)
 	remembered = remembered && st.userID == userID
 	if !remembered {
@@ -210,7 +210,7 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 			return Answered{}, err
 		}
 	}
-	res, written, err := s.record(ctx, attemptID, st, stepID, choiceID)
+	res, written, err := s.record(ctx, attemptID, st, stepID, token)
 	if remembered && movedOn(written, err) {
 		// The remembered state may be stale (another instance moved the
 		// attempt on): judge the answer again against the stored one.
@@ -218,7 +218,7 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, choiceID 
 		if st, err = s.readOpen(ctx, userID, attemptID); err != nil {
 			return Answered{}, err
 		}
-		res, written, err = s.record(ctx, attemptID, st, stepID, choiceID)
+		res, written, err = s.record(ctx, attemptID, st, stepID, token)
 	}
 	switch {
 	case database.IsUniqueViolation(err):
@@ -274,13 +274,18 @@ func (s *Store) readOpen(ctx context.Context, userID, attemptID string) (openAtt
 	return st, err
 }
 
-// record judges the answer against st and, when it is for the current step,
-// writes it in one statement. written is false when the guard found the
-// attempt moved on (or finished) since st was read.
-func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, stepID, choiceID string) (res Answered, written bool, err error) {
+// record judges the answer (token is the choice's per-attempt id, see
+// ChoiceToken) against st and, when it is for the current step, writes it
+// in one statement. written is false when the guard found the attempt moved
+// on (or finished) since st was read.
+func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, stepID, token string) (res Answered, written bool, err error) {
 	sc, err := s.cat.Version(ctx, st.slug, st.version)
 	if err != nil {
 		return res, false, err
+	}
+	choiceID := "" // no choice has it: an unknown token is ErrUnknownChoice
+	if step := sc.Steps[stepID]; step != nil {
+		choiceID, _ = step.ChoiceByToken(attemptID, st.seed, token)
 	}
 	out, err := sc.Answer(st.step, stepID, choiceID)
 	if err != nil {

@@ -458,13 +458,15 @@ type scenario struct {
 	Steps []struct {
 		ID      string `yaml:"id"`
 		Choices []struct {
-			ID     string         `yaml:"id"`
+			Text   string         `yaml:"text"`
 			Points map[string]int `yaml:"points"`
 		} `yaml:"choices"`
 	} `yaml:"steps"`
 }
 
-// choiceScores maps step id → choice id → total points, from the shipped file.
+// choiceScores maps step id → choice text → total points, from the shipped
+// file: on the page a choice goes by a per-attempt token, so the test knows
+// it by what it says.
 func choiceScores(t *testing.T, slug string) map[string]map[string]int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(moduleRoot, "quizzes", "scenarios", slug+".yaml"))
@@ -483,7 +485,7 @@ func choiceScores(t *testing.T, slug string) map[string]map[string]int {
 			for _, p := range c.Points {
 				sum += p
 			}
-			out[st.ID][c.ID] = sum
+			out[st.ID][strings.Join(strings.Fields(c.Text), " ")] = sum
 		}
 	}
 	return out
@@ -499,19 +501,26 @@ func (u *user) playScenario(scores map[string]map[string]int, best bool) string 
 		if u.eval("state", `document.querySelector("[data-testid=result-percent]") ? "done" : "step"`) == "done" {
 			return u.text("[data-testid=result-percent]")
 		}
-		raw := u.eval("choices", `JSON.stringify([...document.querySelectorAll("form.decide input[type=radio]")].map(r => [r.name, r.value]))`)
-		var radios [][2]string
+		raw := u.eval("choices", `JSON.stringify([...document.querySelectorAll("form.decide input[type=radio]")].map(r => [r.name, r.value, r.closest("label").textContent.trim().split(/\s+/).join(" ")]))`)
+		var radios [][3]string
 		if err := json.Unmarshal([]byte(raw), &radios); err != nil || len(radios) == 0 {
 			u.t.Fatalf("no choices on the step: %s", raw)
 		}
 		step := strings.TrimPrefix(radios[0][0], "step-")
-		pick := radios[0][1]
+		score := func(r [3]string) int {
+			s, ok := scores[step][r[2]]
+			if !ok {
+				u.t.Fatalf("step %s shows a choice the file does not have: %q", step, r[2])
+			}
+			return s
+		}
+		pick := radios[0]
 		for _, r := range radios {
-			if best && scores[step][r[1]] > scores[step][pick] || !best && scores[step][r[1]] < scores[step][pick] {
-				pick = r[1]
+			if best && score(r) > score(pick) || !best && score(r) < score(pick) {
+				pick = r
 			}
 		}
-		u.click(fmt.Sprintf("form.decide input[value=%q]", pick))
+		u.click(fmt.Sprintf("form.decide input[value=%q]", pick[1]))
 		u.click("form.decide button[type=submit]")
 		u.do("feedback", chromedp.WaitVisible(chromedp.CSS("section.outcome .feedback")))
 		if i == 0 && !best {

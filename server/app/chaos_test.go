@@ -33,7 +33,10 @@ var emailSeq atomic.Int64
 
 // stepJSON, startedJSON and answeredJSON are the parts of the attempt API's
 // answers that the load reads.
-type stepJSON struct{ ID string }
+type stepJSON struct {
+	ID      string
+	Choices []struct{ ID, Text string }
+}
 
 type startedJSON struct {
 	ID   string
@@ -111,9 +114,17 @@ func answerLoad(l *httpLearner, stop <-chan struct{}, acks chan<- ack, slowest *
 		_ = json.Unmarshal(body, &a)
 		step := a.Step
 		for step != nil {
-			choice := sc.Steps[step.ID].Choices[0].ID
+			// The wire names choices by per-attempt tokens; the store keeps
+			// the authoring id, found here by the choice's text.
+			shown := step.Choices[0]
+			choice := ""
+			for _, c := range sc.Steps[step.ID].Choices {
+				if c.Text == shown.Text {
+					choice = c.ID
+				}
+			}
 			began = time.Now()
-			code, body, err = l.do("POST", "/api/attempts/"+a.ID+"/answers", map[string]string{"step_id": step.ID, "choice_id": choice})
+			code, body, err = l.do("POST", "/api/attempts/"+a.ID+"/answers", map[string]string{"step_id": step.ID, "choice_id": shown.ID})
 			if err != nil || code != 200 {
 				noteFailure(code, began, slowest, failures, bad)
 				// The attempt is resumable: fetch its current step and go on.

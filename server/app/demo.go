@@ -192,7 +192,7 @@ func (s *Services) playDemo(ctx context.Context, userID string, sc *quizzes.Scen
 		if i < len(path) {
 			choice = path[i]
 		}
-		res, err := s.Attempts.Answer(ctx, userID, a.ID, step, choice)
+		res, err := s.Attempts.Answer(ctx, userID, a.ID, step, quizzes.ChoiceToken(a.ID, a.Seed, step, choice))
 		if err != nil {
 			return err
 		}

@@ -386,7 +386,7 @@ func TestAnalyticsHidesSmallGroups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.attempt.Answer(ctx, p.UserID, a.ID, sc.Start, sc.Steps[sc.Start].Choices[0].ID); err != nil {
+		if _, err := e.attempt.Answer(ctx, p.UserID, a.ID, sc.Start, quizzes.ChoiceToken(a.ID, a.Seed, sc.Start, sc.Steps[sc.Start].Choices[0].ID)); err != nil {
 			t.Fatal(err)
 		}
 		st := firstStep()

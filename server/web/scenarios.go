@@ -79,17 +79,23 @@ type stepView struct {
 	Choices []optionView `json:"choices"`
 }
 
-// stepFor shows a step with its choices in the attempt's own order.
-func stepFor(sc *quizzes.Scenario, stepID string, seed int64) *stepView {
+// stepFor shows a step of attempt a with its choices in the attempt's own
+// order, each under its per-attempt token: authoring ids never leave the
+// server.
+func stepFor(sc *quizzes.Scenario, a quizzes.Attempt, stepID string) *stepView {
 	step := sc.Steps[stepID]
 	if step == nil {
 		return nil
 	}
 	v := &stepView{ID: step.ID, Text: step.Text, Choices: []optionView{}}
-	for _, ch := range quizzes.ChoiceOrder(step, uint64(seed)) { // #nosec G115 -- seeds are non-negative (randomSeed)
-		v.Choices = append(v.Choices, optionView{ID: ch.ID, Text: ch.Text})
+	for _, ch := range shuffled(step, a) {
+		v.Choices = append(v.Choices, optionView{ID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), Text: ch.Text})
 	}
 	return v
+}
+
+func shuffled(step *quizzes.Step, a quizzes.Attempt) []quizzes.Choice {
+	return quizzes.ChoiceOrder(step, uint64(a.Seed)) // #nosec G115 -- seeds are non-negative (randomSeed)
 }
 
 type endingView struct {
@@ -140,7 +146,7 @@ func (s *Server) startAttempt(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, attemptStarted{ID: a.ID, Quiz: a.QuizSlug, Number: a.Number, Status: a.Status,
-		Step: stepFor(pinned, deref(a.CurrentStep), a.Seed)})
+		Step: stepFor(pinned, a, deref(a.CurrentStep))})
 }
 
 func deref(s *string) string {
@@ -182,7 +188,7 @@ func (s *Server) answer(c echo.Context) error {
 	}
 	out := answerResponse{Feedback: res.Outcome.Choice.Feedback, Finished: res.Outcome.Ending != nil}
 	if res.Outcome.Next != nil {
-		out.Step = stepFor(res.Scenario, res.Outcome.Next.ID, res.Attempt.Seed)
+		out.Step = stepFor(res.Scenario, res.Attempt, res.Outcome.Next.ID)
 	}
 	if res.Result != nil {
 		e := res.Outcome.Ending
@@ -270,7 +276,7 @@ func (s *Server) getAttempt(c echo.Context) error {
 	v := attemptView{ID: a.ID, Quiz: a.QuizSlug, Number: a.Number, Status: a.Status, Answers: []answerView{},
 		StartedAt: a.StartedAt, FinishedAt: a.FinishedAt}
 	if a.CurrentStep != nil {
-		v.Step = stepFor(sc, *a.CurrentStep, a.Seed)
+		v.Step = stepFor(sc, a, *a.CurrentStep)
 	}
 	chosen := map[string]string{}
 	for _, ans := range answers {
@@ -280,7 +286,8 @@ func (s *Server) getAttempt(c echo.Context) error {
 		}
 		ch, _ := step.Choice(ans.ChoiceID)
 		chosen[ans.StepID] = ans.ChoiceID
-		v.Answers = append(v.Answers, answerView{StepID: ans.StepID, StepText: step.Text, ChoiceID: ch.ID, ChoiceText: ch.Text,
+		v.Answers = append(v.Answers, answerView{StepID: ans.StepID, StepText: step.Text,
+			ChoiceID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), ChoiceText: ch.Text,
 			Feedback: ch.Feedback, AnsweredAt: ans.AnsweredAt})
 	}
 	if a.Status != quizzes.Finished {
@@ -300,25 +307,25 @@ func (s *Server) getAttempt(c echo.Context) error {
 	current, _ := s.Catalog.Get(a.QuizSlug)
 	outOfAttempts := current != nil && current.MaxAttempts != nil && st.AttemptsUsed >= *current.MaxAttempts
 	if st.Passed || outOfAttempts {
-		v.Review = review(sc, answers, chosen)
+		v.Review = review(sc, a, answers, chosen)
 	}
 	return c.JSON(http.StatusOK, v)
 }
 
-func review(sc *quizzes.Scenario, answers []quizzes.Answer, chosen map[string]string) *reviewView {
+func review(sc *quizzes.Scenario, a quizzes.Attempt, answers []quizzes.Answer, chosen map[string]string) *reviewView {
 	best := map[string]bool{}
 	for _, id := range sc.BestPath {
 		best[id] = true
 	}
-	r := &reviewView{BestPath: sc.BestPath, Steps: []reviewStep{}}
+	r := &reviewView{BestPath: sc.BestPathTokens(a.ID, a.Seed), Steps: []reviewStep{}}
 	for _, ans := range answers {
 		step := sc.Steps[ans.StepID]
 		if step == nil {
 			continue // getAttempt has already refused such an attempt
 		}
 		rs := reviewStep{ID: step.ID, Text: step.Text}
-		for _, ch := range step.Choices {
-			rs.Choices = append(rs.Choices, reviewChoice{ID: ch.ID, Text: ch.Text, Feedback: ch.Feedback, Points: ch.Points,
+		for _, ch := range shuffled(step, a) {
+			rs.Choices = append(rs.Choices, reviewChoice{ID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), Text: ch.Text, Feedback: ch.Feedback, Points: ch.Points,
 				Chosen: chosen[step.ID] == ch.ID, Best: best[ch.ID]})
 		}
 		r.Steps = append(r.Steps, rs)

@@ -79,7 +79,7 @@ func playScenario(t testing.TB, w *world, a account, quiz string, pick strategy)
 	step := s.Step
 	for taken := 0; ; taken++ {
 		r := call(t, h, "POST", "/api/attempts/"+s.ID+"/answers",
-			map[string]string{"step_id": step.ID, "choice_id": pick(sc, step.ID, taken)}, a.auth()...)
+			map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, sc, step, pick(sc, step.ID, taken))}, a.auth()...)
 		if r.Status != 200 {
 			t.Fatalf("answer: %d %s", r.Status, r.Body)
 		}
@@ -110,6 +110,23 @@ func scenarioNamed(t testing.TB, slug string) *quizzes.Scenario {
 	return nil
 }
 
+// tokenFor is the id the attempt shows for the choice authored as id: the
+// wire carries per-attempt tokens, so a test finds the choice by its text.
+func tokenFor(t testing.TB, sc *quizzes.Scenario, step *stepJSON, id string) string {
+	t.Helper()
+	c, ok := sc.Steps[step.ID].Choice(id)
+	if !ok {
+		t.Fatalf("step %s has no choice %s", step.ID, id)
+	}
+	for _, shown := range step.Choices {
+		if shown.Text == c.Text {
+			return shown.ID
+		}
+	}
+	t.Fatalf("step %s does not show %s", step.ID, id)
+	return ""
+}
+
 func choiceIDs(s *stepJSON) string {
 	var ids []string
 	for _, c := range s.Choices {
@@ -138,7 +155,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		}
 	}
 	answers := "/api/attempts/" + first.ID + "/answers"
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": "not-current", "choice_id": sc.BestPath[0]}, me.auth()...), 409)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": "not-current", "choice_id": tokenFor(t, sc, first.Step, sc.BestPath[0])}, me.auth()...), 409)
 	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start, "choice_id": "made-up"}, me.auth()...), 422)
 	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start}, me.auth()...), 422)
 	assertProblem(t, call(t, h, "POST", answers, `{"step_id":"a","choice_id":"b","score":100}`, me.auth()...), 400)
@@ -153,7 +170,7 @@ func TestScenarioAttemptFlow(t *testing.T) {
 			t.Fatalf("skills %+v", res.Skills)
 		}
 	}
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start, "choice_id": sc.BestPath[0]}, me.auth()...), 409)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start, "choice_id": tokenFor(t, sc, first.Step, sc.BestPath[0])}, me.auth()...), 409)
 
 	// Retake worse: the best attempt still counts.
 	second, status := start(t, h, me, testQuiz)
@@ -237,7 +254,7 @@ func TestConcurrentAnswersRecordedOnce(t *testing.T) {
 	w := newWorld(t)
 	s, _ := start(t, w.h, w.learner, testQuiz)
 	sc := scenarioNamed(t, testQuiz)
-	body := map[string]string{"step_id": s.Step.ID, "choice_id": sc.BestPath[0]}
+	body := map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, sc, s.Step, sc.BestPath[0])}
 	var wg sync.WaitGroup
 	statuses := make(chan int, 10)
 	for range 10 {
@@ -393,19 +410,22 @@ func TestScenarioVersionsArePinned(t *testing.T) {
         points: {vision: 0}
         ending: end
 endings:`, 1)
-	withScenario(t, w, v1)
+	sc1 := withScenario(t, w, v1)
 	done, _ := playScenario(t, w, w.learner, "assessment", bestChoice)
 	open, _ := start(t, w.h, w.other, "assessment")
-	r := call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "one", "choice_id": "good"}, w.other.auth()...)
+	r := call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "one", "choice_id": tokenFor(t, sc1, open.Step, "good")}, w.other.auth()...)
 	if r.Status != 200 {
 		t.Fatal(r.Status)
 	}
+	var moved answeredJSON
+	r.JSON(t, &moved)
+	two := moved.Step
 
 	// Version two drops step "two" and reweights everything.
 	v2 := strings.Replace(assessment, "{vision: 2, alignment: 2, inspiration: 2}", "{vision: 1, alignment: 1, inspiration: 1}", 1)
 	withScenario(t, w, v2)
 
-	r = call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "two", "choice_id": "finish"}, w.other.auth()...)
+	r = call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "two", "choice_id": tokenFor(t, sc1, two, "finish")}, w.other.auth()...)
 	var ans answeredJSON
 	r.JSON(t, &ans)
 	if r.Status != 200 || ans.Feedback != "Version one feedback." || !ans.Finished || ans.Result.Percent != 100 {
@@ -481,7 +501,7 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 			map[string]string{"step_id": step, "choice_id": choice}, w.learner.auth()...)
 	}
 	w.s.Attempts = b
-	first := answer(s.Step.ID, sc.BestPath[0])
+	first := answer(s.Step.ID, tokenFor(t, sc, s.Step, sc.BestPath[0]))
 	if first.Status != 200 {
 		t.Fatalf("first answer on b: %d %s", first.Status, first.Body)
 	}
@@ -489,11 +509,11 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 	first.JSON(t, &ans)
 
 	w.s.Attempts = a // a still believes the attempt is at the first step
-	assertProblem(t, answer(s.Step.ID, sc.BestPath[0]), 409)
+	assertProblem(t, answer(s.Step.ID, tokenFor(t, sc, s.Step, sc.BestPath[0])), 409)
 	step, stores := ans.Step, []*quizzes.Store{a, b}
 	for taken := 1; ; taken++ {
 		w.s.Attempts = stores[taken%2]
-		r := answer(step.ID, sc.BestPath[taken])
+		r := answer(step.ID, tokenFor(t, sc, step, sc.BestPath[taken]))
 		if r.Status != 200 {
 			t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
 		}
@@ -532,7 +552,7 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 		for taken := 0; step != nil; taken++ {
 			n := countQueries(w.db)
 			r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
-				map[string]string{"step_id": step.ID, "choice_id": sc.BestPath[taken]}, w.learner.auth()...)
+				map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, sc, step, sc.BestPath[taken])}, w.learner.auth()...)
 			out = append(out, n())
 			if r.Status != 200 {
 				t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
@@ -560,11 +580,59 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 	s, _ := start(t, w.h, w.learner, testQuiz)
 	w.s.Attempts = quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.Catalog)
 	n := countQueries(w.db)
-	r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...)
+	r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, sc, s.Step, sc.BestPath[0])}, w.learner.auth()...)
 	if r.Status != 200 {
 		t.Fatalf("answer on a fresh instance: %d %s", r.Status, r.Body)
 	}
 	if got := n(); got != 2 {
 		t.Fatalf("an answer without the remembered state ran %d statements; want 2", got)
 	}
+}
+
+// On the wire a choice is a per-attempt token: no authoring id leaves the
+// server (not in the step, the answers, the replay or the answer key), the
+// tokens differ from one attempt to the next and stay put on resume, and a
+// token of one attempt is no choice in another.
+func TestChoiceIDsAreOpaque(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	sc := scenarioNamed(t, testQuiz)
+	authoring := func(body []byte) string {
+		for _, step := range sc.Steps {
+			for _, c := range step.Choices {
+				if strings.Contains(string(body), `"`+c.ID+`"`) {
+					return c.ID
+				}
+			}
+		}
+		return ""
+	}
+	first, _ := start(t, w.h, w.learner, testQuiz)
+	resumed, _ := start(t, w.h, w.learner, testQuiz)
+	if choiceIDs(first.Step) != choiceIDs(resumed.Step) {
+		t.Fatalf("tokens changed on resume: %s then %s", choiceIDs(first.Step), choiceIDs(resumed.Step))
+	}
+	id, _ := playScenario(t, w, w.learner, testQuiz, bestChoice)
+	r := call(t, w.h, "GET", "/api/attempts/"+id, nil, w.learner.auth()...)
+	if !strings.Contains(string(r.Body), `"review":{`) {
+		t.Fatalf("a passed attempt shows no answer key: %s", r.Body)
+	}
+	if leak := authoring(r.Body); leak != "" {
+		t.Fatalf("the replay names the authoring id %q: %s", leak, r.Body)
+	}
+	second, _ := start(t, w.h, w.learner, testQuiz)
+	for _, c := range second.Step.Choices {
+		if strings.Contains(choiceIDs(first.Step), c.ID) {
+			t.Fatalf("token %s came back in a new attempt", c.ID)
+		}
+	}
+	if leak := authoring([]byte(choiceIDs(second.Step))); leak != "" {
+		t.Fatalf("a step names the authoring id %q", leak)
+	}
+	// A token of the first attempt is no choice of the second.
+	assertProblem(t, call(t, w.h, "POST", "/api/attempts/"+second.ID+"/answers",
+		map[string]string{"step_id": second.Step.ID, "choice_id": first.Step.Choices[0].ID}, w.learner.auth()...), 422)
+	// Neither is the authoring id itself.
+	assertProblem(t, call(t, w.h, "POST", "/api/attempts/"+second.ID+"/answers",
+		map[string]string{"step_id": second.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...), 422)
 }
