@@ -194,3 +194,26 @@ func TestReviewSchedule(t *testing.T) {
 		}
 	}
 }
+
+// Longest counts the decisions on the longest way from a step to an ending,
+// the step's own included: a shortcut on one branch does not shorten it.
+func TestLongestRemaining(t *testing.T) {
+	src := strings.Replace(tiny, "        points: {vision: -1, inspiration: -2}\n        next: two",
+		"        points: {vision: -1, inspiration: -2}\n        ending: sad", 1)
+	cases := []struct {
+		name string
+		src  string
+		want map[string]int
+	}{
+		{"two steps in a row", tiny, map[string]int{"one": 2, "two": 1}},
+		{"one choice ends at once", src, map[string]int{"one": 2, "two": 1}},
+	}
+	for _, tc := range cases {
+		sc := mustParse(t, tc.src)
+		for id, want := range tc.want {
+			if got := sc.Steps[id].Longest; got != want {
+				t.Errorf("%s: step %s longest %d, want %d", tc.name, id, got, want)
+			}
+		}
+	}
+}

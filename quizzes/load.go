@@ -353,6 +353,23 @@ func computeBest(sc *Scenario) {
 	b := walk(sc.Start)
 	sc.BestTotal, sc.BestPath = b.total, b.path
 	sc.BestSkills = walkSkills(sc.Start)
+	var longest func(id string) int
+	longest = func(id string) int {
+		st := sc.Steps[id]
+		if st.Longest == 0 {
+			for _, c := range st.Choices {
+				n := 1
+				if c.Next != "" {
+					n += longest(c.Next)
+				}
+				st.Longest = max(st.Longest, n)
+			}
+		}
+		return st.Longest
+	}
+	for id := range sc.Steps {
+		longest(id)
+	}
 }
 
 const minInt = -1 << 31

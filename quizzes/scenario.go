@@ -94,6 +94,9 @@ type Step struct {
 	ID      string
 	Text    string
 	Choices []Choice
+	// Longest is how many decisions the longest path from this step to an
+	// ending takes, this one included (computed at load time).
+	Longest int
 	line    int
 }
 

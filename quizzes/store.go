@@ -41,6 +41,7 @@ type Attempt struct {
 	ScenarioVersion string
 	Number          int
 	Seed            int64
+	Answered        int // decisions recorded so far
 	Status          string
 	CurrentStep     *string
 	EndingID        *string
@@ -85,12 +86,12 @@ func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
 // Catalog is the store's scenario catalog.
 func (s *Store) Catalog() *Catalog { return s.cat }
 
-const attemptColumns = `id, user_id, quiz_slug, scenario_version, number, seed, status, current_step, ending_id,
+const attemptColumns = `id, user_id, quiz_slug, scenario_version, number, seed, answered, status, current_step, ending_id,
 	percent, passed, vision, alignment, inspiration, started_at, finished_at`
 
 // scanAttempt reads attemptColumns, in that order.
 func scanAttempt(row pgx.Row, a *Attempt) error {
-	return row.Scan(&a.ID, &a.UserID, &a.QuizSlug, &a.ScenarioVersion, &a.Number, &a.Seed, &a.Status, &a.CurrentStep,
+	return row.Scan(&a.ID, &a.UserID, &a.QuizSlug, &a.ScenarioVersion, &a.Number, &a.Seed, &a.Answered, &a.Status, &a.CurrentStep,
 		&a.EndingID, &a.Percent, &a.Passed, &a.Vision, &a.Alignment, &a.Inspiration, &a.StartedAt, &a.FinishedAt)
 }
 
@@ -292,7 +293,8 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 		return res, false, err
 	}
 	res = Answered{Scenario: sc, Outcome: out,
-		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Seed: st.seed}}
+		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Seed: st.seed,
+			Answered: st.answered + 1}}
 	p := out.Choice.Points
 	// The guarded UPDATE decides: a concurrent answer to the same step finds
 	// the attempt moved and updates nothing, so nothing is inserted either.

@@ -507,6 +507,9 @@ func (u *user) playScenario(scores map[string]map[string]int, best bool) string 
 			u.t.Fatalf("no choices on the step: %s", raw)
 		}
 		step := strings.TrimPrefix(radios[0][0], "step-")
+		if h := u.text("h1"); !decisionRe.MatchString(h) {
+			u.t.Errorf("the step's heading %q does not say decision N of about M", h)
+		}
 		score := func(r [3]string) int {
 			s, ok := scores[step][r[2]]
 			if !ok {
@@ -533,7 +536,10 @@ func (u *user) playScenario(scores map[string]map[string]int, best bool) string 
 	return ""
 }
 
-var percentRe = regexp.MustCompile(`(\d+)%`)
+var (
+	percentRe  = regexp.MustCompile(`(\d+)%`)
+	decisionRe = regexp.MustCompile(`^Decision \d+ of about \d+$`)
+)
 
 func percentOf(t *testing.T, s string) int {
 	t.Helper()

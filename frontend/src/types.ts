@@ -111,7 +111,10 @@ export interface Quiz {
 export interface Step {
   id: string;
   text: string;
+  /** Choice ids are per-attempt tokens: opaque, new in every attempt. */
   choices: { id: string; text: string }[];
+  /** Decision `number` of about `of_about` (the longest way to an ending). */
+  decision: { number: number; of_about: number };
 }
 
 export interface Result {

@@ -77,6 +77,15 @@ type stepView struct {
 	ID      string       `json:"id"`
 	Text    string       `json:"text"`
 	Choices []optionView `json:"choices"`
+	// Decision is where the step stands in the attempt: decision Number of
+	// about OfAbout (those taken so far plus the longest way from here to
+	// an ending).
+	Decision decisionView `json:"decision"`
+}
+
+type decisionView struct {
+	Number  int `json:"number"`
+	OfAbout int `json:"of_about"`
 }
 
 // stepFor shows a step of attempt a with its choices in the attempt's own
@@ -87,7 +96,8 @@ func stepFor(sc *quizzes.Scenario, a quizzes.Attempt, stepID string) *stepView {
 	if step == nil {
 		return nil
 	}
-	v := &stepView{ID: step.ID, Text: step.Text, Choices: []optionView{}}
+	v := &stepView{ID: step.ID, Text: step.Text, Choices: []optionView{},
+		Decision: decisionView{Number: a.Answered + 1, OfAbout: a.Answered + step.Longest}}
 	for _, ch := range shuffled(step, a) {
 		v.Choices = append(v.Choices, optionView{ID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), Text: ch.Text})
 	}

@@ -13,9 +13,13 @@ import (
 )
 
 type stepJSON struct {
-	ID      string
-	Text    string
-	Choices []struct{ ID, Text string }
+	ID       string
+	Text     string
+	Choices  []struct{ ID, Text string }
+	Decision struct {
+		Number  int
+		OfAbout int `json:"of_about"`
+	}
 }
 
 type resultJSON struct {
@@ -78,6 +82,10 @@ func playScenario(t testing.TB, w *world, a account, quiz string, pick strategy)
 	}
 	step := s.Step
 	for taken := 0; ; taken++ {
+		// Decision N of about M: M is those taken plus the longest way on.
+		if d := step.Decision; d.Number != taken+1 || d.OfAbout != taken+sc.Steps[step.ID].Longest {
+			t.Fatalf("step %s after %d decisions shows decision %d of about %d", step.ID, taken, d.Number, d.OfAbout)
+		}
 		r := call(t, h, "POST", "/api/attempts/"+s.ID+"/answers",
 			map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, sc, step, pick(sc, step.ID, taken))}, a.auth()...)
 		if r.Status != 200 {

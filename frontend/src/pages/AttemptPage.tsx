@@ -79,6 +79,9 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
   }
 
   const number = pending ? decisions : decisions + 1;
+  // The server counts the longest way from this step to an ending; while
+  // feedback shows, the step just answered is still the one on screen.
+  const ofAbout = step.decision?.of_about;
   return (
     <>
       <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -90,6 +93,7 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
         </p>
         <h1 tabIndex={-1} ref={headingRef}>
           Decision {number}
+          {ofAbout && ofAbout >= number ? <span class="decision-of"> of about {ofAbout}</span> : null}
         </h1>
       </header>
       <div class="card situation">
