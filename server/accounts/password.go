@@ -25,6 +25,10 @@ type HashCost struct {
 	Threads   uint8
 }
 
+// CheapHashCost is for tests that sign people up and in without measuring
+// hashing: a fraction of a millisecond instead of seconds under -race.
+var CheapHashCost = HashCost{MemoryKiB: 64, Time: 1, Threads: 1}
+
 // DefaultHashCost is what OWASP recommends (m=19 MiB, t=2, p=1). Each hash
 // holds 19 MiB while it runs, which is why hashing is bounded below.
 var DefaultHashCost = HashCost{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}

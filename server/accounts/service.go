@@ -114,15 +114,6 @@ func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User
 	return u, res.RowsAffected == 1, res.Error
 }
 
-// UserByEmail loads an account by its (normalised) email.
-func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, found, err := userWhere(ctx, s.db, "email = ?", NormalizeEmail(email))
-	if err == nil && !found {
-		return u, problem.New(problem.NotFound, "No such user.")
-	}
-	return u, err
-}
-
 // Login checks a password under the sign-in limits, which count per account
 // and address (ip is the client's). Unknown email and wrong password cost
 // the same time and get the same answer.
@@ -216,9 +207,11 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (SignedIn, error)
 	} else if err != nil {
 		return SignedIn{}, err
 	}
-	u, _, err := userWhere(ctx, s.db, "id = ?", userID)
+	u, found, err := userWhere(ctx, s.db, "id = ?", userID)
 	if err != nil {
 		return SignedIn{}, err
+	} else if !found {
+		return SignedIn{}, ErrSessionEnded // the account went away after the rotation
 	}
 	return s.issue(ctx, u, sessionID, next)
 }

@@ -15,7 +15,7 @@ import (
 func newService(t *testing.T, admins ...string) *Service {
 	t.Helper()
 	db := testdb.New(t)
-	s, err := NewService(context.Background(), db.Gorm, Config{AccessTTL: time.Minute, AdminEmails: admins, HashCost: HashCost{MemoryKiB: 64, Time: 1, Threads: 1}},
+	s, err := NewService(context.Background(), db.Gorm, Config{AccessTTL: time.Minute, AdminEmails: admins, HashCost: CheapHashCost},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

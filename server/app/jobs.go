@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/baton-course/baton/server/mail"
+	"github.com/baton-course/baton/server/notify"
 )
 
 // reminderArgs is the periodic job that produces assignment reminders and
@@ -24,6 +25,12 @@ type reminderWorker struct {
 	river.WorkerDefaults[reminderArgs]
 	s    *Services
 	mail *mail.Sender // nil: reminders are in-app only
+}
+
+// Timeout lets a batch of reminder mail run its course instead of River's
+// one-minute default cutting it short.
+func (w *reminderWorker) Timeout(*river.Job[reminderArgs]) time.Duration {
+	return notify.SendWindow + time.Minute
 }
 
 func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
@@ -72,8 +79,14 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	return nil
 }
 
+// stop lets running jobs finish for a while, then cancels them, so that a
+// mail being sent is recorded (sent, or handed back) before the pool closes.
 func (j *jobs) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = j.client.Stop(ctx)
+	if err := j.client.Stop(ctx); err != nil {
+		cancelCtx, cancelled := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancelled()
+		_ = j.client.StopAndCancel(cancelCtx)
+	}
 }

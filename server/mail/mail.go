@@ -84,6 +84,7 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	}
 	to.Name = oneLine(m.ToName)
 	msg := gomail.NewMsg()
+	msg.SetUserAgent("Baton") // not go-mail's default, which names the library and its version
 	msg.FromMailAddress(s.from)
 	msg.ToMailAddress(to)
 	msg.Subject(oneLine(m.Subject))

@@ -63,6 +63,9 @@ func TestMailEncodesNonASCIIHeaders(t *testing.T) {
 	if !strings.Contains(header, "=?UTF-8?") {
 		t.Errorf("no encoded words in header:\n%s", header)
 	}
+	if strings.Contains(strings.ToLower(header), "go-mail") || !strings.Contains(header, "User-Agent: Baton") {
+		t.Errorf("the mail names the library instead of Baton:\n%s", header)
+	}
 
 	injected := msgs[1]
 	if injected.Subject != "Hello Bcc: intruder@example.com" || len(injected.To) != 1 {

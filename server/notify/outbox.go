@@ -18,6 +18,10 @@ const (
 	emailLease       = 2 * emailBatch * mail.Timeout
 )
 
+// SendWindow is the longest SendPendingEmails runs: a job that calls it must
+// allow that much (River's default job timeout is one minute).
+const SendWindow = emailLease
+
 // PendingEmail is a reminder email claimed for delivery.
 type PendingEmail struct {
 	ID, Email, Name, Title, Body, Link string

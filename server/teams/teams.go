@@ -1,7 +1,7 @@
 // Package teams is the managers' area: teams with invite codes, module
-// assignments with due dates, team progress (also as CSV), choice analytics,
-// reminders delivered as notifications and email, and the audit trail of it
-// all. A manager sees and manages only their own teams; an admin all.
+// assignments with due dates, team progress (also as CSV) and choice
+// analytics, each change audited. A manager sees and manages only their own
+// teams; an admin all. (Reminders about assignments are server/notify's.)
 package teams
 
 import (
@@ -159,13 +159,24 @@ func (s *Service) Create(ctx context.Context, p accounts.Principal, in NewTeam) 
 		}
 	}
 	var t Team
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES (?, ?, ?)
-			RETURNING id, name, manager_id, invite_code, created_at`, name, p.UserID, code).Scan(&t).Error; err != nil {
-			return err
+	var err error
+	// A random code that happens to be taken is drawn again; a chosen one is
+	// the caller's conflict.
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			code = newInviteCode()
 		}
-		return record(ctx, tx, p.UserID, "team.create", "team:"+t.ID, map[string]any{"name": name})
-	})
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES (?, ?, ?)
+				RETURNING id, name, manager_id, invite_code, created_at`, name, p.UserID, code).Scan(&t).Error; err != nil {
+				return err
+			}
+			return record(ctx, tx, p.UserID, "team.create", "team:"+t.ID, map[string]any{"name": name})
+		})
+		if in.InviteCode != "" || !database.IsUniqueViolation(err, "teams_invite_code_key") {
+			break
+		}
+	}
 	if database.IsUniqueViolation(err, "teams_invite_code_key") {
 		return Team{}, problem.New(problem.Conflict, "Another team has that invite code.")
 	}

@@ -35,7 +35,7 @@ func testConfig(t testing.TB) app.Config {
 	}
 	// Sign-ups and sign-ins are most of these tests' CPU at the real
 	// argon2id cost (under -race); the tests that measure hashing use it.
-	cfg.HashCost = accounts.HashCost{MemoryKiB: 64, Time: 1, Threads: 1}
+	cfg.HashCost = accounts.CheapHashCost
 	return cfg
 }
 

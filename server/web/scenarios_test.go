@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/progress"
 )
 
 type stepJSON struct {
@@ -329,6 +330,7 @@ func withScenario(t *testing.T, w *world, yaml string) *quizzes.Scenario {
 	}
 	w.s.Catalog = cat
 	w.s.Attempts = quizzes.NewStore(w.db.Gorm, w.db.Pool, cat)
+	w.s.Progress = progress.NewReader(w.s.Course, cat, w.s.Lessons, w.s.Attempts)
 	return sc
 }
 

@@ -66,11 +66,11 @@ func New(d Deps) *Server {
 		collectors.NewDBStatsCollector(db.SQL, "baton"),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "baton_db_statements_total",
-			Help: "SQL statements sent to PostgreSQL, by every route (ORM, database/sql, pgx).",
+			Help: "SQL statements sent to PostgreSQL through the pool: every route (ORM, database/sql, pgx) and the job queue.",
 		}, func() float64 { return float64(db.Statements()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "baton_db_pool_acquired_connections",
-			Help: "Connections of the pool in use right now.",
+			Help: "Connections of the pool in use right now (the job queue's listener holds one while it runs).",
 		}, func() float64 { return float64(db.Pool.Stat().AcquiredConns()) }),
 	)
 	s.metrics = newHTTPMetrics(s.reg)
