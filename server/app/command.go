@@ -6,11 +6,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 
+	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 )
 
@@ -79,5 +83,41 @@ func checkContentCommand() int {
 	}
 	fmt.Printf("content ok: %d modules, %d lessons (%d words), %d scenarios\n",
 		len(c.course.Modules), len(c.course.Lessons()), words, len(c.scenarios))
+	for _, sc := range c.scenarios {
+		if err := printAnalysis(os.Stdout, sc); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", sc.File, err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// printAnalysis tells an author what every path through sc earns: how many
+// pass, which endings passing and failing paths share, and whether the
+// three skills are measured apart.
+func printAnalysis(w io.Writer, sc *quizzes.Scenario) error {
+	a, err := quizzes.Analyze(sc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s (%s)\n", sc.Slug, sc.File)
+	fmt.Fprintf(w, "  paths %d, passing %d (%.1f%%), best %d%%, worst %d%%\n",
+		a.Paths, a.Passing, 100*a.PassingShare(), a.BestPercent, a.WorstPercent)
+	ids := slices.Sorted(maps.Keys(a.Endings))
+	for _, id := range ids {
+		e := a.Endings[id]
+		mark := ""
+		if e.Shared() {
+			mark = "   <- reached by passing and failing paths"
+		}
+		fmt.Fprintf(w, "  ending %-44s passing %6d  failing %6d%s\n", id, e.Passing, e.Failing, mark)
+	}
+	for _, skill := range quizzes.Skills {
+		fmt.Fprintf(w, "  %-12s best path earns %3d points over %d decisions\n",
+			skill, a.BestPathSkills.Get(skill), a.BestPathDecisions[skill])
+	}
+	for _, pair := range slices.Sorted(maps.Keys(a.Correlation)) {
+		fmt.Fprintf(w, "  r(%s) across choices %.2f\n", pair, a.Correlation[pair])
+	}
+	return nil
 }
