@@ -367,8 +367,9 @@ func computeBest(sc *Scenario) {
 		}
 		return st.Longest
 	}
-	for id := range sc.Steps {
+	for id, st := range sc.Steps {
 		longest(id)
+		st.BestFrom = walk(id).total
 	}
 }
 

@@ -95,8 +95,10 @@ type Step struct {
 	Text    string
 	Choices []Choice
 	// Longest is how many decisions the longest path from this step to an
-	// ending takes, this one included (computed at load time).
-	Longest int
+	// ending takes, this one included; BestFrom is the most points any path
+	// from here earns (both computed at load time).
+	Longest  int
+	BestFrom int
 	line    int
 }
 

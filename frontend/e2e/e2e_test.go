@@ -633,6 +633,8 @@ func TestLearnerJourney(t *testing.T) {
 	u.shot("scenario-step")
 	scores := choiceScores(t, strings.TrimPrefix(quizPath, "/quizzes/"))
 	first := percentOf(t, u.playScenario(scores, false))
+	// The worst path names the decision that cost the most, with the better move.
+	u.waitFor("the costly decision", `!!document.querySelector("[data-testid=costly-decision] .feedback")`)
 
 	// The result with the skill chart.
 	for _, s := range []string{"vision", "alignment", "inspiration"} {

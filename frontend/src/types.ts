@@ -163,6 +163,8 @@ export interface Attempt {
     answered_at: string;
   }[];
   result: Result | null;
+  /** Once finished: the decision that lost the most points, or null. */
+  costly_decision?: CostlyDecision | null;
   started_at?: string;
   finished_at?: string | null;
   review?: {
@@ -266,4 +268,12 @@ export interface Analytics {
       choices: { id: string; text: string; first_attempt: number; latest_attempt: number }[];
     }[];
   }[];
+}
+
+export interface CostlyDecision {
+  step_id: string;
+  step_text: string;
+  chosen: { text: string; feedback: string };
+  best: { text: string; feedback: string };
+  points_lost: number;
 }

@@ -264,6 +264,24 @@ type attemptView struct {
 	StartedAt  time.Time    `json:"started_at"`
 	FinishedAt *time.Time   `json:"finished_at"`
 	Review     *reviewView  `json:"review"`
+	// CostlyDecision is, once finished, the decision that lost the most
+	// points against the best move there; null when none lost any.
+	CostlyDecision *costlyView `json:"costly_decision"`
+}
+
+// costlyView is the decision to learn from: what was chosen, what would have
+// kept the most within reach, and why, in the feedback of each.
+type costlyView struct {
+	StepID     string     `json:"step_id"`
+	StepText   string     `json:"step_text"`
+	Chosen     choiceNote `json:"chosen"`
+	Best       choiceNote `json:"best"`
+	PointsLost int        `json:"points_lost"`
+}
+
+type choiceNote struct {
+	Text     string `json:"text"`
+	Feedback string `json:"feedback"`
 }
 
 // getAttempt replays an attempt: the path taken with the feedback given, and,
@@ -308,6 +326,11 @@ func (s *Server) getAttempt(c echo.Context) error {
 		return fmt.Errorf("attempt %s: finished without a known ending or score", a.ID)
 	}
 	v.Result = &resultView{Percent: *a.Percent, Passed: *a.Passed, Skills: a.Skills(), Ending: endingView{ID: e.ID, Title: e.Title, Text: e.Text}}
+	if c, ok := sc.CostliestDecision(answers); ok {
+		v.CostlyDecision = &costlyView{StepID: c.Step.ID, StepText: c.Step.Text, PointsLost: c.Lost,
+			Chosen: choiceNote{Text: c.Chosen.Text, Feedback: c.Chosen.Feedback},
+			Best:   choiceNote{Text: c.Best.Text, Feedback: c.Best.Feedback}}
+	}
 
 	statuses, err := s.Attempts.Statuses(ctx, []string{uid})
 	if err != nil {

@@ -646,3 +646,52 @@ func TestChoiceIDsAreOpaque(t *testing.T) {
 	assertProblem(t, call(t, w.h, "POST", "/api/attempts/"+second.ID+"/answers",
 		map[string]string{"step_id": second.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...), 422)
 }
+
+// A finished attempt names the decision that cost the most, with the best
+// move there and both choices' feedback; a best path names none, and an
+// attempt in progress shows nothing yet.
+func TestCostlyDecision(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	sc := scenarioNamed(t, testQuiz)
+	type costlyJSON struct {
+		CostlyDecision *struct {
+			StepID     string `json:"step_id"`
+			Chosen     struct{ Text, Feedback string }
+			Best       struct{ Text, Feedback string }
+			PointsLost int `json:"points_lost"`
+		} `json:"costly_decision"`
+	}
+	open, _ := start(t, w.h, w.learner, testQuiz)
+	var got costlyJSON
+	call(t, w.h, "GET", "/api/attempts/"+open.ID, nil, w.learner.auth()...).JSON(t, &got)
+	if got.CostlyDecision != nil {
+		t.Fatalf("an attempt in progress names a costly decision: %+v", got.CostlyDecision)
+	}
+	worst, _ := playScenario(t, w, w.learner, testQuiz, worstChoice)
+	got = costlyJSON{}
+	call(t, w.h, "GET", "/api/attempts/"+worst, nil, w.learner.auth()...).JSON(t, &got)
+	c := got.CostlyDecision
+	if c == nil || c.PointsLost <= 0 || c.Best.Feedback == "" || c.Chosen.Text == c.Best.Text {
+		t.Fatalf("worst path's costly decision %+v", c)
+	}
+	step := sc.Steps[c.StepID]
+	if step == nil {
+		t.Fatalf("costly decision at unknown step %s", c.StepID)
+	}
+	var best quizzes.Choice
+	for _, ch := range step.Choices {
+		if ch.Text == c.Best.Text {
+			best = ch
+		}
+	}
+	if best.ID == "" || best.Feedback != c.Best.Feedback {
+		t.Fatalf("best move %q is not a choice of step %s", c.Best.Text, c.StepID)
+	}
+	bestRun, _ := playScenario(t, w, w.learner, testQuiz, bestChoice)
+	got = costlyJSON{}
+	call(t, w.h, "GET", "/api/attempts/"+bestRun, nil, w.learner.auth()...).JSON(t, &got)
+	if got.CostlyDecision != nil {
+		t.Fatalf("the best path names a costly decision: %+v", got.CostlyDecision)
+	}
+}

@@ -154,6 +154,10 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
 
 function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Result; quiz?: Quiz }) {
   const starter = useStartAttempt(attempt.quiz);
+  // The answer that finished the attempt carries no path; the attempt as
+  // stored now names its costliest decision.
+  const finished = useApi<Attempt>(`/api/attempts/${encodeURIComponent(attempt.id)}`);
+  const costly = finished.data?.costly_decision;
   const passMark = quiz?.pass_percent;
   return (
     <>
@@ -197,6 +201,21 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
           .
         </p>
       </section>
+      {costly && (
+        <section class="card costly" aria-labelledby="h-costly" data-testid="costly-decision">
+          <h2 id="h-costly">The decision that cost you most</h2>
+          <p class="situation-text">{costly.step_text}</p>
+          <h3>You chose</h3>
+          <p>{costly.chosen.text}</p>
+          <p class="feedback">{costly.chosen.feedback}</p>
+          <h3>What kept the most within reach</h3>
+          <p>{costly.best.text}</p>
+          <p class="feedback">{costly.best.feedback}</p>
+          <p class="muted small">
+            It cost {costly.points_lost} {costly.points_lost === 1 ? 'point' : 'points'} against the best move there.
+          </p>
+        </section>
+      )}
       <div class="actions result-actions">
         <button type="button" class="btn btn-primary" onClick={starter.start} disabled={starter.busy}>
           {starter.busy ? 'Starting…' : 'Retake the scenario'}
