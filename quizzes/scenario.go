@@ -99,7 +99,7 @@ type Step struct {
 	// from here earns (both computed at load time).
 	Longest  int
 	BestFrom int
-	line    int
+	line     int
 }
 
 // Choice is one move in a step.
