@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -120,18 +121,18 @@ func normalized(t *testing.T, db *database.DB, sql string, arg any) []string {
 	t.Helper()
 	var out []string
 	for _, row := range rowsOf(t, db, sql, arg) {
-		cols := make([]string, 0, len(row))
-		for c := range row {
-			cols = append(cols, c)
-		}
-		slices.Sort(cols)
-		var b strings.Builder
-		for _, c := range cols {
-			fmt.Fprintf(&b, "%s=%s ", c, normalize(c, row[c]))
-		}
-		out = append(out, strings.TrimSpace(b.String()))
+		out = append(out, joinNormalized(row, "=", " "))
 	}
 	return out
+}
+
+// joinNormalized writes m's entries, normalized, in key order.
+func joinNormalized(m map[string]any, eq, sep string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+eq+normalize(k, m[k]))
+	}
+	return strings.Join(parts, sep)
 }
 
 func normalize(column string, v any) string {
@@ -148,16 +149,7 @@ func normalize(column string, v any) string {
 		return prefix + ":…"
 	case column == "details":
 		m, _ := v.(map[string]any)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		var b strings.Builder
-		for _, k := range keys {
-			fmt.Fprintf(&b, "%s:%s,", k, normalize(k, m[k]))
-		}
-		return "{" + b.String() + "}"
+		return "{" + joinNormalized(m, ":", ",") + "}"
 	}
 	return fmt.Sprint(v)
 }
