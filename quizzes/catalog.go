@@ -96,7 +96,7 @@ func (c *Catalog) Version(ctx context.Context, slug, version string) (*Scenario,
 	if row.Source == nil {
 		return nil, ErrUnknownVersion
 	}
-	sc, err = Parse(slug+".yaml", row.Source, nil)
+	sc, err = ParseStored(slug+".yaml", row.Source)
 	if err != nil {
 		return nil, fmt.Errorf("stored version %s of %s no longer parses: %w", version, slug, err)
 	}
@@ -104,4 +104,17 @@ func (c *Catalog) Version(ctx context.Context, slug, version string) (*Scenario,
 	c.pinned[key] = sc
 	c.mu.Unlock()
 	return sc, nil
+}
+
+// Pinned is the variant an attempt is pinned to, in its pinned version.
+func (c *Catalog) Pinned(ctx context.Context, slug, version, variant string) (*Variant, error) {
+	sc, err := c.Version(ctx, slug, version)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := sc.Variant(variant)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s@%s has no variant %q", ErrUnknownVersion, slug, version, variant)
+	}
+	return v, nil
 }

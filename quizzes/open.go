@@ -12,7 +12,9 @@ type openAttempt struct {
 	userID   string
 	slug     string
 	version  string
+	variant  string
 	seed     int64
+	state    State
 	step     string // the current step; "" once finished
 	answered int
 	sum      Points

@@ -39,6 +39,8 @@ type Attempt struct {
 	UserID          string
 	QuizSlug        string
 	ScenarioVersion string
+	Variant         string // "" for attempts stored before variants
+	State           State  // after the last answer
 	Number          int
 	Seed            int64
 	Answered        int // decisions recorded so far
@@ -86,12 +88,12 @@ func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
 // Catalog is the store's scenario catalog.
 func (s *Store) Catalog() *Catalog { return s.cat }
 
-const attemptColumns = `id, user_id, quiz_slug, scenario_version, number, seed, answered, status, current_step, ending_id,
+const attemptColumns = `id, user_id, quiz_slug, scenario_version, variant, state, number, seed, answered, status, current_step, ending_id,
 	percent, passed, vision, alignment, inspiration, started_at, finished_at`
 
 // scanAttempt reads attemptColumns, in that order.
 func scanAttempt(row pgx.Row, a *Attempt) error {
-	return row.Scan(&a.ID, &a.UserID, &a.QuizSlug, &a.ScenarioVersion, &a.Number, &a.Seed, &a.Answered, &a.Status, &a.CurrentStep,
+	return row.Scan(&a.ID, &a.UserID, &a.QuizSlug, &a.ScenarioVersion, &a.Variant, (*[]int)(&a.State), &a.Number, &a.Seed, &a.Answered, &a.Status, &a.CurrentStep,
 		&a.EndingID, &a.Percent, &a.Passed, &a.Vision, &a.Alignment, &a.Inspiration, &a.StartedAt, &a.FinishedAt)
 }
 
@@ -117,12 +119,14 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		lastFinished *time.Time
 		review       ReviewState
 		openID       *string
+		history      []string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0), a.id::text
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0), a.id::text,
+		  ARRAY(SELECT variant FROM attempts WHERE user_id = $1 AND quiz_slug = $2 ORDER BY number)
 		FROM (SELECT 1) one
 		LEFT JOIN scenario_standings s ON s.user_id = $1 AND s.quiz_slug = $2
 		LEFT JOIN attempts a ON a.user_id = $1 AND a.quiz_slug = $2 AND a.status = 'in_progress'`, userID, sc.Slug).
-		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID)
+		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID, &history)
 	if err != nil {
 		return Attempt{}, false, err
 	}
@@ -141,25 +145,28 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		}
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
+	isReview := review.Due != nil && !now.Before(*review.Due)
+	v := sc.ChooseVariant(history, isReview, userID, len(history)+1)
+	step, state := v.Begin()
 	// The number follows the learner's last attempt (a lookup at the end of
 	// the unique key's index), and is unique per learner and scenario, so of
 	// two starts racing one fails here and resumes the attempt that won.
 	// started_at comes from the same clock as finished_at, which the review
 	// schedule compares it with.
 	err = scanAttempt(s.pool.QueryRow(ctx, `WITH a AS (
-		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step, started_at)
-		  SELECT $1, $2, $3, coalesce(max(number), 0) + 1, $4, $5, $6 FROM attempts WHERE user_id = $1 AND quiz_slug = $2
+		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
+		  SELECT $1, $2, $3, $7, $8, coalesce(max(number), 0) + 1, $4, $5, $6 FROM attempts WHERE user_id = $1 AND quiz_slug = $2
 		  RETURNING `+attemptColumns+`),
 		counted AS (
 		  INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) SELECT user_id, quiz_slug, number FROM a
 		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used)
 		SELECT `+attemptColumns+` FROM a`,
-		userID, sc.Slug, sc.Version, randomSeed(), sc.Start, now), &a)
+		userID, sc.Slug, sc.Version, randomSeed(), step, now, v.ID, []int(state)), &a)
 	if err != nil {
 		return Attempt{}, false, err
 	}
-	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, seed: a.Seed, step: sc.Start,
-		startedAt: a.StartedAt, review: review})
+	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, seed: a.Seed, step: step,
+		state: state, startedAt: a.StartedAt, review: review})
 	return a, true, nil
 }
 
@@ -172,25 +179,26 @@ func randomSeed() int64 {
 // Get loads one of the learner's attempts with its answers. Someone else's
 // attempt is ErrNotFound, exactly like one that does not exist.
 func (s *Store) Get(ctx context.Context, userID, attemptID string) (Attempt, []Answer, error) {
-	var rows []Attempt
-	db := s.db.WithContext(ctx)
-	if err := db.Raw(`SELECT `+attemptColumns+` FROM attempts WHERE id = ? AND user_id = ?`, attemptID, userID).Scan(&rows).Error; err != nil {
-		return Attempt{}, nil, err
-	}
-	if len(rows) == 0 {
+	var a Attempt
+	err := scanAttempt(s.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = $1 AND user_id = $2`, attemptID, userID), &a)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return Attempt{}, nil, ErrNotFound
 	}
+	if err != nil {
+		return Attempt{}, nil, err
+	}
 	var answers []Answer
-	err := db.Raw(`SELECT position, step_id, choice_id, answered_at FROM attempt_answers WHERE attempt_id = ? ORDER BY position`, attemptID).Scan(&answers).Error
-	return rows[0], answers, err
+	err = s.db.WithContext(ctx).Raw(`SELECT position, step_id, choice_id, answered_at FROM attempt_answers WHERE attempt_id = ? ORDER BY position`, attemptID).Scan(&answers).Error
+	return a, answers, err
 }
 
 // Answered is the outcome of recording an answer.
 type Answered struct {
-	Attempt  Attempt
-	Scenario *Scenario
-	Outcome  Outcome
-	Result   *Result // set when the attempt finished
+	Attempt Attempt
+	Variant *Variant
+	Outcome Outcome
+	Result  *Result // set when the attempt finished
+	Ending  *Ending // the ending the path earned, when finished
 }
 
 // Answer records a choice for the attempt's current step: one round trip
@@ -234,10 +242,11 @@ func (s *Store) Answer(ctx context.Context, userID, attemptID, stepID, token str
 	case !written:
 		return Answered{}, ErrNotCurrent // answered by a concurrent request first
 	}
-	if res.Outcome.Ending != nil {
+	if res.Outcome.Next == nil {
 		s.open.drop(attemptID)
 	} else {
 		st.step, st.answered, st.sum = res.Outcome.Next.ID, st.answered+1, st.sum.Add(res.Outcome.Choice.Points)
+		st.state = res.Outcome.State
 		s.open.put(attemptID, st)
 	}
 	return res, nil
@@ -260,11 +269,11 @@ func (s *Store) readOpen(ctx context.Context, userID, attemptID string) (openAtt
 	st := openAttempt{userID: userID}
 	var status string
 	var current *string
-	err := s.pool.QueryRow(ctx, `SELECT a.quiz_slug, a.scenario_version, a.seed, a.status, a.current_step, a.answered,
+	err := s.pool.QueryRow(ctx, `SELECT a.quiz_slug, a.scenario_version, a.variant, a.state, a.seed, a.status, a.current_step, a.answered,
 		  a.points_vision, a.points_alignment, a.points_inspiration, a.started_at, s.review_due_at, coalesce(s.review_streak, 0)
 		FROM attempts a LEFT JOIN scenario_standings s ON s.user_id = a.user_id AND s.quiz_slug = a.quiz_slug
 		WHERE a.id = $1 AND a.user_id = $2`, attemptID, userID).
-		Scan(&st.slug, &st.version, &st.seed, &status, &current, &st.answered, &st.sum.Vision, &st.sum.Alignment, &st.sum.Inspiration,
+		Scan(&st.slug, &st.version, &st.variant, (*[]int)(&st.state), &st.seed, &status, &current, &st.answered, &st.sum.Vision, &st.sum.Alignment, &st.sum.Inspiration,
 			&st.startedAt, &st.review.Due, &st.review.Streak)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, ErrNotFound
@@ -280,21 +289,21 @@ func (s *Store) readOpen(ctx context.Context, userID, attemptID string) (openAtt
 // in one statement. written is false when the guard found the attempt moved
 // on (or finished) since st was read.
 func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, stepID, token string) (res Answered, written bool, err error) {
-	sc, err := s.cat.Version(ctx, st.slug, st.version)
+	v, err := s.cat.Pinned(ctx, st.slug, st.version, st.variant)
 	if err != nil {
 		return res, false, err
 	}
 	choiceID := "" // no choice has it: an unknown token is ErrUnknownChoice
-	if step := sc.Steps[stepID]; step != nil {
+	if step := v.Steps[stepID]; step != nil {
 		choiceID, _ = step.ChoiceByToken(attemptID, st.seed, token)
 	}
-	out, err := sc.Answer(st.step, stepID, choiceID)
+	out, err := v.Answer(st.step, st.state, stepID, choiceID)
 	if err != nil {
 		return res, false, err
 	}
-	res = Answered{Scenario: sc, Outcome: out,
-		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Seed: st.seed,
-			Answered: st.answered + 1}}
+	res = Answered{Variant: v, Outcome: out,
+		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Variant: st.variant,
+			State: out.State, Seed: st.seed, Answered: st.answered + 1}}
 	p := out.Choice.Points
 	// The guarded UPDATE decides: a concurrent answer to the same step finds
 	// the attempt moved and updates nothing, so nothing is inserted either.
@@ -307,21 +316,21 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	const countMoved = `
 		SELECT count(*) FROM moved`
 	var n int
-	if out.Ending == nil {
+	if out.Next != nil {
 		err = s.pool.QueryRow(ctx, `WITH moved AS (
-			  UPDATE attempts SET current_step = $9, answered = answered + 1, points_vision = points_vision + $5,
+			  UPDATE attempts SET current_step = $9, state = $10, answered = answered + 1, points_vision = points_vision + $5,
 			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+guardAndRecord+countMoved,
-			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered, out.Next.ID).Scan(&n)
+			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered, out.Next.ID, []int(out.State)).Scan(&n)
 	} else {
 		// Finishing also brings the learner's standing up to date, in the
 		// same statement: nothing can see the attempt finished and the
 		// standing not.
-		r := sc.Score(st.sum.Add(p))
-		res.Result = &r
+		r, ending := v.Finish(out.State, st.sum.Add(p), out.Choice)
+		res.Result, res.Ending = &r, ending
 		now := time.Now()
 		review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
 		err = s.pool.QueryRow(ctx, `WITH moved AS (
-			  UPDATE attempts SET status = 'finished', current_step = NULL, ending_id = $9, percent = $10, passed = $11,
+			  UPDATE attempts SET status = 'finished', current_step = NULL, state = $18, ending_id = $9, percent = $10, passed = $11,
 			    vision = $12, alignment = $13, inspiration = $14, finished_at = $15, answered = answered + 1,
 			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+
 			guardAndRecord+`,
@@ -335,18 +344,20 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 		    latest_alignment = EXCLUDED.latest_alignment, latest_inspiration = EXCLUDED.latest_inspiration,
 		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak)`+countMoved,
 			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered,
-			out.Ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration,
-			now, review.Due, review.Streak).Scan(&n)
+			ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration,
+			now, review.Due, review.Streak, []int(out.State)).Scan(&n)
 	}
 	return res, n > 0, err
 }
 
 // History lists the learner's attempts at a scenario, newest first.
 func (s *Store) History(ctx context.Context, userID, slug string) ([]Attempt, error) {
-	var rows []Attempt
-	err := s.db.WithContext(ctx).Raw(`SELECT `+attemptColumns+` FROM attempts WHERE user_id = ? AND quiz_slug = ?
-		ORDER BY number DESC`, userID, slug).Scan(&rows).Error
-	return rows, err
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE user_id = $1 AND quiz_slug = $2
+		ORDER BY number DESC`, userID, slug)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, collectAttempt)
 }
 
 // Status is a learner's standing on one scenario.
@@ -404,8 +415,10 @@ func (s *Store) Finished(ctx context.Context, userID string) ([]Attempt, error) 
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attempt, error) {
-		var a Attempt
-		return a, scanAttempt(r, &a)
-	})
+	return pgx.CollectRows(rows, collectAttempt)
+}
+
+func collectAttempt(r pgx.CollectableRow) (Attempt, error) {
+	var a Attempt
+	return a, scanAttempt(r, &a)
 }

@@ -34,17 +34,11 @@ func (s *Step) ChoiceByToken(attemptID string, seed int64, token string) (string
 	return "", false
 }
 
-// BestPathTokens is the best path of sc as the attempt's choice tokens.
-func (sc *Scenario) BestPathTokens(attemptID string, seed int64) []string {
-	out := make([]string, 0, len(sc.BestPath))
-	step := sc.Steps[sc.Start]
-	for _, id := range sc.BestPath {
-		if step == nil {
-			break
-		}
-		out = append(out, ChoiceToken(attemptID, seed, step.ID, id))
-		c, _ := step.Choice(id)
-		step = sc.Steps[c.Next]
+// PathTokens is a path as the attempt's choice tokens.
+func PathTokens(attemptID string, seed int64, path []PathStep) []string {
+	out := make([]string, 0, len(path))
+	for _, d := range path {
+		out = append(out, ChoiceToken(attemptID, seed, d.Step.ID, d.Choice.ID))
 	}
 	return out
 }

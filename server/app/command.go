@@ -27,8 +27,10 @@ func Command(args []string) int {
 		case "serve":
 		case "check-content":
 			return checkContentCommand()
+		case "play":
+			return playCommand(args[1:], os.Stdin, os.Stdout)
 		default:
-			fmt.Fprintf(os.Stderr, "baton: unknown command %q (usage: baton [serve | check-content])\n", args[0])
+			fmt.Fprintf(os.Stderr, "baton: unknown command %q (usage: baton [serve | check-content | play SLUG [--variant V]])\n", args[0])
 			return 2
 		}
 	}
@@ -69,55 +71,62 @@ func limitMemory(gomemlimit string) {
 	}
 }
 
-// checkContentCommand validates the course and scenarios for authors and
-// prints every problem as file:line: message.
+// checkContentCommand validates the course and scenarios for authors: what
+// every path of every variant earns, and every problem as file:line:
+// message. It exits 1 when anything is wrong.
 func checkContentCommand() int {
-	c, err := checkContent()
+	course, modules, err := loadCourse()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	reports, problems := quizzes.CheckAll(quizzes.Content(), modules)
 	words := 0
-	for _, l := range c.course.Lessons() {
+	for _, l := range course.Lessons() {
 		words += l.Words
 	}
-	fmt.Printf("content ok: %d modules, %d lessons (%d words), %d scenarios\n",
-		len(c.course.Modules), len(c.course.Lessons()), words, len(c.scenarios))
-	for _, sc := range c.scenarios {
-		if err := printAnalysis(os.Stdout, sc); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", sc.File, err)
-			return 1
-		}
+	fmt.Printf("%d modules, %d lessons (%d words), %d scenarios\n", len(course.Modules), len(course.Lessons()), words, len(reports))
+	for _, r := range reports {
+		printReport(os.Stdout, r)
 	}
+	if len(problems) > 0 {
+		fmt.Fprintf(os.Stderr, "\n%v\n", problems)
+		return 1
+	}
+	fmt.Println("\ncontent ok")
 	return 0
 }
 
-// printAnalysis tells an author what every path through sc earns: how many
-// pass, which endings passing and failing paths share, and whether the
-// three skills are measured apart.
-func printAnalysis(w io.Writer, sc *quizzes.Scenario) error {
-	a, err := quizzes.Analyze(sc)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%s (%s)\n", sc.Slug, sc.File)
-	fmt.Fprintf(w, "  paths %d, passing %d (%.1f%%), best %d%%, worst %d%%\n",
-		a.Paths, a.Passing, 100*a.PassingShare(), a.BestPercent, a.WorstPercent)
-	ids := slices.Sorted(maps.Keys(a.Endings))
-	for _, id := range ids {
-		e := a.Endings[id]
-		mark := ""
-		if e.Shared() {
-			mark = "   <- reached by passing and failing paths"
+// printReport tells an author what every path through each variant earns:
+// how many pass, which endings passing and failing paths reach, and
+// whether the three skills are measured apart.
+func printReport(w io.Writer, r quizzes.Report) {
+	sc := r.Scenario
+	fmt.Fprintf(w, "\n%s (%s), %d variant(s)\n", sc.Slug, sc.File, len(sc.Variants))
+	for _, vr := range r.Variants {
+		v := vr.Variant
+		if v.ID != "" {
+			fmt.Fprintf(w, "  variant %s: %s\n", v.ID, v.Title)
 		}
-		fmt.Fprintf(w, "  ending %-44s passing %6d  failing %6d%s\n", id, e.Passing, e.Failing, mark)
+		fmt.Fprintf(w, "    paths %d, passing %d (%.1f%%), best %d%%, worst %d%%, longest %d decisions\n",
+			vr.Paths, vr.Passing, 100*vr.PassingShare(), vr.BestPercent, vr.WorstPercent, vr.Longest)
+		for _, e := range v.Endings {
+			paths := vr.Endings[e.ID]
+			mark := ""
+			if r.Endings[e.ID].Shared() {
+				mark = "   <- reached by passing and failing paths"
+			}
+			fmt.Fprintf(w, "    ending %-42s passing %6d  failing %6d%s\n", e.ID, paths.Passing, paths.Failing, mark)
+		}
+		for _, skill := range quizzes.Skills {
+			fmt.Fprintf(w, "    %-12s best path earns %3d points over %d decisions\n",
+				skill, vr.BestPathSkills.Get(skill), vr.BestPathDecisions[skill])
+		}
+		for _, pair := range slices.Sorted(maps.Keys(vr.Correlation)) {
+			fmt.Fprintf(w, "    r(%s) across choices %.2f\n", pair, vr.Correlation[pair])
+		}
 	}
-	for _, skill := range quizzes.Skills {
-		fmt.Fprintf(w, "  %-12s best path earns %3d points over %d decisions\n",
-			skill, a.BestPathSkills.Get(skill), a.BestPathDecisions[skill])
+	if sc.MeasurementNote != "" {
+		fmt.Fprintf(w, "  measurement note: %s\n", sc.MeasurementNote)
 	}
-	for _, pair := range slices.Sorted(maps.Keys(a.Correlation)) {
-		fmt.Fprintf(w, "  r(%s) across choices %.2f\n", pair, a.Correlation[pair])
-	}
-	return nil
 }

@@ -28,17 +28,27 @@ func loadContent() (content, error) {
 // checkContent loads and validates everything; "baton check-content" and
 // start-up both run it.
 func checkContent() (content, error) {
-	course, err := lessons.Load(lessons.Content())
+	course, modules, err := loadCourse()
 	if err != nil {
 		return content{}, err
-	}
-	modules := map[string]bool{}
-	for _, m := range course.Modules {
-		modules[m.Slug] = true
 	}
 	scenarios, err := quizzes.LoadAll(quizzes.Content(), modules)
 	if err != nil {
 		return content{}, err
 	}
 	return content{course: course, scenarios: scenarios}, nil
+}
+
+// loadCourse loads the lessons and the set of module slugs scenarios may
+// name.
+func loadCourse() (*lessons.Course, map[string]bool, error) {
+	course, err := lessons.Load(lessons.Content())
+	if err != nil {
+		return nil, nil, err
+	}
+	modules := map[string]bool{}
+	for _, m := range course.Modules {
+		modules[m.Slug] = true
+	}
+	return course, modules, nil
 }

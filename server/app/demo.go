@@ -169,16 +169,16 @@ func (s *Services) seedDemoProgress(ctx context.Context, ids map[string]string) 
 	if !ok {
 		return fmt.Errorf("demo scenario missing")
 	}
-	if err := s.playDemo(ctx, ids["ana@demo.baton.local"], sc, sc.BestPath); err != nil {
+	if err := s.playDemo(ctx, ids["ana@demo.baton.local"], sc, true); err != nil {
 		return err
 	}
-	return s.playDemo(ctx, ids["chloe@demo.baton.local"], sc, nil)
+	return s.playDemo(ctx, ids["chloe@demo.baton.local"], sc, false)
 }
 
-// playDemo plays a scenario through the attempt store, following path where
-// given and the first listed choice otherwise, unless the learner has
-// already tried it.
-func (s *Services) playDemo(ctx context.Context, userID string, sc *quizzes.Scenario, path []string) error {
+// playDemo plays a scenario through the attempt store, taking the best
+// move at each step (best) or the first one offered, unless the learner
+// has already tried it.
+func (s *Services) playDemo(ctx context.Context, userID string, sc *quizzes.Scenario, best bool) error {
 	if tried, err := s.Attempts.History(ctx, userID, sc.Slug); err != nil || len(tried) > 0 {
 		return err
 	}
@@ -186,17 +186,21 @@ func (s *Services) playDemo(ctx context.Context, userID string, sc *quizzes.Scen
 	if err != nil {
 		return err
 	}
-	step := sc.Start
-	for i := 0; step != ""; i++ {
-		choice := sc.Steps[step].Choices[0].ID
-		if i < len(path) {
-			choice = path[i]
+	v, err := s.Catalog.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
+	if err != nil {
+		return err
+	}
+	step, st := v.Begin()
+	for step != "" {
+		choice := v.Offered(v.Steps[step], st)[0].ID
+		if best {
+			choice = v.BestChoice(step, st)
 		}
 		res, err := s.Attempts.Answer(ctx, userID, a.ID, step, quizzes.ChoiceToken(a.ID, a.Seed, step, choice))
 		if err != nil {
 			return err
 		}
-		step = ""
+		step, st = "", res.Outcome.State
 		if res.Outcome.Next != nil {
 			step = res.Outcome.Next.ID
 		}

@@ -148,9 +148,16 @@ type StepAnalytics struct {
 
 // ScenarioAnalytics is every step of one scenario.
 type ScenarioAnalytics struct {
-	Slug  string          `json:"slug"`
-	Title string          `json:"title"`
-	Steps []StepAnalytics `json:"steps"`
+	Slug    string          `json:"slug"`
+	Title   string          `json:"title"`
+	Variant VariantRef      `json:"variant"`
+	Steps   []StepAnalytics `json:"steps"`
+}
+
+// VariantRef names a scenario's variant.
+type VariantRef struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // Analytics is a team's choice analytics. (Fields in this order: the
@@ -173,6 +180,7 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	var rows []struct {
 		UserID   string
 		QuizSlug string
+		Variant  string
 		Number   int
 		StepID   string
 		ChoiceID string
@@ -181,7 +189,7 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	// lead of the attempts' unique key (user, scenario, number) and the
 	// answers' primary key: the cost follows the team's history, not
 	// everyone's.
-	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.number, x.step_id, x.choice_id
+	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.variant, a.number, x.step_id, x.choice_id
 		FROM team_members m
 		JOIN attempts a ON a.user_id = m.user_id
 		JOIN attempt_answers x ON x.attempt_id = a.id
@@ -189,16 +197,17 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	if err != nil {
 		return Analytics{}, err
 	}
-	// For each member and scenario: the answers of their first attempt and of
-	// their latest attempt that reached the step.
-	type key struct{ user, quiz, step string }
-	type pick struct {
-		attempt int
-		choice  string
-	}
-	first, latest := map[key]pick{}, map[key]pick{}
+	// For each member, scenario and variant: the answers of their first
+	// attempt and of their latest attempt that reached the step. Attempts
+	// from before variants ("") count with the first variant, which kept
+	// the content they were played on.
+	first, latest := map[answerKey]pick{}, map[answerKey]pick{}
 	for _, r := range rows {
-		k := key{r.UserID, r.QuizSlug, r.StepID}
+		variant := r.Variant
+		if sc, ok := s.catalog.Get(r.QuizSlug); ok && variant == "" {
+			variant = sc.Variants[0].ID
+		}
+		k := answerKey{r.UserID, r.QuizSlug, variant, r.StepID}
 		if f, ok := first[k]; !ok || r.Number < f.attempt {
 			first[k] = pick{r.Number, r.ChoiceID}
 		}
@@ -208,38 +217,53 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	}
 	out := []ScenarioAnalytics{}
 	for _, sc := range s.catalog.All() {
-		sa := ScenarioAnalytics{Slug: sc.Slug, Title: sc.Title, Steps: []StepAnalytics{}}
-		for _, stepID := range sc.StepOrder {
-			step := sc.Steps[stepID]
-			counts := map[string]*ChoiceCount{}
-			var choices []ChoiceCount
-			for _, ch := range step.Choices {
-				choices = append(choices, ChoiceCount{ID: ch.ID, Text: ch.Text})
-			}
-			for i := range choices {
-				counts[choices[i].ID] = &choices[i]
-			}
-			answered := 0
-			for k, f := range first {
-				if k.quiz != sc.Slug || k.step != stepID {
-					continue
-				}
-				answered++
-				if cc := counts[f.choice]; cc != nil {
-					cc.First++
-				}
-				if cc := counts[latest[k].choice]; cc != nil {
-					cc.Latest++
-				}
-			}
-			st := StepAnalytics{StepID: stepID, Text: step.Text, Answered: answered, Choices: choices}
-			if answered < MinGroup {
-				st.Suppressed = true
-				st.Choices = []ChoiceCount{}
-			}
-			sa.Steps = append(sa.Steps, st)
+		for _, v := range sc.Variants {
+			out = append(out, variantAnalytics(v, first, latest))
 		}
-		out = append(out, sa)
 	}
 	return Analytics{MinGroup: MinGroup, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
+}
+
+type answerKey struct{ user, quiz, variant, step string }
+
+type pick struct {
+	attempt int
+	choice  string
+}
+
+// variantAnalytics counts one variant's steps.
+func variantAnalytics(v *quizzes.Variant, first, latest map[answerKey]pick) ScenarioAnalytics {
+	sc := v.Scenario
+	sa := ScenarioAnalytics{Slug: sc.Slug, Title: sc.Title, Variant: VariantRef{v.ID, v.Title}, Steps: []StepAnalytics{}}
+	for _, stepID := range v.StepOrder {
+		step := v.Steps[stepID]
+		counts := map[string]*ChoiceCount{}
+		var choices []ChoiceCount
+		for _, ch := range step.Choices {
+			choices = append(choices, ChoiceCount{ID: ch.ID, Text: ch.Text})
+		}
+		for i := range choices {
+			counts[choices[i].ID] = &choices[i]
+		}
+		answered := 0
+		for k, f := range first {
+			if k.quiz != sc.Slug || k.variant != v.ID || k.step != stepID {
+				continue
+			}
+			answered++
+			if cc := counts[f.choice]; cc != nil {
+				cc.First++
+			}
+			if cc := counts[latest[k].choice]; cc != nil {
+				cc.Latest++
+			}
+		}
+		st := StepAnalytics{StepID: stepID, Text: step.Text.Unconditional(), Answered: answered, Choices: choices}
+		if answered < MinGroup {
+			st.Suppressed = true
+			st.Choices = []ChoiceCount{}
+		}
+		sa.Steps = append(sa.Steps, st)
+	}
+	return sa
 }

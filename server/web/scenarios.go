@@ -37,6 +37,9 @@ type quizView struct {
 	NextReviewAt  *time.Time `json:"next_review_at"`
 	NextAttemptAt *time.Time `json:"next_attempt_at"`
 	OpenAttempt   *string    `json:"open_attempt_id"`
+	// Variants is how many situations the scenario comes in: each new
+	// attempt meets one the learner has seen least.
+	Variants int `json:"variants"`
 }
 
 // getQuiz describes a scenario with the caller's standing on it.
@@ -59,7 +62,7 @@ func (s *Server) getQuiz(c echo.Context) error {
 	v := quizView{Slug: sc.Slug, Title: sc.Title, Module: sc.Module, Intro: sc.Intro, PassPercent: sc.PassPercent,
 		MaxAttempts: sc.MaxAttempts, AttemptsUsed: st.AttemptsUsed, AttemptsLeft: avail.AttemptsLeft,
 		BestPercent: st.BestPercent, FirstPercent: st.FirstPercent, Passed: st.Passed,
-		NextReviewAt: st.NextReview, NextAttemptAt: avail.NextAttemptAt}
+		NextReviewAt: st.NextReview, NextAttemptAt: avail.NextAttemptAt, Variants: len(sc.Variants)}
 	history, err := s.Attempts.History(ctx, uid, sc.Slug)
 	if err != nil {
 		return err
@@ -88,25 +91,34 @@ type decisionView struct {
 	OfAbout int `json:"of_about"`
 }
 
-// stepFor shows a step of attempt a with its choices in the attempt's own
-// order, each under its per-attempt token: authoring ids never leave the
-// server.
-func stepFor(sc *quizzes.Scenario, a quizzes.Attempt, stepID string) *stepView {
-	step := sc.Steps[stepID]
+// stepFor shows a step of attempt a (in the attempt's state) with the
+// choices that state offers, in the attempt's own order, each under its
+// per-attempt token: authoring ids never leave the server.
+func stepFor(v *quizzes.Variant, a quizzes.Attempt, stepID string) *stepView {
+	return stepIn(v, a.ID, a.Seed, a.State, a.Answered, stepID)
+}
+
+// stepIn shows a step met in state st after answered decisions, for a run
+// (attempt or practice) with the given id and seed.
+func stepIn(v *quizzes.Variant, runID string, seed int64, st quizzes.State, answered int, stepID string) *stepView {
+	step := v.Steps[stepID]
 	if step == nil {
 		return nil
 	}
-	v := &stepView{ID: step.ID, Text: step.Text, Choices: []optionView{},
-		Decision: decisionView{Number: a.Answered + 1, OfAbout: a.Answered + step.Longest}}
-	for _, ch := range shuffled(step, a) {
-		v.Choices = append(v.Choices, optionView{ID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), Text: ch.Text})
+	out := &stepView{ID: step.ID, Text: v.Render(step.Text, st), Choices: []optionView{},
+		Decision: decisionView{Number: answered + 1, OfAbout: answered + v.Remaining(stepID, st)}}
+	for _, ch := range v.ChoiceOrder(step, st, uint64(seed)) { // #nosec G115 -- seeds are non-negative (randomSeed)
+		out.Choices = append(out.Choices, optionView{ID: quizzes.ChoiceToken(runID, seed, step.ID, ch.ID), Text: ch.Text})
 	}
-	return v
+	return out
 }
 
-func shuffled(step *quizzes.Step, a quizzes.Attempt) []quizzes.Choice {
-	return quizzes.ChoiceOrder(step, uint64(a.Seed)) // #nosec G115 -- seeds are non-negative (randomSeed)
+type variantView struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
+
+func variantOf(v *quizzes.Variant) variantView { return variantView{ID: v.ID, Title: v.Title} }
 
 type endingView struct {
 	ID    string `json:"id"`
@@ -119,14 +131,18 @@ type resultView struct {
 	Passed  bool           `json:"passed"`
 	Skills  quizzes.Points `json:"skills"`
 	Ending  endingView     `json:"ending"`
+	// SkillDecisions is, per skill, how many decisions of the path moved
+	// it (in replays, where the whole path is at hand).
+	SkillDecisions *quizzes.Points `json:"skill_decisions,omitempty"`
 }
 
 type attemptStarted struct {
-	ID     string    `json:"id"`
-	Quiz   string    `json:"quiz"`
-	Number int       `json:"number"`
-	Status string    `json:"status"`
-	Step   *stepView `json:"step"`
+	ID      string      `json:"id"`
+	Quiz    string      `json:"quiz"`
+	Number  int         `json:"number"`
+	Status  string      `json:"status"`
+	Variant variantView `json:"variant"`
+	Step    *stepView   `json:"step"`
 }
 
 // startAttempt starts an attempt, or resumes the caller's unfinished one.
@@ -147,7 +163,7 @@ func (s *Server) startAttempt(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	pinned, err := s.Catalog.Version(ctx, a.QuizSlug, a.ScenarioVersion)
+	v, err := s.Catalog.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
 	if err != nil {
 		return err
 	}
@@ -156,7 +172,7 @@ func (s *Server) startAttempt(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, attemptStarted{ID: a.ID, Quiz: a.QuizSlug, Number: a.Number, Status: a.Status,
-		Step: stepFor(pinned, a, deref(a.CurrentStep))})
+		Variant: variantOf(v), Step: stepFor(v, a, deref(a.CurrentStep))})
 }
 
 func deref(s *string) string {
@@ -196,16 +212,25 @@ func (s *Server) answer(c echo.Context) error {
 	if err != nil {
 		return attemptError(err)
 	}
-	out := answerResponse{Feedback: res.Outcome.Choice.Feedback, Finished: res.Outcome.Ending != nil}
-	if res.Outcome.Next != nil {
-		out.Step = stepFor(res.Scenario, res.Attempt, res.Outcome.Next.ID)
+	return c.JSON(http.StatusOK, answered(res.Variant, res.Attempt.ID, res.Attempt.Seed, res.Attempt.Answered, res.Outcome, res.Result, res.Ending))
+}
+
+// answered is the answer to one decision of a run: its feedback, and the
+// next step or the result.
+func answered(v *quizzes.Variant, runID string, seed int64, n int, o quizzes.Outcome, r *quizzes.Result, e *quizzes.Ending) answerResponse {
+	out := answerResponse{Feedback: o.Feedback, Finished: o.Next == nil}
+	if o.Next != nil {
+		out.Step = stepIn(v, runID, seed, o.State, n, o.Next.ID)
 	}
-	if res.Result != nil {
-		e := res.Outcome.Ending
-		out.Result = &resultView{Percent: res.Result.Percent, Passed: res.Result.Passed, Skills: res.Result.Skills,
-			Ending: endingView{ID: e.ID, Title: e.Title, Text: e.Text}}
+	if r != nil && e != nil {
+		out.Result = resultOf(v, *r, e, o.State)
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
+}
+
+func resultOf(v *quizzes.Variant, r quizzes.Result, e *quizzes.Ending, final quizzes.State) *resultView {
+	return &resultView{Percent: r.Percent, Passed: r.Passed, Skills: r.Skills,
+		Ending: endingView{ID: e.ID, Title: e.Title, Text: v.EndingText(e, final)}}
 }
 
 func attemptError(err error) error {
@@ -258,6 +283,8 @@ type attemptView struct {
 	Quiz       string       `json:"quiz"`
 	Number     int          `json:"number"`
 	Status     string       `json:"status"`
+	Variant    variantView  `json:"variant"`
+	Version    string       `json:"scenario_version"`
 	Step       *stepView    `json:"step"`
 	Answers    []answerView `json:"answers"`
 	Result     *resultView  `json:"result"`
@@ -270,10 +297,12 @@ type attemptView struct {
 }
 
 // costlyView is the decision to learn from: what was chosen, what would have
-// kept the most within reach, and why, in the feedback of each.
+// kept the most within reach, and why, in the feedback of each. Position is
+// the decision's index in the path, where a practice run can start.
 type costlyView struct {
 	StepID     string     `json:"step_id"`
 	StepText   string     `json:"step_text"`
+	Position   int        `json:"position"`
 	Chosen     choiceNote `json:"chosen"`
 	Best       choiceNote `json:"best"`
 	PointsLost int        `json:"points_lost"`
@@ -285,7 +314,8 @@ type choiceNote struct {
 }
 
 // getAttempt replays an attempt: the path taken with the feedback given, and,
-// once the learner has passed or used every attempt, the full answer key.
+// once the learner has passed or used every attempt, the answer key for the
+// variant they played.
 func (s *Server) getAttempt(c echo.Context) error {
 	id := c.Param("id")
 	if !accounts.IsUUID(id) {
@@ -297,69 +327,89 @@ func (s *Server) getAttempt(c echo.Context) error {
 	if err != nil {
 		return attemptError(err)
 	}
-	sc, err := s.Catalog.Version(ctx, a.QuizSlug, a.ScenarioVersion)
+	v, err := s.Catalog.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
 	if err != nil {
 		return err
 	}
-	v := attemptView{ID: a.ID, Quiz: a.QuizSlug, Number: a.Number, Status: a.Status, Answers: []answerView{},
-		StartedAt: a.StartedAt, FinishedAt: a.FinishedAt}
+	out := attemptView{ID: a.ID, Quiz: a.QuizSlug, Number: a.Number, Status: a.Status, Variant: variantOf(v), Version: a.ScenarioVersion,
+		Answers: []answerView{}, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt}
 	if a.CurrentStep != nil {
-		v.Step = stepFor(sc, a, *a.CurrentStep)
+		out.Step = stepFor(v, a, *a.CurrentStep)
 	}
-	chosen := map[string]string{}
-	for _, ans := range answers {
-		step := sc.Steps[ans.StepID]
-		if step == nil {
-			return fmt.Errorf("attempt %s: step %q is not in its pinned version %s", a.ID, ans.StepID, a.ScenarioVersion)
-		}
-		ch, _ := step.Choice(ans.ChoiceID)
-		chosen[ans.StepID] = ans.ChoiceID
-		v.Answers = append(v.Answers, answerView{StepID: ans.StepID, StepText: step.Text,
-			ChoiceID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), ChoiceText: ch.Text,
-			Feedback: ch.Feedback, AnsweredAt: ans.AnsweredAt})
+	start, st := v.Begin()
+	path, err := v.Replay(start, st, answers)
+	if err != nil {
+		return fmt.Errorf("attempt %s no longer replays on %s@%s: %w", a.ID, a.QuizSlug, a.ScenarioVersion, err)
+	}
+	for i, d := range path {
+		out.Answers = append(out.Answers, answerView{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before),
+			ChoiceID: quizzes.ChoiceToken(a.ID, a.Seed, d.Step.ID, d.Choice.ID), ChoiceText: d.Choice.Text,
+			Feedback: v.Render(d.Choice.Feedback, d.After), AnsweredAt: answers[i].AnsweredAt})
 	}
 	if a.Status != quizzes.Finished {
-		return c.JSON(http.StatusOK, v)
+		return c.JSON(http.StatusOK, out)
 	}
-	e := sc.Endings[deref(a.EndingID)]
+	e := v.Ending(deref(a.EndingID))
 	if e == nil || a.Percent == nil || a.Passed == nil {
 		return fmt.Errorf("attempt %s: finished without a known ending or score", a.ID)
 	}
-	v.Result = &resultView{Percent: *a.Percent, Passed: *a.Passed, Skills: a.Skills(), Ending: endingView{ID: e.ID, Title: e.Title, Text: e.Text}}
-	if c, ok := sc.CostliestDecision(answers); ok {
-		v.CostlyDecision = &costlyView{StepID: c.Step.ID, StepText: c.Step.Text, PointsLost: c.Lost,
-			Chosen: choiceNote{Text: c.Chosen.Text, Feedback: c.Chosen.Feedback},
-			Best:   choiceNote{Text: c.Best.Text, Feedback: c.Best.Feedback}}
-	}
+	out.Result = resultOf(v, quizzes.Result{Percent: *a.Percent, Passed: *a.Passed, Skills: a.Skills()}, e, a.State)
+	out.Result.SkillDecisions = decisionsPerSkill(path)
+	out.CostlyDecision = costlyOf(v, path)
 
 	statuses, err := s.Attempts.Statuses(ctx, []string{uid})
 	if err != nil {
 		return err
 	}
-	st := statuses[uid][a.QuizSlug]
+	standing := statuses[uid][a.QuizSlug]
 	current, _ := s.Catalog.Get(a.QuizSlug)
-	outOfAttempts := current != nil && current.MaxAttempts != nil && st.AttemptsUsed >= *current.MaxAttempts
-	if st.Passed || outOfAttempts {
-		v.Review = review(sc, a, answers, chosen)
+	outOfAttempts := current != nil && current.MaxAttempts != nil && standing.AttemptsUsed >= *current.MaxAttempts
+	if standing.Passed || outOfAttempts {
+		out.Review = review(v, a.ID, a.Seed, path)
 	}
-	return c.JSON(http.StatusOK, v)
+	return c.JSON(http.StatusOK, out)
 }
 
-func review(sc *quizzes.Scenario, a quizzes.Attempt, answers []quizzes.Answer, chosen map[string]string) *reviewView {
-	best := map[string]bool{}
-	for _, id := range sc.BestPath {
-		best[id] = true
+// decisionsPerSkill counts, per skill, the decisions that moved it.
+func decisionsPerSkill(path []quizzes.PathStep) *quizzes.Points {
+	var n quizzes.Points
+	for _, d := range path {
+		p := d.Choice.Points
+		n = n.Add(quizzes.Points{Vision: nonZero(p.Vision), Alignment: nonZero(p.Alignment), Inspiration: nonZero(p.Inspiration)})
 	}
-	r := &reviewView{BestPath: sc.BestPathTokens(a.ID, a.Seed), Steps: []reviewStep{}}
-	for _, ans := range answers {
-		step := sc.Steps[ans.StepID]
-		if step == nil {
-			continue // getAttempt has already refused such an attempt
-		}
-		rs := reviewStep{ID: step.ID, Text: step.Text}
-		for _, ch := range shuffled(step, a) {
-			rs.Choices = append(rs.Choices, reviewChoice{ID: quizzes.ChoiceToken(a.ID, a.Seed, step.ID, ch.ID), Text: ch.Text, Feedback: ch.Feedback, Points: ch.Points,
-				Chosen: chosen[step.ID] == ch.ID, Best: best[ch.ID]})
+	return &n
+}
+
+func nonZero(v int) int {
+	if v != 0 {
+		return 1
+	}
+	return 0
+}
+
+func costlyOf(v *quizzes.Variant, path []quizzes.PathStep) *costlyView {
+	c, ok := v.CostliestDecision(path)
+	if !ok {
+		return nil
+	}
+	d := c.Decision
+	return &costlyView{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before), Position: c.Position, PointsLost: c.Lost,
+		Chosen: choiceNote{Text: d.Choice.Text, Feedback: v.Render(d.Choice.Feedback, d.After)},
+		Best:   choiceNote{Text: c.Best.Text, Feedback: v.Render(c.Best.Feedback, v.After(c.Best, d.Before))}}
+}
+
+// review is the earned answer key of the variant played: every step the
+// learner met, as they met it, with every choice that state offered, its
+// feedback and points, which they chose and which was best there; and the
+// variant's best path. Nothing of other variants is shown.
+func review(v *quizzes.Variant, runID string, seed int64, path []quizzes.PathStep) *reviewView {
+	r := &reviewView{BestPath: quizzes.PathTokens(runID, seed, v.BestPath()), Steps: []reviewStep{}}
+	for _, d := range path {
+		best := v.BestChoice(d.Step.ID, d.Before)
+		rs := reviewStep{ID: d.Step.ID, Text: v.Render(d.Step.Text, d.Before)}
+		for _, ch := range v.ChoiceOrder(d.Step, d.Before, uint64(seed)) { // #nosec G115 -- seeds are non-negative
+			rs.Choices = append(rs.Choices, reviewChoice{ID: quizzes.ChoiceToken(runID, seed, d.Step.ID, ch.ID), Text: ch.Text,
+				Feedback: v.Render(ch.Feedback, v.After(ch, d.Before)), Points: ch.Points, Chosen: d.Choice.ID == ch.ID, Best: best == ch.ID})
 		}
 		r.Steps = append(r.Steps, rs)
 	}
@@ -367,13 +417,15 @@ func review(sc *quizzes.Scenario, a quizzes.Attempt, answers []quizzes.Answer, c
 }
 
 type historyRow struct {
-	ID         string     `json:"id"`
-	Number     int        `json:"number"`
-	Status     string     `json:"status"`
-	Percent    *int       `json:"percent"`
-	Passed     *bool      `json:"passed"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
+	ID         string      `json:"id"`
+	Number     int         `json:"number"`
+	Variant    variantView `json:"variant"`
+	Version    string      `json:"scenario_version"`
+	Status     string      `json:"status"`
+	Percent    *int        `json:"percent"`
+	Passed     *bool       `json:"passed"`
+	StartedAt  time.Time   `json:"started_at"`
+	FinishedAt *time.Time  `json:"finished_at"`
 }
 
 // attemptHistory lists the caller's attempts at a scenario, newest first.
@@ -388,8 +440,12 @@ func (s *Server) attemptHistory(c echo.Context) error {
 	}
 	out := make([]historyRow, 0, len(rows))
 	for _, a := range rows {
-		out = append(out, historyRow{ID: a.ID, Number: a.Number, Status: a.Status, Percent: a.Percent, Passed: a.Passed,
-			StartedAt: a.StartedAt, FinishedAt: a.FinishedAt})
+		row := historyRow{ID: a.ID, Number: a.Number, Variant: variantView{ID: a.Variant}, Version: a.ScenarioVersion,
+			Status: a.Status, Percent: a.Percent, Passed: a.Passed, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt}
+		if v, err := s.Catalog.Pinned(c.Request().Context(), a.QuizSlug, a.ScenarioVersion, a.Variant); err == nil {
+			row.Variant = variantOf(v)
+		}
+		out = append(out, row)
 	}
 	return c.JSON(http.StatusOK, out)
 }
