@@ -97,6 +97,7 @@ func Check(sc *Scenario) Report {
 		rep.Variants = append(rep.Variants, rep.checkVariant(v, stepsReached))
 	}
 	if sc.Format1 {
+		rep.Problems.Add(sc.File, 1, "this is format 1 (choices name their endings, no state, no variants), read only for versions attempts are pinned to: declare variants, and let the endings' conditions choose (docs/authoring.md)")
 		return rep
 	}
 	base := sc.Variants[0]

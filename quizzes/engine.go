@@ -83,7 +83,10 @@ func (v *Variant) Render(t Text, st State) string {
 	if len(t) == 1 && t[0].When == nil {
 		return t[0].Text
 	}
-	env := v.Scenario.state.env(st, nil)
+	return render(t, v.Scenario.state.env(st, nil))
+}
+
+func render(t Text, env any) string {
 	var parts []string
 	for _, f := range t {
 		if f.When.holds(env) {
@@ -110,8 +113,10 @@ func (v *Variant) Finish(st State, earned Points, last *Choice) (Result, *Ending
 	return r, v.Endings[len(v.Endings)-1]
 }
 
-// EndingText is an ending's text as the final state shows it.
-func (v *Variant) EndingText(e *Ending, st State) string { return v.Render(e.Text, st) }
+// EndingText is an ending's text as the final state and the result show it.
+func (v *Variant) EndingText(e *Ending, st State, r Result) string {
+	return render(e.Text, v.Scenario.state.env(st, &resultFacts{Percent: r.Percent, Passed: r.Passed, Skills: r.Skills}))
+}
 
 // ChoiceOrder is the order a step's choices are shown in one attempt: a
 // shuffle seeded by the attempt, so it differs between attempts and stays the

@@ -180,6 +180,7 @@ func parse(file string, src []byte, modules map[string]bool) (*Scenario, error) 
 		return nil, p
 	}
 	if sc.Format1 {
+		base.Title = sc.Title // its only situation is the scenario itself
 		sc.Variants = []*Variant{base}
 	} else {
 		sc.Variants = r.variants(top["variants"], base, choiceIDs)
@@ -297,8 +298,10 @@ func (r *reader) cond(n *yaml.Node, forEnding bool) *Cond {
 	return c
 }
 
-// text reads a string, or a list of fragments {text, when, assumes}.
-func (r *reader) text(n *yaml.Node) Text {
+// text reads a string, or a list of fragments {text, when, assumes}; an
+// ending's fragments (forEnding) may also name the result.
+func (r *reader) text(n *yaml.Node, forEnding ...bool) Text {
+	ending := len(forEnding) > 0 && forEnding[0]
 	if n == nil {
 		return nil
 	}
@@ -315,7 +318,7 @@ func (r *reader) text(n *yaml.Node) Text {
 	var out Text
 	for _, fn := range n.Content {
 		f := fields(r.p, r.file, fn, "text", "when", "assumes")
-		fr := Fragment{Text: strings.TrimSpace(str(f["text"])), When: r.cond(f["when"], false), Assumes: r.cond(f["assumes"], false), line: fn.Line}
+		fr := Fragment{Text: strings.TrimSpace(str(f["text"])), When: r.cond(f["when"], ending), Assumes: r.cond(f["assumes"], ending), line: fn.Line}
 		if fr.Text == "" {
 			r.add(fn.Line, "a fragment needs text")
 			continue
@@ -494,7 +497,7 @@ func (r *reader) endings(n *yaml.Node, steps map[string]*Step) []*Ending {
 	seen := map[string]bool{}
 	for i, en := range n.Content {
 		f := fields(r.p, r.file, en, "id", "title", "text", "when")
-		e := &Ending{ID: str(f["id"]), Title: str(f["title"]), Text: r.text(f["text"]), When: r.cond(f["when"], true), line: en.Line}
+		e := &Ending{ID: str(f["id"]), Title: str(f["title"]), Text: r.text(f["text"], true), When: r.cond(f["when"], true), line: en.Line}
 		switch {
 		case !idPattern.MatchString(e.ID):
 			r.add(e.line, "ending id %q must be lowercase words joined by hyphens", e.ID)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/baton-course/baton/server/database"
@@ -292,6 +293,9 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	v, err := s.cat.Pinned(ctx, st.slug, st.version, st.variant)
 	if err != nil {
 		return res, false, err
+	}
+	if !v.Scenario.state.valid(st.state) {
+		return res, false, fmt.Errorf("attempt %s holds state %v, which %s@%s cannot", attemptID, st.state, st.slug, st.version)
 	}
 	choiceID := "" // no choice has it: an unknown token is ErrUnknownChoice
 	if step := v.Steps[stepID]; step != nil {
