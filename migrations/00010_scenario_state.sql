@@ -20,6 +20,8 @@ CREATE TABLE practice_runs (
     variant            text NOT NULL,
     seed               bigint NOT NULL,
     from_position      integer NOT NULL, -- the decision of the attempt it starts at (0 = first)
+    from_step          text NOT NULL,
+    start_state        integer[] NOT NULL, -- the state that decision was made in
     status             text NOT NULL DEFAULT 'in_progress' CHECK (status IN ('in_progress', 'finished')),
     current_step       text,
     state              integer[] NOT NULL,

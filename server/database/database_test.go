@@ -203,3 +203,44 @@ func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// Migration 00010 keeps every stored attempt as it was: no variant (the
+// only one of its format-1 version) and no state.
+func TestScenarioStateMigrationKeepsAttempts(t *testing.T) {
+	c := emptyDatabase(t, "scenario_state")
+	ctx := context.Background()
+	db, err := database.Open(ctx, c.URL("scenario_state"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.SQL, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO modules (slug, title, summary, position) VALUES ('m', 'M', 'S', 1)`,
+		`INSERT INTO scenario_versions (quiz_slug, version, module_slug, source) VALUES ('q', 'v', 'm', 'slug: q')`,
+		`INSERT INTO scenarios (slug, module_slug, title, current_version) VALUES ('q', 'm', 'Q', 'v')`,
+		`INSERT INTO users (id, email, name, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@example.com', 'A', 'x')`,
+		`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step) VALUES ('00000000-0000-0000-0000-000000000001', 'q', 'v', 1, 1, 's')`,
+	} {
+		if _, err := db.SQL.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var variant, state string
+	var practice int
+	if err := db.SQL.QueryRow(`SELECT variant, state::text, (SELECT count(*) FROM practice_runs) FROM attempts`).Scan(&variant, &state, &practice); err != nil {
+		t.Fatal(err)
+	}
+	if variant != "" || state != "{}" || practice != 0 {
+		t.Fatalf("a stored attempt after the migration: variant %q state %s, %d practice runs", variant, state, practice)
+	}
+}
