@@ -141,6 +141,10 @@ func accessCases(w *world) []accessCase {
 		// Another learner's attempt is not found, whoever asks: even an admin.
 		{method: "GET", pattern: "/api/attempts/:id", path: "/api/attempts/" + w.otherAttempt, want: all(404)},
 		{method: "POST", pattern: "/api/attempts/:id/answers", path: "/api/attempts/" + w.otherAttempt + "/answers", body: map[string]string{"step_id": "x", "choice_id": "y"}, want: all(404)},
+		{method: "POST", pattern: "/api/attempts/:id/practice", path: "/api/attempts/" + w.otherAttempt + "/practice", want: all(404)},
+		// A practice run nobody has (another learner's is TestPracticeRun's).
+		{method: "GET", pattern: "/api/practice/:id", path: "/api/practice/" + w.team.ID, want: all(404)},
+		{method: "POST", pattern: "/api/practice/:id/answers", path: "/api/practice/" + w.team.ID + "/answers", body: map[string]string{"step_id": "x", "choice_id": "y"}, want: all(404)},
 		{method: "GET", pattern: "/api/progress", path: "/api/progress", want: all(200)},
 
 		{method: "POST", pattern: "/api/teams", path: "/api/teams", body: map[string]string{"name": "New"}, want: roles(403, 201, 201)},

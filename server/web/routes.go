@@ -43,6 +43,9 @@ func (s *Server) routes() {
 	api.GET("/quizzes/:slug/attempts", s.attemptHistory, signedIn)            // signedIn, own attempts
 	api.POST("/attempts/:id/answers", s.answer, signedIn)                     // signedIn, own attempt (else 404)
 	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
+	api.POST("/attempts/:id/practice", s.startPractice, signedIn)             // signedIn, own finished attempt (else 404)
+	api.GET("/practice/:id", s.getPractice, signedIn)                         // signedIn, own practice run (else 404)
+	api.POST("/practice/:id/answers", s.answerPractice, signedIn)             // signedIn, own practice run (else 404)
 	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress
 
 	api.POST("/teams", s.createTeam, managers...)                              // managers
