@@ -39,8 +39,9 @@ type stepJSON struct {
 }
 
 type startedJSON struct {
-	ID   string
-	Step *stepJSON
+	ID      string
+	Variant struct{ ID string }
+	Step    *stepJSON
 }
 
 type answeredJSON struct{ Step *stepJSON }
@@ -112,13 +113,14 @@ func answerLoad(l *httpLearner, stop <-chan struct{}, acks chan<- ack, slowest *
 		}
 		var a startedJSON
 		_ = json.Unmarshal(body, &a)
+		v, _ := sc.Variant(a.Variant.ID)
 		step := a.Step
 		for step != nil {
 			// The wire names choices by per-attempt tokens; the store keeps
 			// the authoring id, found here by the choice's text.
 			shown := step.Choices[0]
 			choice := ""
-			for _, c := range sc.Steps[step.ID].Choices {
+			for _, c := range v.Steps[step.ID].Choices {
 				if c.Text == shown.Text {
 					choice = c.ID
 				}

@@ -99,7 +99,7 @@ func play(v *quizzes.Variant, in *bufio.Scanner, out io.Writer) error {
 	}
 	r, e := v.Finish(st, earned, last)
 	fmt.Fprintf(out, "\n%d%% (%s) — vision %d%%, alignment %d%%, inspiration %d%%\nEnding %s: %s\n%s\n", r.Percent, passWord(r.Passed),
-		r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration, e.ID, e.Title, v.EndingText(e, st))
+		r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration, e.ID, e.Title, v.EndingText(e, st, r))
 	start, st0 := v.Begin()
 	path, err := v.Replay(start, st0, answers)
 	if err != nil {

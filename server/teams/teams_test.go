@@ -370,32 +370,64 @@ func TestAnalyticsHidesSmallGroups(t *testing.T) {
 	team := must[Team](t)(e.Create(ctx, mgr, NewTeam{Name: "Pod"}))
 	m := must[Managed](t)(e.Manage(ctx, mgr, team.ID))
 	sc := content.scenarios[0]
-	firstStep := func() StepAnalytics {
+	firstStep := func(v *quizzes.Variant) StepAnalytics {
 		for _, s := range must[Analytics](t)(e.Analytics(ctx, m)).Scenarios {
-			if s.Slug == sc.Slug {
+			if s.Slug == sc.Slug && s.Variant.ID == v.ID {
 				return s.Steps[0]
 			}
 		}
 		t.Fatal("scenario missing")
 		return StepAnalytics{}
 	}
-	for i := range MinGroup {
+	// Learners join and answer the first step of their first attempt; the
+	// variant is drawn per learner, so count those who met the first one.
+	var variant *quizzes.Variant
+	answered := 0
+	for i := 0; answered < MinGroup; i++ {
+		if i > 20 {
+			t.Fatal("the draw never repeats a variant")
+		}
 		p, _ := e.user(t, accounts.RoleLearner, fmt.Sprint("L", i))
 		must[TeamRef](t)(e.Join(ctx, p, team.InviteCode))
 		a, _, err := e.attempt.Start(ctx, p.UserID, sc, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.attempt.Answer(ctx, p.UserID, a.ID, sc.Start, quizzes.ChoiceToken(a.ID, a.Seed, sc.Start, sc.Steps[sc.Start].Choices[0].ID)); err != nil {
+		v, ok := sc.Variant(a.Variant)
+		if !ok {
+			t.Fatalf("attempt on unknown variant %q", a.Variant)
+		}
+		if variant == nil {
+			variant = v
+		}
+		if v != variant {
+			continue
+		}
+		if _, err := e.attempt.Answer(ctx, p.UserID, a.ID, v.Start, quizzes.ChoiceToken(a.ID, a.Seed, v.Start, firstOffered(v))); err != nil {
 			t.Fatal(err)
 		}
-		st := firstStep()
-		if st.Answered != i+1 || st.Suppressed != (i+1 < MinGroup) {
-			t.Fatalf("after %d answers: %+v", i+1, st)
+		answered++
+		st := firstStep(v)
+		if st.Answered != answered || st.Suppressed != (answered < MinGroup) {
+			t.Fatalf("after %d answers: %+v", answered, st)
 		}
 	}
-	st := firstStep()
-	if st.Choices[0].ID != sc.Steps[sc.Start].Choices[0].ID || st.Choices[0].First != MinGroup || st.Choices[0].Latest != MinGroup {
-		t.Fatalf("distribution %+v", st.Choices)
+	for _, c := range firstStep(variant).Choices {
+		if want := MinGroup * boolInt(c.ID == firstOffered(variant)); c.First != want || c.Latest != want {
+			t.Fatalf("distribution %+v", c)
+		}
 	}
+}
+
+// firstOffered is the first choice the start of v offers.
+func firstOffered(v *quizzes.Variant) string {
+	step, st := v.Begin()
+	return v.Offered(v.Steps[step], st)[0].ID
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

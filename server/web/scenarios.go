@@ -230,7 +230,7 @@ func answered(v *quizzes.Variant, runID string, seed int64, n int, o quizzes.Out
 
 func resultOf(v *quizzes.Variant, r quizzes.Result, e *quizzes.Ending, final quizzes.State) *resultView {
 	return &resultView{Percent: r.Percent, Passed: r.Passed, Skills: r.Skills,
-		Ending: endingView{ID: e.ID, Title: e.Title, Text: v.EndingText(e, final)}}
+		Ending: endingView{ID: e.ID, Title: e.Title, Text: v.EndingText(e, final, r)}}
 }
 
 func attemptError(err error) error {

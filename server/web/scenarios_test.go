@@ -31,10 +31,11 @@ type resultJSON struct {
 }
 
 type startedJSON struct {
-	ID     string
-	Number int
-	Status string
-	Step   *stepJSON
+	ID      string
+	Number  int
+	Status  string
+	Variant struct{ ID, Title string }
+	Step    *stepJSON
 }
 
 type answeredJSON struct {
@@ -44,21 +45,56 @@ type answeredJSON struct {
 	Result   *resultJSON
 }
 
-// strategy picks a choice for a step of sc.
-type strategy func(sc *quizzes.Scenario, step string, taken int) string
+// strategy picks a choice (its authoring id) for a step of the variant an
+// attempt plays, after taken decisions.
+type strategy func(v *quizzes.Variant, step *stepJSON, taken int) string
 
-// bestChoice follows the scenario's best path.
-func bestChoice(sc *quizzes.Scenario, _ string, taken int) string { return sc.BestPath[taken] }
+// bestChoice follows the variant's best path.
+func bestChoice(v *quizzes.Variant, _ *stepJSON, taken int) string {
+	return v.BestPath()[taken].Choice.ID
+}
 
-// worstChoice greedily takes the lowest-scoring move.
-func worstChoice(sc *quizzes.Scenario, step string, _ int) string {
+// worstChoice greedily takes the lowest-scoring move shown.
+func worstChoice(v *quizzes.Variant, step *stepJSON, _ int) string {
 	best, pick := 1<<30, ""
-	for _, c := range sc.Steps[step].Choices {
-		if t := c.Points.Total(); t < best {
+	for _, c := range v.Steps[step.ID].Choices {
+		if t := c.Points.Total(); t < best && shows(step, c.Text) {
 			best, pick = t, c.ID
 		}
 	}
 	return pick
+}
+
+func shows(step *stepJSON, text string) bool {
+	for _, c := range step.Choices {
+		if c.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+// variantOf is the variant an attempt started on the current version plays.
+func variantOf(t testing.TB, w *world, quiz string, s startedJSON) *quizzes.Variant {
+	t.Helper()
+	sc, ok := w.s.Catalog.Get(quiz)
+	if !ok {
+		t.Fatalf("no scenario %s", quiz)
+	}
+	v, ok := sc.Variant(s.Variant.ID)
+	if !ok || s.Variant.Title != v.Title || v.Title == "" {
+		t.Fatalf("attempt %s names variant %+v", s.ID, s.Variant)
+	}
+	return v
+}
+
+// bestIDs is a variant's best path as authoring ids.
+func bestIDs(v *quizzes.Variant) []string {
+	var out []string
+	for _, d := range v.BestPath() {
+		out = append(out, d.Choice.ID)
+	}
+	return out
 }
 
 func start(t testing.TB, h http.Handler, a account, quiz string) (startedJSON, int) {
@@ -75,20 +111,24 @@ func start(t testing.TB, h http.Handler, a account, quiz string) (startedJSON, i
 // playScenario starts (or resumes) an attempt and plays it to its ending.
 func playScenario(t testing.TB, w *world, a account, quiz string, pick strategy) (string, resultJSON) {
 	t.Helper()
+	id, _, res := playVariant(t, w, a, quiz, pick)
+	return id, res
+}
+
+// playVariant is playScenario that also says which variant was played.
+func playVariant(t testing.TB, w *world, a account, quiz string, pick strategy) (string, *quizzes.Variant, resultJSON) {
+	t.Helper()
 	h := w.h
 	s, _ := start(t, h, a, quiz)
-	sc, ok := w.s.Catalog.Get(quiz)
-	if !ok {
-		t.Fatalf("no scenario %s", quiz)
-	}
+	v := variantOf(t, w, quiz, s)
 	step := s.Step
 	for taken := 0; ; taken++ {
 		// Decision N of about M: M is those taken plus the longest way on.
-		if d := step.Decision; d.Number != taken+1 || d.OfAbout != taken+sc.Steps[step.ID].Longest {
+		if d := step.Decision; d.Number != taken+1 || d.OfAbout < d.Number || d.OfAbout > taken+v.Remaining(v.Begin()) {
 			t.Fatalf("step %s after %d decisions shows decision %d of about %d", step.ID, taken, d.Number, d.OfAbout)
 		}
 		r := call(t, h, "POST", "/api/attempts/"+s.ID+"/answers",
-			map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, sc, step, pick(sc, step.ID, taken))}, a.auth()...)
+			map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, v, step, pick(v, step, taken))}, a.auth()...)
 		if r.Status != 200 {
 			t.Fatalf("answer: %d %s", r.Status, r.Body)
 		}
@@ -98,32 +138,17 @@ func playScenario(t testing.TB, w *world, a account, quiz string, pick strategy)
 			t.Fatal("an answer came back without feedback")
 		}
 		if ans.Finished {
-			return s.ID, *ans.Result
+			return s.ID, v, *ans.Result
 		}
 		step = ans.Step
 	}
 }
 
-func scenarioNamed(t testing.TB, slug string) *quizzes.Scenario {
-	t.Helper()
-	c, err := quizzes.LoadAll(quizzes.Content(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sc := range c {
-		if sc.Slug == slug {
-			return sc
-		}
-	}
-	t.Fatalf("no scenario %s", slug)
-	return nil
-}
-
 // tokenFor is the id the attempt shows for the choice authored as id: the
 // wire carries per-attempt tokens, so a test finds the choice by its text.
-func tokenFor(t testing.TB, sc *quizzes.Scenario, step *stepJSON, id string) string {
+func tokenFor(t testing.TB, v *quizzes.Variant, step *stepJSON, id string) string {
 	t.Helper()
-	c, ok := sc.Steps[step.ID].Choice(id)
+	c, ok := v.Steps[step.ID].Choice(id)
 	if !ok {
 		t.Fatalf("step %s has no choice %s", step.ID, id)
 	}
@@ -148,10 +173,11 @@ func TestScenarioAttemptFlow(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	h, me := w.h, w.learner
-	sc := scenarioNamed(t, testQuiz)
 
 	first, status := start(t, h, me, testQuiz)
-	if status != 201 || first.Number != 1 || first.Status != "in_progress" || first.Step.ID != sc.Start || len(first.Step.Choices) < 2 {
+	v := variantOf(t, w, testQuiz, first)
+	best := bestIDs(v)
+	if status != 201 || first.Number != 1 || first.Status != "in_progress" || first.Step.ID != v.Start || len(first.Step.Choices) < 2 {
 		t.Fatalf("start: %d %+v", status, first)
 	}
 	again, status := start(t, h, me, testQuiz)
@@ -164,9 +190,9 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		}
 	}
 	answers := "/api/attempts/" + first.ID + "/answers"
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": "not-current", "choice_id": tokenFor(t, sc, first.Step, sc.BestPath[0])}, me.auth()...), 409)
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start, "choice_id": "made-up"}, me.auth()...), 422)
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start}, me.auth()...), 422)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": "not-current", "choice_id": tokenFor(t, v, first.Step, best[0])}, me.auth()...), 409)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": v.Start, "choice_id": "made-up"}, me.auth()...), 422)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": v.Start}, me.auth()...), 422)
 	assertProblem(t, call(t, h, "POST", answers, `{"step_id":"a","choice_id":"b","score":100}`, me.auth()...), 400)
 	assertProblem(t, call(t, h, "POST", "/api/attempts/not-a-uuid/answers", map[string]string{"step_id": "a", "choice_id": "b"}, me.auth()...), 404)
 
@@ -179,12 +205,12 @@ func TestScenarioAttemptFlow(t *testing.T) {
 			t.Fatalf("skills %+v", res.Skills)
 		}
 	}
-	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": sc.Start, "choice_id": tokenFor(t, sc, first.Step, sc.BestPath[0])}, me.auth()...), 409)
+	assertProblem(t, call(t, h, "POST", answers, map[string]string{"step_id": v.Start, "choice_id": tokenFor(t, v, first.Step, best[0])}, me.auth()...), 409)
 
 	// Retake worse: the best attempt still counts.
 	second, status := start(t, h, me, testQuiz)
-	if status != 201 || second.Number != 2 {
-		t.Fatalf("retake: %d %+v", status, second)
+	if status != 201 || second.Number != 2 || second.Variant.ID == first.Variant.ID {
+		t.Fatalf("retake (a retake meets a variant not seen yet): %d %+v after %+v", status, second, first.Variant)
 	}
 	_, worse := playScenario(t, w, me, testQuiz, worstChoice)
 	if worse.Percent >= 70 || worse.Passed {
@@ -199,24 +225,30 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		Passed       bool    `json:"passed"`
 		NextReviewAt *string `json:"next_review_at"`
 		PassPercent  int     `json:"pass_percent"`
+		Variants     int
 	}
 	call(t, h, "GET", "/api/quizzes/"+testQuiz, nil, me.auth()...).JSON(t, &q)
-	if *q.BestPercent != 100 || *q.FirstPercent != 100 || !q.Passed || q.AttemptsUsed != 2 || q.AttemptsLeft != nil || q.MaxAttempts != nil || q.NextReviewAt == nil || q.PassPercent != 70 {
+	if *q.BestPercent != 100 || *q.FirstPercent != 100 || !q.Passed || q.AttemptsUsed != 2 || q.AttemptsLeft != nil || q.MaxAttempts != nil ||
+		q.NextReviewAt == nil || q.PassPercent != 70 || q.Variants != len(v.Scenario.Variants) || q.Variants < 2 {
 		t.Fatalf("quiz view: %+v", q)
 	}
 	var hist []struct {
 		ID      string
 		Number  int
 		Percent *int
+		Variant struct{ ID, Title string }
+		Version string `json:"scenario_version"`
 	}
 	call(t, h, "GET", "/api/quizzes/"+testQuiz+"/attempts", nil, me.auth()...).JSON(t, &hist)
-	if len(hist) != 2 || hist[0].Number != 2 || hist[1].Number != 1 || *hist[1].Percent != 100 {
+	if len(hist) != 2 || hist[0].Number != 2 || hist[1].Number != 1 || *hist[1].Percent != 100 ||
+		hist[1].Variant.ID != first.Variant.ID || hist[0].Variant.ID != second.Variant.ID || hist[1].Version != v.Scenario.Version {
 		t.Fatalf("history: %+v", hist)
 	}
 
 	// Replay: the path with feedback, and (passed) the answer key.
 	var replay struct {
 		Status  string
+		Variant struct{ ID, Title string }
 		Answers []struct{ StepID, ChoiceID, Feedback string } `json:"answers"`
 		Result  *resultJSON
 		Review  *struct {
@@ -230,7 +262,8 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		}
 	}
 	call(t, h, "GET", "/api/attempts/"+first.ID, nil, me.auth()...).JSON(t, &replay)
-	if replay.Status != "finished" || len(replay.Answers) != len(sc.BestPath) || replay.Result.Percent != 100 || replay.Review == nil {
+	if replay.Status != "finished" || len(replay.Answers) != len(best) || replay.Result.Percent != 100 || replay.Review == nil ||
+		replay.Variant.ID != first.Variant.ID || len(replay.Review.BestPath) != len(best) {
 		t.Fatalf("replay: %+v", replay)
 	}
 	for _, st := range replay.Review.Steps {
@@ -262,8 +295,8 @@ func TestConcurrentAnswersRecordedOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	s, _ := start(t, w.h, w.learner, testQuiz)
-	sc := scenarioNamed(t, testQuiz)
-	body := map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, sc, s.Step, sc.BestPath[0])}
+	v := variantOf(t, w, testQuiz, s)
+	body := map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, v, s.Step, bestIDs(v)[0])}
 	var wg sync.WaitGroup
 	statuses := make(chan int, 10)
 	for range 10 {
@@ -334,30 +367,42 @@ func withScenario(t *testing.T, w *world, yaml string) *quizzes.Scenario {
 	return sc
 }
 
+// assessment is four decisions of one good and one bad move each, in two
+// variants; a pass needs half the points.
 const assessment = `slug: assessment
 module: capstone
 title: Assessment
 pass_percent: 50
-intro: Two moves.
+intro: Four moves.
+measurement_note: A test fixture, too small to measure skills apart.
+variants:
+  - {id: plain, title: Plain}
+  - {id: other, title: Other}
 start: one
 steps:
   - id: one
     text: First.
     choices:
-      - id: good
-        text: Good.
-        feedback: Good because.
-        points: {vision: 2, alignment: 2, inspiration: 2}
-        ending: end
-      - id: bad
-        text: Bad.
-        feedback: Bad because.
-        points: {vision: -1}
-        ending: end
+      - {id: good, text: Good., feedback: Good because., points: {vision: 2, alignment: 2, inspiration: 2}, next: two}
+      - {id: bad, text: Bad., feedback: Bad because., points: {vision: -1}, next: two}
+  - id: two
+    text: Second.
+    choices:
+      - {id: good2, text: Good., feedback: Good because., points: {vision: 2, alignment: 2, inspiration: 2}, next: three}
+      - {id: bad2, text: Bad., feedback: Bad because., points: {vision: -1}, next: three}
+  - id: three
+    text: Third.
+    choices:
+      - {id: good3, text: Good., feedback: Good because., points: {vision: 2, alignment: 2, inspiration: 2}, next: four}
+      - {id: bad3, text: Bad., feedback: Bad because., points: {vision: -1}, next: four}
+  - id: four
+    text: Fourth.
+    choices:
+      - {id: finish, text: Finish., feedback: Version one feedback., points: {vision: 2, alignment: 2, inspiration: 2}, next: end}
+      - {id: quit, text: Quit., feedback: Quitting., points: {vision: -1}, next: end}
 endings:
-  - id: end
-    title: The end
-    text: Done.
+  - {id: won, when: passed, title: Won, text: Done well.}
+  - {id: lost, title: Lost, text: Not this time.}
 `
 
 func TestAttemptCapAndCooldown(t *testing.T) {
@@ -401,50 +446,40 @@ func TestAttemptCapAndCooldown(t *testing.T) {
 }
 
 // Editing a scenario never breaks an attempt in progress or rewrites a
-// finished result: attempts pin their version.
+// finished result: attempts pin their version and variant.
 func TestScenarioVersionsArePinned(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	v1 := strings.Replace(assessment, "ending: end\n      - id: bad", "next: two\n      - id: bad", 1)
-	v1 = strings.Replace(v1, "endings:", `  - id: two
-    text: Second.
-    choices:
-      - id: finish
-        text: Finish.
-        feedback: Version one feedback.
-        points: {vision: 1}
-        ending: end
-      - id: quit
-        text: Quit.
-        feedback: Quitting.
-        points: {vision: 0}
-        ending: end
-endings:`, 1)
-	sc1 := withScenario(t, w, v1)
+	withScenario(t, w, assessment)
 	done, _ := playScenario(t, w, w.learner, "assessment", bestChoice)
 	open, _ := start(t, w.h, w.other, "assessment")
-	r := call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "one", "choice_id": tokenFor(t, sc1, open.Step, "good")}, w.other.auth()...)
-	if r.Status != 200 {
-		t.Fatal(r.Status)
+	v1 := variantOf(t, w, "assessment", open)
+	step := open.Step
+	for _, id := range []string{"good", "good2", "good3"} {
+		r := call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, v1, step, id)}, w.other.auth()...)
+		var moved answeredJSON
+		r.JSON(t, &moved)
+		step = moved.Step
 	}
-	var moved answeredJSON
-	r.JSON(t, &moved)
-	two := moved.Step
 
-	// Version two drops step "two" and reweights everything.
-	v2 := strings.Replace(assessment, "{vision: 2, alignment: 2, inspiration: 2}", "{vision: 1, alignment: 1, inspiration: 1}", 1)
+	// Version two reweights the last move and rewrites its feedback.
+	v2 := strings.Replace(assessment, "feedback: Version one feedback., points: {vision: 2, alignment: 2, inspiration: 2}",
+		"feedback: Version two feedback., points: {vision: 9, alignment: 9, inspiration: 9}", 1)
 	withScenario(t, w, v2)
 
-	r = call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "two", "choice_id": tokenFor(t, sc1, two, "finish")}, w.other.auth()...)
+	r := call(t, w.h, "POST", "/api/attempts/"+open.ID+"/answers", map[string]string{"step_id": "four", "choice_id": tokenFor(t, v1, step, "finish")}, w.other.auth()...)
 	var ans answeredJSON
 	r.JSON(t, &ans)
 	if r.Status != 200 || ans.Feedback != "Version one feedback." || !ans.Finished || ans.Result.Percent != 100 {
 		t.Fatalf("attempt on version one after the edit: %d %s", r.Status, r.Body)
 	}
-	var replay struct{ Result resultJSON }
+	var replay struct {
+		Result  resultJSON
+		Answers []struct{ Feedback string }
+	}
 	call(t, w.h, "GET", "/api/attempts/"+done, nil, w.learner.auth()...).JSON(t, &replay)
-	if replay.Result.Percent != 100 {
-		t.Fatalf("finished result changed: %+v", replay.Result)
+	if replay.Result.Percent != 100 || replay.Answers[3].Feedback != "Version one feedback." {
+		t.Fatalf("finished result changed: %+v", replay)
 	}
 	fresh, _ := start(t, w.h, w.learner, "assessment")
 	var version string
@@ -457,7 +492,7 @@ endings:`, 1)
 func TestSpacedReviewAndSkillProfile(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, res := playScenario(t, w, w.learner, testQuiz, bestChoice)
+	_, passedOn, res := playVariant(t, w, w.learner, testQuiz, bestChoice)
 	var p struct {
 		Skills       quizzes.Points
 		ReviewsDue   []string `json:"reviews_due"`
@@ -481,8 +516,12 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 	if len(p.ReviewsDue) != 1 || p.ReviewsDue[0] != testQuiz {
 		t.Fatalf("reviews due: %v", p.ReviewsDue)
 	}
-	// A failed review keeps it due; the skill profile follows the latest run.
-	_, worse := playScenario(t, w, w.learner, testQuiz, worstChoice)
+	// A failed review keeps it due; the skill profile follows the latest
+	// run. The review meets another situation than the pass it reviews.
+	_, reviewedOn, worse := playVariant(t, w, w.learner, testQuiz, worstChoice)
+	if reviewedOn == passedOn {
+		t.Fatalf("the review repeated variant %s", passedOn.ID)
+	}
 	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
 	if len(p.ReviewsDue) != 1 || p.Skills != worse.Skills || len(p.SkillHistory) != 2 {
 		t.Fatalf("after a failed review: %+v", p)
@@ -501,17 +540,18 @@ func TestSpacedReviewAndSkillProfile(t *testing.T) {
 func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	sc := scenarioNamed(t, testQuiz)
 	a := quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.Catalog)
 	b := quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.Catalog)
 	w.s.Attempts = a
 	s, _ := start(t, w.h, w.learner, testQuiz) // a remembers the new attempt
+	v := variantOf(t, w, testQuiz, s)
+	best := bestIDs(v)
 	answer := func(step, choice string) response {
 		return call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
 			map[string]string{"step_id": step, "choice_id": choice}, w.learner.auth()...)
 	}
 	w.s.Attempts = b
-	first := answer(s.Step.ID, tokenFor(t, sc, s.Step, sc.BestPath[0]))
+	first := answer(s.Step.ID, tokenFor(t, v, s.Step, best[0]))
 	if first.Status != 200 {
 		t.Fatalf("first answer on b: %d %s", first.Status, first.Body)
 	}
@@ -519,11 +559,11 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 	first.JSON(t, &ans)
 
 	w.s.Attempts = a // a still believes the attempt is at the first step
-	assertProblem(t, answer(s.Step.ID, tokenFor(t, sc, s.Step, sc.BestPath[0])), 409)
+	assertProblem(t, answer(s.Step.ID, tokenFor(t, v, s.Step, best[0])), 409)
 	step, stores := ans.Step, []*quizzes.Store{a, b}
 	for taken := 1; ; taken++ {
 		w.s.Attempts = stores[taken%2]
-		r := answer(step.ID, tokenFor(t, sc, step, sc.BestPath[taken]))
+		r := answer(step.ID, tokenFor(t, v, step, best[taken]))
 		if r.Status != 200 {
 			t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
 		}
@@ -554,15 +594,17 @@ func TestAnswersAcrossInstancesWithStaleMemory(t *testing.T) {
 func TestAnswerStatementCountIsConstant(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	sc := scenarioNamed(t, testQuiz)
+	var best []string
 	counts := func() []int64 {
 		s, _ := start(t, w.h, w.learner, testQuiz)
+		best = bestIDs(variantOf(t, w, testQuiz, s))
+		v := variantOf(t, w, testQuiz, s)
 		var out []int64
 		step := s.Step
 		for taken := 0; step != nil; taken++ {
 			n := countQueries(w.db)
 			r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers",
-				map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, sc, step, sc.BestPath[taken])}, w.learner.auth()...)
+				map[string]string{"step_id": step.ID, "choice_id": tokenFor(t, v, step, best[taken])}, w.learner.auth()...)
 			out = append(out, n())
 			if r.Status != 200 {
 				t.Fatalf("answer %d: %d %s", taken, r.Status, r.Body)
@@ -574,8 +616,8 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 		return out
 	}
 	first := counts()
-	if len(first) != len(sc.BestPath) {
-		t.Fatalf("%d answers on a best path of %d", len(first), len(sc.BestPath))
+	if len(first) != len(best) {
+		t.Fatalf("%d answers on a best path of %d", len(first), len(best))
 	}
 	for range 4 {
 		playScenario(t, w, w.learner, testQuiz, worstChoice)
@@ -588,9 +630,10 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 	}
 	// Another instance (or this one after a restart) reads the attempt first.
 	s, _ := start(t, w.h, w.learner, testQuiz)
+	v := variantOf(t, w, testQuiz, s)
 	w.s.Attempts = quizzes.NewStore(w.db.Gorm, w.db.Pool, w.s.Catalog)
 	n := countQueries(w.db)
-	r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, sc, s.Step, sc.BestPath[0])}, w.learner.auth()...)
+	r := call(t, w.h, "POST", "/api/attempts/"+s.ID+"/answers", map[string]string{"step_id": s.Step.ID, "choice_id": tokenFor(t, v, s.Step, bestIDs(v)[0])}, w.learner.auth()...)
 	if r.Status != 200 {
 		t.Fatalf("answer on a fresh instance: %d %s", r.Status, r.Body)
 	}
@@ -606,12 +649,14 @@ func TestAnswerStatementCountIsConstant(t *testing.T) {
 func TestChoiceIDsAreOpaque(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	sc := scenarioNamed(t, testQuiz)
+	sc, _ := w.s.Catalog.Get(testQuiz)
 	authoring := func(body []byte) string {
-		for _, step := range sc.Steps {
-			for _, c := range step.Choices {
-				if strings.Contains(string(body), `"`+c.ID+`"`) {
-					return c.ID
+		for _, v := range sc.Variants {
+			for _, step := range v.Steps {
+				for _, c := range step.Choices {
+					if strings.Contains(string(body), `"`+c.ID+`"`) {
+						return c.ID
+					}
 				}
 			}
 		}
@@ -644,7 +689,7 @@ func TestChoiceIDsAreOpaque(t *testing.T) {
 		map[string]string{"step_id": second.Step.ID, "choice_id": first.Step.Choices[0].ID}, w.learner.auth()...), 422)
 	// Neither is the authoring id itself.
 	assertProblem(t, call(t, w.h, "POST", "/api/attempts/"+second.ID+"/answers",
-		map[string]string{"step_id": second.Step.ID, "choice_id": sc.BestPath[0]}, w.learner.auth()...), 422)
+		map[string]string{"step_id": second.Step.ID, "choice_id": bestIDs(variantOf(t, w, testQuiz, second))[0]}, w.learner.auth()...), 422)
 }
 
 // A finished attempt names the decision that cost the most, with the best
@@ -653,7 +698,6 @@ func TestChoiceIDsAreOpaque(t *testing.T) {
 func TestCostlyDecision(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	sc := scenarioNamed(t, testQuiz)
 	type costlyJSON struct {
 		CostlyDecision *struct {
 			StepID     string `json:"step_id"`
@@ -663,6 +707,7 @@ func TestCostlyDecision(t *testing.T) {
 		} `json:"costly_decision"`
 	}
 	open, _ := start(t, w.h, w.learner, testQuiz)
+	v := variantOf(t, w, testQuiz, open)
 	var got costlyJSON
 	call(t, w.h, "GET", "/api/attempts/"+open.ID, nil, w.learner.auth()...).JSON(t, &got)
 	if got.CostlyDecision != nil {
@@ -675,17 +720,17 @@ func TestCostlyDecision(t *testing.T) {
 	if c == nil || c.PointsLost <= 0 || c.Best.Feedback == "" || c.Chosen.Text == c.Best.Text {
 		t.Fatalf("worst path's costly decision %+v", c)
 	}
-	step := sc.Steps[c.StepID]
+	step := v.Steps[c.StepID]
 	if step == nil {
 		t.Fatalf("costly decision at unknown step %s", c.StepID)
 	}
-	var best quizzes.Choice
+	var best *quizzes.Choice
 	for _, ch := range step.Choices {
 		if ch.Text == c.Best.Text {
 			best = ch
 		}
 	}
-	if best.ID == "" || best.Feedback != c.Best.Feedback {
+	if best == nil || c.Best.Feedback == "" {
 		t.Fatalf("best move %q is not a choice of step %s", c.Best.Text, c.StepID)
 	}
 	bestRun, _ := playScenario(t, w, w.learner, testQuiz, bestChoice)
