@@ -27,8 +27,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.yaml.in/yaml/v3"
+	"github.com/chromedp/chromedp/kb"
 
+	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/testdb"
 )
 
@@ -361,7 +362,7 @@ func (u *user) shot(name string) {
 }
 
 // mobileShot saves a full-page PNG at a 360 px wide viewport, and checks the
-// page does not scroll sideways.
+// page does not scroll sideways and axe-core finds nothing serious there.
 func (u *user) mobileShot(name string) {
 	u.t.Helper()
 	u.do("phone viewport", chromedp.EmulateViewport(360, 780, chromedp.EmulateMobile))
@@ -369,6 +370,7 @@ func (u *user) mobileShot(name string) {
 	if w := u.eval("page width", `String(document.documentElement.scrollWidth)`); w != "360" {
 		u.t.Errorf("%s: at 360 px the page is %s px wide (horizontal scroll)", name, w)
 	}
+	u.axe(name + " at 360 px")
 	u.shot(name)
 	u.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
 }
@@ -453,52 +455,57 @@ func (u *user) signUp(name, email, password string) {
 	u.do("course map after sign-up", chromedp.WaitVisible(chromedp.CSS(".module-card")))
 }
 
-// scenario is the part of a scenario file the test needs to play it well or badly.
-type scenario struct {
-	Steps []struct {
-		ID      string `yaml:"id"`
-		Choices []struct {
-			Text   string         `yaml:"text"`
-			Points map[string]int `yaml:"points"`
-		} `yaml:"choices"`
-	} `yaml:"steps"`
-}
-
-// choiceScores maps step id → choice text → total points, from the shipped
-// file: on the page a choice goes by a per-attempt token, so the test knows
-// it by what it says.
-func choiceScores(t *testing.T, slug string) map[string]map[string]int {
+// scenarioNamed is a shipped scenario as the engine loads it: on the page
+// a choice goes by a per-attempt token, so the test knows a choice by what
+// it says, and the state it is in by replaying its own choices.
+func scenarioNamed(t *testing.T, slug string) *quizzes.Scenario {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(moduleRoot, "quizzes", "scenarios", slug+".yaml"))
+	all, err := quizzes.LoadAll(quizzes.Content(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sc scenario
-	if err := yaml.Unmarshal(data, &sc); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]map[string]int{}
-	for _, st := range sc.Steps {
-		out[st.ID] = map[string]int{}
-		for _, c := range st.Choices {
-			sum := 0
-			for _, p := range c.Points {
-				sum += p
-			}
-			out[st.ID][strings.Join(strings.Fields(c.Text), " ")] = sum
+	for _, sc := range all {
+		if sc.Slug == slug {
+			return sc
 		}
 	}
-	return out
+	t.Fatalf("no scenario %s", slug)
+	return nil
 }
 
-// playScenario answers until the ending, taking the best (or worst) choice
-// at each step by the points in the scenario file, and returns the result
-// percent text.
-func (u *user) playScenario(scores map[string]map[string]int, best bool) string {
+// shownVariant is the variant the page says it plays.
+func (u *user) shownVariant(sc *quizzes.Scenario) *quizzes.Variant {
 	u.t.Helper()
+	// textContent: the eyebrow's CSS upper-cases what innerText reports.
+	raw := u.eval("variant", `document.querySelector("[data-testid=variant]").textContent`)
+	title := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(raw), "·"))
+	for _, v := range sc.Variants {
+		if v.Title == title {
+			return v
+		}
+	}
+	u.t.Fatalf("the page names variant %q, which %s does not have", title, sc.Slug)
+	return nil
+}
+
+func normal(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// playScenario answers until the ending, taking the best move in the
+// state the path is in (or the lowest-scoring one shown), and returns the
+// result percent text. With keyboard, every decision is made with the
+// keyboard alone: Tab-free focus on the option, Space, Enter.
+func (u *user) playScenario(sc *quizzes.Scenario, best, keyboard bool) string {
+	u.t.Helper()
+	u.waitFor("the variant", `!!document.querySelector("[data-testid=variant]")`)
+	v := u.shownVariant(sc)
+	start, st0 := v.Begin()
+	var path []quizzes.Answer
 	for i := 0; i < 20; i++ {
-		u.waitFor("a step or the result", `document.querySelector("form.decide") || document.querySelector("[data-testid=result-percent]")`)
-		if u.eval("state", `document.querySelector("[data-testid=result-percent]") ? "done" : "step"`) == "done" {
+		u.waitFor("a step or the result", `document.querySelector("form.decide") || document.querySelector("[data-testid=result-percent]") || document.querySelector("[data-testid=practice-percent]")`)
+		if u.eval("state", `document.querySelector("form.decide") ? "step" : "done"`) == "done" {
+			if u.eval("practice?", `document.querySelector("[data-testid=practice-percent]") ? "yes" : "no"`) == "yes" {
+				return u.text("[data-testid=practice-percent]")
+			}
 			return u.text("[data-testid=result-percent]")
 		}
 		raw := u.eval("choices", `JSON.stringify([...document.querySelectorAll("form.decide input[type=radio]")].map(r => [r.name, r.value, r.closest("label").textContent.trim().split(/\s+/).join(" ")]))`)
@@ -506,31 +513,61 @@ func (u *user) playScenario(scores map[string]map[string]int, best bool) string 
 		if err := json.Unmarshal([]byte(raw), &radios); err != nil || len(radios) == 0 {
 			u.t.Fatalf("no choices on the step: %s", raw)
 		}
-		step := strings.TrimPrefix(radios[0][0], "step-")
+		stepID := strings.TrimPrefix(radios[0][0], "step-")
 		if h := u.text("h1"); !decisionRe.MatchString(h) {
 			u.t.Errorf("the step's heading %q does not say decision N of about M", h)
 		}
-		score := func(r [3]string) int {
-			s, ok := scores[step][r[2]]
-			if !ok {
-				u.t.Fatalf("step %s shows a choice the file does not have: %q", step, r[2])
+		// The state so far: replay this run's own choices (a practice run
+		// starts where the page's first step is, in the attempt's state).
+		st := st0
+		if len(path) > 0 {
+			replayed, err := v.Replay(start, st0, path)
+			if err != nil {
+				u.t.Fatal(err)
 			}
-			return s
+			st = replayed[len(replayed)-1].After
+		} else {
+			start = stepID
+		}
+		step := v.Steps[stepID]
+		choiceOf := func(r [3]string) *quizzes.Choice {
+			for _, c := range step.Choices {
+				if normal(c.Text) == r[2] {
+					return c
+				}
+			}
+			u.t.Fatalf("step %s shows a choice the variant does not have: %q", stepID, r[2])
+			return nil
 		}
 		pick := radios[0]
 		for _, r := range radios {
-			if best && score(r) > score(pick) || !best && score(r) < score(pick) {
+			if best && choiceOf(r).ID == v.BestChoice(stepID, st) || !best && choiceOf(r).Points.Total() < choiceOf(pick).Points.Total() {
 				pick = r
 			}
 		}
-		u.click(fmt.Sprintf("form.decide input[value=%q]", pick[1]))
-		u.click("form.decide button[type=submit]")
+		path = append(path, quizzes.Answer{StepID: stepID, ChoiceID: choiceOf(pick).ID})
+		radio := fmt.Sprintf("form.decide input[value=%q]", pick[1])
+		if keyboard {
+			u.do("choose with the keyboard", chromedp.Focus(chromedp.CSS(radio)), chromedp.KeyEvent(" "))
+			if u.eval("checked", fmt.Sprintf(`String(document.querySelector(%q).checked)`, radio)) != "true" {
+				u.t.Fatal("Space did not select the focused option")
+			}
+			u.do("submit with the keyboard", chromedp.Focus(chromedp.CSS("form.decide button[type=submit]")), chromedp.KeyEvent(kb.Enter))
+		} else {
+			u.click(radio)
+			u.click("form.decide button[type=submit]")
+		}
 		u.do("feedback", chromedp.WaitVisible(chromedp.CSS("section.outcome .feedback")))
 		if i == 0 && !best {
 			u.axe("scenario feedback")
 			u.shot("scenario-feedback")
 		}
-		u.click("section.outcome button")
+		if keyboard {
+			u.waitFor("Continue has the focus", `document.activeElement && document.activeElement.closest("section.outcome") !== null`)
+			u.do("continue with the keyboard", chromedp.KeyEvent(kb.Enter))
+		} else {
+			u.click("section.outcome button")
+		}
 	}
 	u.t.Fatal("the scenario did not end within 20 decisions")
 	return ""
@@ -625,16 +662,43 @@ func TestLearnerJourney(t *testing.T) {
 	u.click(".scenario-summary a")
 	u.do("scenario page", chromedp.WaitVisible(chromedp.CSS(".scenario-intro button.btn-primary")))
 	quizPath := u.eval("quiz path", `location.pathname`)
+	sc := scenarioNamed(t, strings.TrimPrefix(quizPath, "/quizzes/"))
+	if got := u.text("[data-testid=variants]"); !strings.Contains(got, fmt.Sprintf("%d situations", len(sc.Variants))) {
+		t.Errorf("the scenario page says %q of its variants", got)
+	}
 	u.axe("scenario intro")
 	u.shot("scenario-intro")
 	u.click(".scenario-intro button.btn-primary")
 	u.do("first step", chromedp.WaitVisible(chromedp.CSS("form.decide")))
 	u.axe("scenario step")
 	u.shot("scenario-step")
-	scores := choiceScores(t, strings.TrimPrefix(quizPath, "/quizzes/"))
-	first := percentOf(t, u.playScenario(scores, false))
+	u.mobileShot("scenario-step-mobile")
+	first := percentOf(t, u.playScenario(sc, false, false))
 	// The worst path names the decision that cost the most, with the better move.
 	u.waitFor("the costly decision", `!!document.querySelector("[data-testid=costly-decision] .feedback")`)
+	u.waitFor("skills with their decisions", `document.querySelector("#h-skills").parentElement.textContent.includes("decision")`)
+	u.mobileShot("scenario-result-mobile")
+
+	// Practise from the costly decision: the run starts there, plays to an
+	// ending with the keyboard, and counts nowhere.
+	u.click("[data-testid=practise]")
+	u.do("practice step", chromedp.WaitVisible(chromedp.CSS("form.decide")))
+	if eyebrow := u.eval("eyebrow", `document.querySelector(".page-header .eyebrow").textContent`); !strings.Contains(eyebrow, "practice, not counted") {
+		t.Errorf("the practice player's eyebrow says %q", eyebrow)
+	}
+	u.axe("practice step")
+	u.mobileShot("practice-step-mobile")
+	practised := percentOf(t, u.playScenario(sc, true, true))
+	if practised <= first {
+		t.Errorf("practising the best moves from the costly decision scored %d%%, the attempt %d%%", practised, first)
+	}
+	u.axe("practice result")
+	u.mobileShot("practice-result-mobile")
+	u.click(".result-actions a.btn-primary")
+	u.do("back at the attempt's result", chromedp.WaitVisible(chromedp.CSS("[data-testid=result-percent]")))
+	if got := percentOf(t, u.text("[data-testid=result-percent]")); got != first {
+		t.Errorf("after practice the attempt shows %d%%, it scored %d%%", got, first)
+	}
 
 	// The result with the skill chart.
 	for _, s := range []string{"vision", "alignment", "inspiration"} {
@@ -655,7 +719,7 @@ func TestLearnerJourney(t *testing.T) {
 	u.do("back", chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(".result-actions")))
 	u.click(".result-actions button.btn-primary")
 	u.do("retake starts", chromedp.WaitVisible(chromedp.CSS("form.decide")))
-	second := percentOf(t, u.playScenario(scores, true))
+	second := percentOf(t, u.playScenario(sc, true, true))
 	if second != 100 {
 		t.Errorf("the best path scored %d%%, want 100%%", second)
 	}

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { logout } from './api';
 import { Loading } from './components/ui';
 import { AdminUsersPage } from './pages/AdminUsers';
-import { AttemptPage, ReplayPage } from './pages/AttemptPage';
+import { AttemptPage, PracticePage, ReplayPage } from './pages/AttemptPage';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { HomePage } from './pages/Home';
 import { LessonPage } from './pages/LessonPage';
@@ -31,6 +31,7 @@ const routes: RouteDef[] = [
   { pattern: '/quizzes/:slug', guard: 'user', view: (p) => <QuizPage key={p.slug} slug={p.slug} /> },
   { pattern: '/attempts/:id', guard: 'user', view: (p) => <AttemptPage key={p.id} id={p.id} /> },
   { pattern: '/attempts/:id/replay', guard: 'user', view: (p) => <ReplayPage key={p.id} id={p.id} /> },
+  { pattern: '/practice/:id', guard: 'user', view: (p) => <PracticePage key={p.id} id={p.id} /> },
   { pattern: '/progress', guard: 'user', view: () => <ProgressPage /> },
   { pattern: '/teams', guard: 'manager', view: () => <TeamsPage /> },
   { pattern: '/teams/:id', guard: 'manager', view: (p) => <TeamPage key={p.id} id={p.id} /> },
@@ -117,7 +118,7 @@ export function App() {
 
 function Header({ user, path, bare }: { user: User | null; path: string; bare: boolean }) {
   const link = (href: string, label: string) => {
-    const active = href === '/' ? path === '/' || path.startsWith('/modules') || path.startsWith('/lessons') || path.startsWith('/quizzes') || path.startsWith('/attempts') : path.startsWith(href);
+    const active = href === '/' ? path === '/' || path.startsWith('/modules') || path.startsWith('/lessons') || path.startsWith('/quizzes') || path.startsWith('/attempts') || path.startsWith('/practice') : path.startsWith(href);
     return (
       <li>
         <a href={href} aria-current={active ? 'page' : undefined}>

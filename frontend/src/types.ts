@@ -106,6 +106,14 @@ export interface Quiz {
   next_review_at: string | null;
   next_attempt_at?: string | null;
   open_attempt_id?: string | null;
+  /** How many situations the scenario comes in; each retake meets a new one first. */
+  variants?: number;
+}
+
+/** The situation (cast, company, constraint) a run plays. */
+export interface Variant {
+  id: string;
+  title: string;
 }
 
 export interface Step {
@@ -122,6 +130,8 @@ export interface Result {
   passed: boolean;
   skills: Skills;
   ending: { id?: string; title: string; text: string };
+  /** In replays: per skill, how many decisions of the path moved it. */
+  skill_decisions?: Skills;
 }
 
 export interface AttemptStarted {
@@ -129,6 +139,7 @@ export interface AttemptStarted {
   quiz: string;
   number: number;
   status: 'in_progress' | 'finished';
+  variant: Variant;
   step: Step | null;
 }
 
@@ -153,6 +164,7 @@ export interface Attempt {
   quiz: string;
   number: number;
   status: string;
+  variant?: Variant;
   step: Step | null;
   answers: {
     step_id: string;
@@ -173,10 +185,25 @@ export interface Attempt {
   } | null;
 }
 
+/** A practice run from an attempt's costly decision: nothing it does counts. */
+export interface Practice {
+  id: string;
+  practice: true;
+  attempt_id: string;
+  quiz: string;
+  status: string;
+  variant: Variant;
+  from_position: number;
+  step: Step | null;
+  answers: { step_id: string; step_text: string; choice_id: string; choice_text: string; feedback: string }[];
+  result: Result | null;
+}
+
 export interface AttemptSummary {
   id: string;
   number: number;
   status: string;
+  variant?: Variant;
   percent: number | null;
   passed: boolean | null;
   started_at: string;
@@ -276,4 +303,6 @@ export interface CostlyDecision {
   chosen: { text: string; feedback: string };
   best: { text: string; feedback: string };
   points_lost: number;
+  /** The decision's index in the path: where a practice run starts. */
+  position?: number;
 }

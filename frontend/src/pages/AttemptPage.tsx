@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../api';
+import { navigate } from '../router';
 import { SkillChart, SKILLS } from '../components/charts';
 import { Async, Badge, ErrorBox, Loading, useApi, useTitle } from '../components/ui';
-import type { AnswerResponse, Attempt, Quiz, Result, Step } from '../types';
+import type { AnswerResponse, Attempt, Practice, Quiz, Result, Step, Variant } from '../types';
 import { useStartAttempt } from './QuizPage';
 
 export function AttemptPage({ id }: { id: string }) {
@@ -12,9 +13,61 @@ export function AttemptPage({ id }: { id: string }) {
   return (
     <div class="page narrow">
       <Async res={res} label="Loading the scenario…">
-        {(a) => <Player attempt={a} quiz={quiz.data} />}
+        {(a) => (
+          <Player
+            run={{ id: a.id, quiz: a.quiz, label: `attempt ${a.number}`, variant: a.variant, step: a.step, answered: a.answers.length,
+              answerUrl: `/api/attempts/${encodeURIComponent(a.id)}/answers`, result: a.status === 'finished' ? a.result : null }}
+            quiz={quiz.data}
+            ended={(result) => <ResultView attempt={a} result={result} quiz={quiz.data} />}
+          />
+        )}
       </Async>
     </div>
+  );
+}
+
+/** A practice run: the player from an attempt's costly decision on. */
+export function PracticePage({ id }: { id: string }) {
+  const res = useApi<Practice>(`/api/practice/${encodeURIComponent(id)}`);
+  const quiz = useApi<Quiz>(res.data ? `/api/quizzes/${encodeURIComponent(res.data.quiz)}` : null);
+  useTitle(quiz.data ? `Practice: ${quiz.data.title}` : 'Practice');
+  return (
+    <div class="page narrow">
+      <Async res={res} label="Loading the practice run…">
+        {(p) => (
+          <Player
+            run={{ id: p.id, quiz: p.quiz, label: 'practice, not counted', variant: p.variant, step: p.step,
+              answered: p.from_position + p.answers.length, answerUrl: `/api/practice/${encodeURIComponent(p.id)}/answers`,
+              result: p.status === 'finished' ? p.result : null }}
+            quiz={quiz.data}
+            ended={(result) => <PracticeResult practice={p} result={result} quiz={quiz.data} />}
+          />
+        )}
+      </Async>
+    </div>
+  );
+}
+
+/** What the player needs of an attempt or a practice run. */
+interface Run {
+  id: string;
+  quiz: string;
+  label: string;
+  variant?: Variant;
+  step: Step | null;
+  answered: number;
+  answerUrl: string;
+  result: Result | null;
+}
+
+/** The scenario and variant a run plays, for the eyebrow. */
+function RunTitle({ quiz, run, suffix }: { quiz?: Quiz; run: Run; suffix?: string }) {
+  return (
+    <p class="eyebrow">
+      {quiz?.title ?? 'Scenario'}
+      {run.variant?.title ? <span data-testid="variant"> · {run.variant.title}</span> : null} · {run.label}
+      {suffix ? ` · ${suffix}` : ''}
+    </p>
   );
 }
 
@@ -23,12 +76,12 @@ interface Pending {
   answer: AnswerResponse;
 }
 
-function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
-  const [step, setStep] = useState<Step | null>(attempt.step);
-  const [decisions, setDecisions] = useState(attempt.answers.length);
+function Player({ run, quiz, ended }: { run: Run; quiz?: Quiz; ended: (r: Result) => preact.JSX.Element }) {
+  const [step, setStep] = useState<Step | null>(run.step);
+  const [decisions, setDecisions] = useState(run.answered);
   const [choice, setChoice] = useState('');
   const [pending, setPending] = useState<Pending | null>(null);
-  const [result, setResult] = useState<Result | null>(attempt.status === 'finished' ? attempt.result : null);
+  const [result, setResult] = useState<Result | null>(run.result);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [hint, setHint] = useState('');
@@ -39,7 +92,7 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
     if (pending) continueRef.current?.focus();
   }, [pending]);
 
-  if (result) return <ResultView attempt={attempt} result={result} quiz={quiz} />;
+  if (result) return ended(result);
   if (!step) return <ErrorBox error={new Error('This attempt has no current step. Open the scenario page to start again.')} />;
 
   async function decide(e: Event) {
@@ -54,7 +107,7 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
     setError(null);
     setHint('');
     try {
-      const answer = await post<AnswerResponse>(`/api/attempts/${encodeURIComponent(attempt.id)}/answers`, { step_id: step.id, choice_id: c.id });
+      const answer = await post<AnswerResponse>(run.answerUrl, { step_id: step.id, choice_id: c.id });
       setPending({ choice: c, answer });
       setDecisions((n) => n + 1);
     } catch (err) {
@@ -85,12 +138,10 @@ function Player({ attempt, quiz }: { attempt: Attempt; quiz?: Quiz }) {
   return (
     <>
       <nav class="breadcrumb" aria-label="Breadcrumb">
-        <a href="/">Course</a> <span aria-hidden="true">/</span> <a href={`/quizzes/${attempt.quiz}`}>{quiz?.title ?? 'Scenario'}</a>
+        <a href="/">Course</a> <span aria-hidden="true">/</span> <a href={`/quizzes/${run.quiz}`}>{quiz?.title ?? 'Scenario'}</a>
       </nav>
       <header class="page-header">
-        <p class="eyebrow">
-          {quiz?.title ?? 'Scenario'} · attempt {attempt.number}
-        </p>
+        <RunTitle quiz={quiz} run={run} />
         <h1 tabIndex={-1} ref={headingRef}>
           Decision {number}
           {ofAbout && ofAbout >= number ? <span class="decision-of"> of about {ofAbout}</span> : null}
@@ -158,16 +209,28 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
   // stored now names its costliest decision.
   const finished = useApi<Attempt>(`/api/attempts/${encodeURIComponent(attempt.id)}`);
   const costly = finished.data?.costly_decision;
+  const decisions = finished.data?.result?.skill_decisions;
   const passMark = quiz?.pass_percent;
+  const [practising, setPractising] = useState(false);
+  const [practiceError, setPracticeError] = useState<unknown>(null);
+  async function practise() {
+    setPractising(true);
+    setPracticeError(null);
+    try {
+      const p = await post<Practice>(`/api/attempts/${encodeURIComponent(attempt.id)}/practice`);
+      navigate(`/practice/${p.id}`);
+    } catch (e) {
+      setPracticeError(e);
+      setPractising(false);
+    }
+  }
   return (
     <>
       <nav class="breadcrumb" aria-label="Breadcrumb">
         <a href="/">Course</a> <span aria-hidden="true">/</span> <a href={`/quizzes/${attempt.quiz}`}>{quiz?.title ?? 'Scenario'}</a>
       </nav>
       <header class="page-header">
-        <p class="eyebrow">
-          {quiz?.title ?? 'Scenario'} · attempt {attempt.number} · result
-        </p>
+        <RunTitle quiz={quiz} run={{ ...runOf(attempt), variant: attempt.variant ?? finished.data?.variant }} suffix="result" />
         <h1 tabIndex={-1}>{result.ending.title}</h1>
       </header>
       <div class="result-grid">
@@ -196,6 +259,7 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
             <span key={s.key}>
               {i > 0 ? ', ' : ''}
               {s.label.toLowerCase()} {result.skills[s.key]}%
+              {decisions ? ` over ${decisions[s.key]} ${decisions[s.key] === 1 ? 'decision' : 'decisions'}` : ''}
             </span>
           ))}
           .
@@ -214,6 +278,13 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
           <p class="muted small">
             It cost {costly.points_lost} {costly.points_lost === 1 ? 'point' : 'points'} against the best move there.
           </p>
+          <div class="actions">
+            <button type="button" class="btn btn-secondary" data-testid="practise" onClick={practise} disabled={practising}>
+              {practising ? 'Starting…' : 'Practise from here'}
+            </button>
+            <span class="muted small">A practice run starts at this decision, in the same situation. It never changes your results.</span>
+          </div>
+          <ErrorBox error={practiceError} title="Could not start a practice run" />
         </section>
       )}
       <div class="actions result-actions">
@@ -228,6 +299,53 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
         </a>
       </div>
       <ErrorBox error={starter.error} title="Could not start a new attempt" />
+    </>
+  );
+}
+
+function runOf(a: Attempt): Run {
+  return { id: a.id, quiz: a.quiz, label: `attempt ${a.number}`, variant: a.variant, step: a.step, answered: a.answers.length,
+    answerUrl: '', result: a.result };
+}
+
+/** The end of a practice run: how the path would have ended, never counted. */
+function PracticeResult({ practice, result, quiz }: { practice: Practice; result: Result; quiz?: Quiz }) {
+  return (
+    <>
+      <nav class="breadcrumb" aria-label="Breadcrumb">
+        <a href="/">Course</a> <span aria-hidden="true">/</span> <a href={`/quizzes/${practice.quiz}`}>{quiz?.title ?? 'Scenario'}</a>
+      </nav>
+      <header class="page-header">
+        <p class="eyebrow">
+          {quiz?.title ?? 'Scenario'}
+          {practice.variant?.title ? <span data-testid="variant"> · {practice.variant.title}</span> : null} · practice result
+        </p>
+        <h1 tabIndex={-1}>{result.ending.title}</h1>
+      </header>
+      <div class="result-grid">
+        <section class="card ending" aria-labelledby="h-ending">
+          <h2 id="h-ending">How it would have ended</h2>
+          <p>{result.ending.text}</p>
+        </section>
+        <section class="card score" aria-labelledby="h-score">
+          <h2 id="h-score">This path would score</h2>
+          <p class="score-value" data-testid="practice-percent">
+            {result.percent}%
+          </p>
+          <p class="muted small" data-testid="practice-note">
+            Practice: this is the attempt's path up to the costly decision, then yours. It does not change your results, your
+            review schedule or what your manager sees.
+          </p>
+        </section>
+      </div>
+      <div class="actions result-actions">
+        <a class="btn btn-primary" href={`/attempts/${practice.attempt_id}`}>
+          Back to the attempt's result
+        </a>
+        <a class="btn btn-ghost" href={`/quizzes/${practice.quiz}`}>
+          Scenario overview
+        </a>
+      </div>
     </>
   );
 }
@@ -247,7 +365,10 @@ export function ReplayPage({ id }: { id: string }) {
                 <a href="/">Course</a> <span aria-hidden="true">/</span> <a href={`/quizzes/${a.quiz}`}>{quiz.data?.title ?? 'Scenario'}</a>
               </nav>
               <header class="page-header">
-                <p class="eyebrow">Replay · attempt {a.number}</p>
+                <p class="eyebrow">
+                  Replay · attempt {a.number}
+                  {a.variant?.title ? <span data-testid="variant"> · {a.variant.title}</span> : null}
+                </p>
                 <h1 tabIndex={-1}>{quiz.data?.title ?? 'Your path'}</h1>
                 {a.result && (
                   <p class="status-row">
@@ -292,7 +413,10 @@ export function ReplayPage({ id }: { id: string }) {
               {review && review.steps && review.steps.length > 0 ? (
                 <section aria-labelledby="h-key">
                   <h2 id="h-key">Answer key</h2>
-                  <p class="muted">Every choice on the steps you met, with its feedback. The best path is marked.</p>
+                  <p class="muted">
+                    Every choice on the steps you met, as you met them, with its feedback. The best move in each of those moments is
+                    marked; other situations of this scenario stay unseen until you play them.
+                  </p>
                   {review.steps.map((s) => (
                     <div class="card key-step" key={s.id}>
                       <h3 class="key-step-text">{s.text}</h3>

@@ -68,6 +68,12 @@ export function QuizPage({ slug }: { slug: string }) {
                     <dd>{q.passed ? <Badge tone="success">Passed</Badge> : q.attempts_used ? <Badge tone="warning">Not passed yet</Badge> : <Badge>New</Badge>}</dd>
                   </div>
                 </dl>
+                {q.variants && q.variants > 1 ? (
+                  <p class="meta" data-testid="variants">
+                    This scenario comes in {q.variants} situations. Each new attempt starts in one you have not met yet, so a retake
+                    tests your judgement, not your memory.
+                  </p>
+                ) : null}
                 {q.next_review_at && (
                   <p class="meta">
                     {new Date(q.next_review_at) <= new Date() ? 'A review is due now. ' : 'Next review: '}
@@ -117,6 +123,7 @@ function AttemptHistory({ res }: { res: Resource<AttemptSummary[]> }) {
         <thead>
           <tr>
             <th scope="col">#</th>
+            <th scope="col">Situation</th>
             <th scope="col">Started</th>
             <th scope="col">Score</th>
             <th scope="col">Result</th>
@@ -129,6 +136,7 @@ function AttemptHistory({ res }: { res: Resource<AttemptSummary[]> }) {
           {res.data.map((a) => (
             <tr key={a.id} class={a.percent === best && best >= 0 ? 'best-row' : ''}>
               <td>{a.number}</td>
+              <td>{a.variant?.title ?? '—'}</td>
               <td>
                 <Time iso={a.started_at} withTime />
               </td>
