@@ -32,6 +32,9 @@ const (
 // everything wrong with it, for authors (check-content) and the loader.
 type Report struct {
 	Scenario *Scenario
+	// TurnedRules lists the steps where variants disagree on the best move
+	// from the start state of the best path: where a usual rule is wrong.
+	TurnedRules []string
 	Variants []VariantReport
 	// Endings counts, per ending id and over every variant, the passing and
 	// failing paths that reach it.
@@ -101,6 +104,7 @@ func Check(sc *Scenario) Report {
 		return rep
 	}
 	base := sc.Variants[0]
+	rep.TurnedRules = turnedRules(sc)
 	if len(sc.Variants) < minVariants {
 		rep.Problems.Add(sc.File, 1, "a scenario needs at least %d variants, so a retake meets a new situation", minVariants)
 	}
@@ -151,6 +155,7 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 		}
 	}
 	checkedNodes := map[string]bool{}
+	offeredChoices := map[*Choice]bool{} // the choices some reachable state offers
 	var walk func(stepID string, st State, earned Points, last *Choice) error
 	walk = func(stepID string, st State, earned Points, last *Choice) error {
 		if stepID == "" {
@@ -195,6 +200,7 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 			}
 		}
 		for _, c := range offered {
+			offeredChoices[c] = true
 			after := sc.state.apply(st, c.Effects)
 			if err := walk(v.route(c, after), after, earned.Add(c.Points), c); err != nil {
 				return err
@@ -216,7 +222,7 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 			}
 		}
 	}
-	vr.Correlation = correlations(v)
+	vr.Correlation = correlations(v, offeredChoices)
 	for _, skill := range Skills {
 		if v.BestSkills.Get(skill) <= 0 {
 			add(0, "no path earns any %s points, so that skill cannot be scored", skill)
@@ -274,11 +280,16 @@ func (s *schema) describe(st State) string {
 	return strings.Join(parts, ", ")
 }
 
-// correlations is Pearson's r for each pair of skills over every choice.
-func correlations(v *Variant) map[string]float64 {
+// correlations is Pearson's r for each pair of skills over every choice
+// the variant can offer (a choice no reachable state offers measures
+// nothing).
+func correlations(v *Variant, offered map[*Choice]bool) map[string]float64 {
 	var values [3][]float64
 	for _, id := range v.StepOrder {
 		for _, c := range v.Steps[id].Choices {
+			if !offered[c] {
+				continue
+			}
 			for i, skill := range Skills {
 				values[i] = append(values[i], float64(c.Points.Get(skill)))
 			}
@@ -309,3 +320,21 @@ func pearson(x, y []float64) float64 {
 
 // Describe names a state of sc for an author.
 func (sc *Scenario) Describe(st State) string { return sc.state.describe(st) }
+
+// turnedRules lists the steps at which some variant's best path takes
+// another move than the first variant's best path does at the same step.
+func turnedRules(sc *Scenario) []string {
+	first := map[string]string{}
+	for _, d := range sc.Variants[0].BestPath() {
+		first[d.Step.ID] = d.Choice.ID
+	}
+	var out []string
+	for _, v := range sc.Variants[1:] {
+		for _, d := range v.BestPath() {
+			if c, ok := first[d.Step.ID]; ok && c != d.Choice.ID && !slices.Contains(out, d.Step.ID) {
+				out = append(out, d.Step.ID)
+			}
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package quizzes
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,6 +102,18 @@ func TestVariantsResolve(t *testing.T) {
 	}
 	if got := freeze.Remaining(freeze.Begin()); got != 4 {
 		t.Fatalf("longest %d", got)
+	}
+	if got := Check(sc).TurnedRules; !equal(got, []string{"one", "two"}) {
+		t.Fatalf("variants disagree at %v, want [one two]", got)
+	}
+}
+
+func TestUnusedParameter(t *testing.T) {
+	src := strings.Replace(strings.Replace(tiny, "params: {lead: Ewan}", "params: {lead: Ewan, boss: Ann}", 1),
+		"params: {lead: Yasmin}", "params: {lead: Yasmin, boss: Bo}", 1)
+	_, err := Parse("tiny.yaml", []byte(src), nil)
+	if err == nil || !strings.Contains(err.Error(), "tiny.yaml:11: parameter boss is declared but no text uses {boss}") {
+		t.Fatalf("an unused parameter: %v", err)
 	}
 }
 

@@ -68,7 +68,43 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 		r.resolve(v, params)
 		out = append(out, v)
 	}
+	if len(names) > 0 {
+		used := usedParams(base)
+		for _, name := range names {
+			if !used[name] {
+				r.add(n.Line, "parameter %s is declared but no text uses {%s}", name, name)
+			}
+		}
+	}
 	return out
+}
+
+// usedParams is the set of parameter names the written texts mention.
+func usedParams(v *Variant) map[string]bool {
+	used := map[string]bool{}
+	note := func(s string) {
+		for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, st := range v.Steps {
+		for _, f := range st.Text {
+			note(f.Text)
+		}
+		for _, c := range st.Choices {
+			note(c.Text)
+			for _, f := range c.Feedback {
+				note(f.Text)
+			}
+		}
+	}
+	for _, e := range v.Endings {
+		note(e.Title)
+		for _, f := range e.Text {
+			note(f.Text)
+		}
+	}
+	return used
 }
 
 // copy is a deep copy of the graph, so a variant's overrides and text

@@ -548,11 +548,31 @@ func (u *user) playScenario(sc *quizzes.Scenario, best, keyboard bool) string {
 		path = append(path, quizzes.Answer{StepID: stepID, ChoiceID: choiceOf(pick).ID})
 		radio := fmt.Sprintf("form.decide input[value=%q]", pick[1])
 		if keyboard {
-			u.do("choose with the keyboard", chromedp.Focus(chromedp.CSS(radio)), chromedp.KeyEvent(" "))
-			if u.eval("checked", fmt.Sprintf(`String(document.querySelector(%q).checked)`, radio)) != "true" {
-				u.t.Fatal("Space did not select the focused option")
+			// As a keyboard user: the heading has the focus once the step
+			// shows; Tab reaches the options, the arrow keys move through
+			// them, Space picks, Tab reaches the button, Enter submits.
+			if i > 0 || len(path) > 1 {
+				u.waitFor("the heading has the focus", `document.activeElement && document.activeElement.tagName === "H1"`)
 			}
-			u.do("submit with the keyboard", chromedp.Focus(chromedp.CSS("form.decide button[type=submit]")), chromedp.KeyEvent(kb.Enter))
+			for tabs := 0; u.eval("focus on an option", `document.activeElement && document.activeElement.matches("form.decide input[type=radio]") ? "yes" : "no"`) != "yes"; tabs++ {
+				if tabs > 20 {
+					u.t.Fatal("Tab never reached the options")
+				}
+				u.do("Tab", chromedp.KeyEvent(kb.Tab))
+			}
+			for moves := 0; u.eval("focused option", `document.activeElement.value`) != pick[1]; moves++ {
+				if moves > len(radios) {
+					u.t.Fatal("the arrow keys never reached the option")
+				}
+				u.do("ArrowDown", chromedp.KeyEvent(kb.ArrowDown))
+			}
+			u.do("Space", chromedp.KeyEvent(" "))
+			u.waitFor("the option is chosen", fmt.Sprintf(`document.querySelector(%q).checked`, radio))
+			u.do("Tab to the button", chromedp.KeyEvent(kb.Tab))
+			if u.eval("focus on submit", `document.activeElement.matches("form.decide button[type=submit]") ? "yes" : "no"`) != "yes" {
+				u.t.Fatal("Tab from the options does not reach the button")
+			}
+			u.do("Enter", chromedp.KeyEvent(kb.Enter))
 		} else {
 			u.click(radio)
 			u.click("form.decide button[type=submit]")
@@ -727,6 +747,7 @@ func TestLearnerJourney(t *testing.T) {
 	u.shot("scenario-result-passed")
 	u.click(".result-actions a.btn-secondary")
 	u.do("replay with answer key", chromedp.WaitVisible(chromedp.CSS(".key-step")))
+	u.waitFor("the variant's best path", `document.querySelectorAll("[data-testid=best-path] li").length > 0`)
 	u.axe("replay with answer key")
 
 	// History shows both attempts and the best score.

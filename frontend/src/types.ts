@@ -181,6 +181,7 @@ export interface Attempt {
   finished_at?: string | null;
   review?: {
     best_path?: string[];
+    best_path_steps?: { step_id: string; step_text: string; choice_text: string; feedback: string }[];
     steps?: { id: string; text: string; choices: ReviewChoice[] }[];
   } | null;
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/baton-course/baton/quizzes"
@@ -125,6 +126,11 @@ func printReport(w io.Writer, r quizzes.Report) {
 		for _, pair := range slices.Sorted(maps.Keys(vr.Correlation)) {
 			fmt.Fprintf(w, "    r(%s) across choices %.2f\n", pair, vr.Correlation[pair])
 		}
+	}
+	if len(r.TurnedRules) > 0 {
+		fmt.Fprintf(w, "  variants disagree on the best move at: %s\n", strings.Join(r.TurnedRules, ", "))
+	} else if len(sc.Variants) > 1 {
+		fmt.Fprintf(w, "  every variant has the same best moves (no variant where the usual rule is wrong)\n")
 	}
 	if sc.MeasurementNote != "" {
 		fmt.Fprintf(w, "  measurement note: %s\n", sc.MeasurementNote)

@@ -276,6 +276,16 @@ type reviewStep struct {
 type reviewView struct {
 	Steps    []reviewStep `json:"steps"`
 	BestPath []string     `json:"best_path"`
+	// BestPathSteps is the variant's best path from the start, step by
+	// step as it reads on that path, for learners whose path left it.
+	BestPathSteps []bestStep `json:"best_path_steps"`
+}
+
+type bestStep struct {
+	StepID     string `json:"step_id"`
+	StepText   string `json:"step_text"`
+	ChoiceText string `json:"choice_text"`
+	Feedback   string `json:"feedback"`
 }
 
 type attemptView struct {
@@ -403,7 +413,12 @@ func costlyOf(v *quizzes.Variant, path []quizzes.PathStep) *costlyView {
 // feedback and points, which they chose and which was best there; and the
 // variant's best path. Nothing of other variants is shown.
 func review(v *quizzes.Variant, runID string, seed int64, path []quizzes.PathStep) *reviewView {
-	r := &reviewView{BestPath: quizzes.PathTokens(runID, seed, v.BestPath()), Steps: []reviewStep{}}
+	bestPath := v.BestPath()
+	r := &reviewView{BestPath: quizzes.PathTokens(runID, seed, bestPath), Steps: []reviewStep{}, BestPathSteps: []bestStep{}}
+	for _, d := range bestPath {
+		r.BestPathSteps = append(r.BestPathSteps, bestStep{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before),
+			ChoiceText: d.Choice.Text, Feedback: v.Render(d.Choice.Feedback, d.After)})
+	}
 	for _, d := range path {
 		best := v.BestChoice(d.Step.ID, d.Before)
 		rs := reviewStep{ID: d.Step.ID, Text: v.Render(d.Step.Text, d.Before)}

@@ -252,8 +252,12 @@ func TestScenarioAttemptFlow(t *testing.T) {
 		Answers []struct{ StepID, ChoiceID, Feedback string } `json:"answers"`
 		Result  *resultJSON
 		Review  *struct {
-			BestPath []string `json:"best_path"`
-			Steps    []struct {
+			BestPath      []string `json:"best_path"`
+			BestPathSteps []struct {
+				StepText   string `json:"step_text"`
+				ChoiceText string `json:"choice_text"`
+			} `json:"best_path_steps"`
+			Steps []struct {
 				Choices []struct {
 					Feedback     string
 					Chosen, Best bool
@@ -263,7 +267,8 @@ func TestScenarioAttemptFlow(t *testing.T) {
 	}
 	call(t, h, "GET", "/api/attempts/"+first.ID, nil, me.auth()...).JSON(t, &replay)
 	if replay.Status != "finished" || len(replay.Answers) != len(best) || replay.Result.Percent != 100 || replay.Review == nil ||
-		replay.Variant.ID != first.Variant.ID || len(replay.Review.BestPath) != len(best) {
+		replay.Variant.ID != first.Variant.ID || len(replay.Review.BestPath) != len(best) || len(replay.Review.BestPathSteps) != len(best) ||
+		replay.Review.BestPathSteps[0].StepText != first.Step.Text {
 		t.Fatalf("replay: %+v", replay)
 	}
 	for _, st := range replay.Review.Steps {

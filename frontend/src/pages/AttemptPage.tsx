@@ -445,6 +445,22 @@ export function ReplayPage({ id }: { id: string }) {
                       </ul>
                     </div>
                   ))}
+                  {review.best_path_steps && review.best_path_steps.length > 0 && (
+                    <section class="card" aria-labelledby="h-bestpath" data-testid="best-path">
+                      <h3 id="h-bestpath">The best path in this situation</h3>
+                      <ol class="replay-list">
+                        {review.best_path_steps.map((b) => (
+                          <li key={b.step_id}>
+                            <p class="situation-text">{b.step_text}</p>
+                            <p class="chosen">
+                              <span class="chosen-label">Best move:</span> {b.choice_text}
+                            </p>
+                            <p class="muted">{b.feedback}</p>
+                          </li>
+                        ))}
+                      </ol>
+                    </section>
+                  )}
                 </section>
               ) : (
                 a.status === 'finished' && <p class="muted">The answer key opens once you pass this scenario.</p>
