@@ -35,6 +35,27 @@ func emptyDatabase(t *testing.T, name string) *embeddedpg.Cluster {
 	return c
 }
 
+// migratedUpTo is a new database with the migrations up to version applied
+// (and a provider to apply the rest), for tests of what a migration does to
+// rows written before it.
+func migratedUpTo(t *testing.T, name string, version int64) (*database.DB, *goose.Provider) {
+	t.Helper()
+	c := emptyDatabase(t, name)
+	db, err := database.Open(context.Background(), c.URL(name), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.SQL, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db, provider
+}
+
 // Several instances starting at once must all succeed, and the schema must be
 // applied exactly once.
 func TestConcurrentMigrate(t *testing.T) {
@@ -84,20 +105,8 @@ func TestConcurrentMigrate(t *testing.T) {
 // and scenario next to it (the replay hands over between groups); and on a
 // learner with nothing finished yet.
 func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
-	c := emptyDatabase(t, "standings_backfill")
 	ctx := context.Background()
-	db, err := database.Open(ctx, c.URL("standings_backfill"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db.SQL, migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provider.UpTo(ctx, 7); err != nil {
-		t.Fatal(err)
-	}
+	db, provider := migratedUpTo(t, "standings_backfill", 7)
 	mustExec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.SQL.Exec(q, args...); err != nil {
@@ -207,20 +216,8 @@ func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
 // Migration 00010 keeps every stored attempt as it was: no variant (the
 // only one of its format-1 version) and no state.
 func TestScenarioStateMigrationKeepsAttempts(t *testing.T) {
-	c := emptyDatabase(t, "scenario_state")
 	ctx := context.Background()
-	db, err := database.Open(ctx, c.URL("scenario_state"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db.SQL, migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provider.UpTo(ctx, 9); err != nil {
-		t.Fatal(err)
-	}
+	db, provider := migratedUpTo(t, "scenario_state", 9)
 	for _, q := range []string{
 		`INSERT INTO modules (slug, title, summary, position) VALUES ('m', 'M', 'S', 1)`,
 		`INSERT INTO scenario_versions (quiz_slug, version, module_slug, source) VALUES ('q', 'v', 'm', 'slug: q')`,

@@ -11,7 +11,6 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/problem"
-	"github.com/baton-course/baton/server/web/bind"
 )
 
 // practiceView is a practice run: a finished attempt replayed from its
@@ -47,19 +46,11 @@ func (s *Server) startPractice(c echo.Context) error {
 	if err != nil {
 		return attemptError(err)
 	}
-	v, err := s.Catalog.Pinned(ctx, p.QuizSlug, p.ScenarioVersion, p.Variant)
-	if err != nil {
-		return err
-	}
-	out, err := practiceOf(v, p)
-	if err != nil {
-		return err
-	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, out)
+	return s.showPractice(c, status, p)
 }
 
 // getPractice shows one of the caller's practice runs.
@@ -73,7 +64,12 @@ func (s *Server) getPractice(c echo.Context) error {
 	if err != nil {
 		return practiceError(err)
 	}
-	v, err := s.Catalog.Pinned(ctx, p.QuizSlug, p.ScenarioVersion, p.Variant)
+	return s.showPractice(c, http.StatusOK, p)
+}
+
+// showPractice answers with the practice run on its pinned variant.
+func (s *Server) showPractice(c echo.Context, status int, p quizzes.Practice) error {
+	v, err := s.Catalog.Pinned(c.Request().Context(), p.QuizSlug, p.ScenarioVersion, p.Variant)
 	if err != nil {
 		return err
 	}
@@ -81,7 +77,7 @@ func (s *Server) getPractice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(status, out)
 }
 
 func practiceOf(v *quizzes.Variant, p quizzes.Practice) (practiceView, error) {
@@ -114,15 +110,8 @@ func practiceOf(v *quizzes.Variant, p quizzes.Practice) (practiceView, error) {
 
 // answerPractice records one decision of a practice run.
 func (s *Server) answerPractice(c echo.Context) error {
-	id := c.Param("id")
-	if !accounts.IsUUID(id) {
-		return problem.New(problem.NotFound, "No such practice run.")
-	}
-	var req answerRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	if err := problem.Fields("step_id", problem.Required(req.StepID), "choice_id", problem.Required(req.ChoiceID)); err != nil {
+	id, req, err := answerOf(c, "No such practice run.")
+	if err != nil {
 		return err
 	}
 	res, err := s.Attempts.AnswerPractice(c.Request().Context(), principalOf(c).UserID, id, req.StepID, req.ChoiceID)

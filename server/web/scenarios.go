@@ -197,15 +197,8 @@ type answerResponse struct {
 // answer records one choice. The server decides what it leads to and how it
 // scores; the client sends only the step and the choice.
 func (s *Server) answer(c echo.Context) error {
-	id := c.Param("id")
-	if !accounts.IsUUID(id) {
-		return problem.New(problem.NotFound, "No such attempt.")
-	}
-	var req answerRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	if err := problem.Fields("step_id", problem.Required(req.StepID), "choice_id", problem.Required(req.ChoiceID)); err != nil {
+	id, req, err := answerOf(c, "No such attempt.")
+	if err != nil {
 		return err
 	}
 	res, err := s.Attempts.Answer(c.Request().Context(), principalOf(c).UserID, id, req.StepID, req.ChoiceID)
@@ -213,6 +206,20 @@ func (s *Server) answer(c echo.Context) error {
 		return attemptError(err)
 	}
 	return c.JSON(http.StatusOK, answered(res.Variant, res.Attempt.ID, res.Attempt.Seed, res.Attempt.Answered, res.Outcome, res.Result, res.Ending))
+}
+
+// answerOf reads an answer to a run (attempt or practice) named by the
+// path's id: an id that cannot be one is notFound, before the body is read.
+func answerOf(c echo.Context, notFound string) (string, answerRequest, error) {
+	var req answerRequest
+	id := c.Param("id")
+	if !accounts.IsUUID(id) {
+		return id, req, problem.New(problem.NotFound, "%s", notFound)
+	}
+	if err := bind.JSON(c, &req); err != nil {
+		return id, req, err
+	}
+	return id, req, problem.Fields("step_id", problem.Required(req.StepID), "choice_id", problem.Required(req.ChoiceID))
 }
 
 // answered is the answer to one decision of a run: its feedback, and the
