@@ -195,8 +195,15 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 				once(step.line, "step %q offers %d choices when %s; every state it is reached in must offer %d to %d", stepID, n, sc.state.describe(st), minChoices, maxChoices)
 			}
 			assumed(step.Text, st, "step "+stepID+"'s text")
+			if v.Render(step.Text, st) == "" {
+				once(step.line, "step %q shows no text when %s: keep one fragment without when", stepID, sc.state.describe(st))
+			}
 			for _, c := range offered {
-				assumed(c.Feedback, sc.state.apply(st, c.Effects), "the feedback of "+c.ID)
+				after := sc.state.apply(st, c.Effects)
+				assumed(c.Feedback, after, "the feedback of "+c.ID)
+				if v.Render(c.Feedback, after) == "" {
+					once(c.line, "choice %q gives no feedback when %s: keep one fragment without when", c.ID, sc.state.describe(after))
+				}
 			}
 		}
 		for _, c := range offered {
@@ -256,7 +263,10 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 			}
 		}
 		for _, pair := range slices.Sorted(maps.Keys(vr.Correlation)) {
-			if r := vr.Correlation[pair]; r > maxCorrelation {
+			switch r := vr.Correlation[pair]; {
+			case math.IsNaN(r):
+				add(0, "%s: one of the two skills' points never vary across the choices, so it is not measured (or say why in measurement_note)", pair)
+			case r > maxCorrelation:
 				add(0, "%s points correlate at %.2f across choices; above %.1f the skills are not measured apart (or say why in measurement_note)", pair, r, maxCorrelation)
 			}
 		}

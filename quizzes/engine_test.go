@@ -115,6 +115,14 @@ func TestUnusedParameter(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tiny.yaml:11: parameter boss is declared but no text uses {boss}") {
 		t.Fatalf("an unused parameter: %v", err)
 	}
+	// Used in a variant title, or only in an override, it is used.
+	inTitle := strings.Replace(src, `title: "{lead} and the freeze"`, `title: "{lead} and {boss}"`, 1)
+	inOverride := strings.Replace(src, "feedback: Here the brief would have been late; skipping it was right.", "feedback: Here {boss} was right.", 1)
+	for name, src := range map[string]string{"title": inTitle, "override": inOverride} {
+		if _, err := Parse("tiny.yaml", []byte(src), nil); err != nil {
+			t.Errorf("a parameter used only in a %s: %v", name, err)
+		}
+	}
 }
 
 func equal(a, b []string) bool {

@@ -132,6 +132,8 @@ func parse(file string, src []byte, modules map[string]bool) (*Scenario, error) 
 	}
 	if sc.Title == "" {
 		p.Add(file, contentfile.NodeLine(top["title"], 0, 1), "missing title")
+	} else if !sc.Format1 && strings.ContainsAny(sc.Title, "{}") {
+		p.Add(file, contentfile.NodeLine(top["title"], 0, 1), "the title is shown before a variant is chosen: it cannot use {parameters}")
 	}
 	if sc.Intro == "" {
 		p.Add(file, contentfile.NodeLine(top["intro"], 0, 1), "missing intro")

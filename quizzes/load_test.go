@@ -19,6 +19,8 @@ func TestParseRejections(t *testing.T) {
 		{"unknown module", "module: basics", "module: advanced", `tiny.yaml:2: unknown module "advanced"`},
 		{"pass percent range", "pass_percent: 70", "pass_percent: 170", "tiny.yaml:4: pass_percent must be a whole number from 1 to 100"},
 		{"parameters in the intro", "intro: A small scenario with state.", "intro: A small scenario with {lead}.", "tiny.yaml:5: the intro is shown before a variant is chosen"},
+		{"parameters in the title", "title: Tiny", "title: Tiny for {lead}", "tiny.yaml:3: the title is shown before a variant is chosen"},
+		{"a step that shows no text", "    text: \"{lead} asks for a plan.\"", "    text:\n      - {text: \"{lead} asks.\", when: brief_written}", `tiny.yaml:23: variant freeze: step "one" shows no text when trust.lead=5, brief_written=false`},
 		{"reserved state name", "  brief_written: false", "  passed: false", `tiny.yaml:9: state name "passed" is reserved`},
 		{"meter range", "{min: 0, max: 10, start: 5}", "{min: 0, max: 10, start: 50}", "tiny.yaml:8: meter trust.lead needs min < max and a start between them"},
 		{"a name and a group", "  brief_written: false", "  trust: false", `tiny.yaml:9: "trust" is used both as a state name and as a group of names`},

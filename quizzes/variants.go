@@ -23,6 +23,7 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 	}
 	var out []*Variant
 	var names []string // the parameter names every variant declares
+	used := map[string]bool{}
 	for i, vn := range n.Content {
 		f := fields(r.p, r.file, vn, "id", "title", "params", "overrides")
 		id := str(f["id"])
@@ -61,6 +62,10 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 		v := base.copy()
 		v.ID, v.line = id, vn.Line
 		r.override(v, f["overrides"], choiceIDs)
+		notePlaceholders(used, str(f["title"]))
+		for name := range usedParams(v) { // the variant's own texts, overrides included
+			used[name] = true
+		}
 		v.Title = r.substitute(str(f["title"]), params, vn.Line)
 		if v.Title == "" {
 			r.add(vn.Line, "variant %q needs a title", id)
@@ -69,7 +74,6 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 		out = append(out, v)
 	}
 	if len(names) > 0 {
-		used := usedParams(base)
 		for _, name := range names {
 			if !used[name] {
 				r.add(n.Line, "parameter %s is declared but no text uses {%s}", name, name)
@@ -79,14 +83,11 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 	return out
 }
 
-// usedParams is the set of parameter names the written texts mention.
+// usedParams is the set of parameter names a variant's texts mention
+// before substitution.
 func usedParams(v *Variant) map[string]bool {
 	used := map[string]bool{}
-	note := func(s string) {
-		for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
-			used[m[1]] = true
-		}
-	}
+	note := func(s string) { notePlaceholders(used, s) }
 	for _, st := range v.Steps {
 		for _, f := range st.Text {
 			note(f.Text)
@@ -240,4 +241,10 @@ func shorten(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+func notePlaceholders(used map[string]bool, s string) {
+	for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+		used[m[1]] = true
+	}
 }
