@@ -139,10 +139,14 @@ func (rep *Report) checkVariant(v *Variant, stepsReached map[string]bool) Varian
 		}
 		rep.Problems.Add(sc.File, line, "%s", msg)
 	}
-	reported := map[int]bool{} // one problem per line and variant is enough
+	type where struct {
+		line int
+		kind string
+	}
+	reported := map[where]bool{} // one problem of a kind per line and variant is enough
 	once := func(line int, format string, args ...any) {
-		if !reported[line] {
-			reported[line] = true
+		if w := (where{line, format}); !reported[w] {
+			reported[w] = true
 			add(line, format, args...)
 		}
 	}

@@ -3,6 +3,7 @@ package quizzes
 import (
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 )
 
@@ -13,6 +14,14 @@ import (
 // a draw seeded by the learner and the attempt's number, so the choice is
 // reproducible and differs between learners.
 func (sc *Scenario) ChooseVariant(history []string, review bool, userID string, number int) *Variant {
+	// An attempt stored before variants ("") played what became the first
+	// variant; team analytics count it there too.
+	history = slices.Clone(history)
+	for i, id := range history {
+		if id == "" && len(sc.Variants) > 0 {
+			history[i] = sc.Variants[0].ID
+		}
+	}
 	seen := map[string]int{}
 	for _, id := range history {
 		seen[id]++

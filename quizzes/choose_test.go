@@ -21,6 +21,8 @@ func TestChooseVariant(t *testing.T) {
 		{"a review never repeats the last variant", []string{"a", "b", "b", "c", "c"}, true, []string{"a"}},
 		{"a review with the last as least seen", []string{"b", "c", "a"}, true, []string{"b", "c"}},
 		{"variants no longer in the scenario are ignored", []string{"gone", "gone"}, false, []string{"a", "b", "c"}},
+		{"an attempt from before variants counts as the first", []string{""}, false, []string{"b", "c"}},
+		{"and a review does not repeat it", []string{"b", "c", ""}, true, []string{"b", "c"}},
 	}
 	for _, tc := range cases {
 		seen := map[string]bool{}

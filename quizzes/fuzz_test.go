@@ -1,6 +1,9 @@
 package quizzes
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // FuzzParse feeds arbitrary scenario files to the loader: it must never
 // panic, and a scenario whose structure it accepts must check (every path
@@ -14,6 +17,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("slug: &x [*x]\n")
 	f.Add("steps: !!binary aGVsbG8=\n")
 	f.Add("state:\n  a.b.c: true\n  x: {min: 5, max: 1, start: 9}\n")
+	f.Add(strings.Replace(tiny, "  brief_written: false", "  brief_written: false\n  brief_written: {min: 0, max: 3, start: 0}", 1))
 	f.Fuzz(func(t *testing.T, src string) {
 		sc, err := parse("tiny.yaml", []byte(src), map[string]bool{"basics": true})
 		if err != nil {

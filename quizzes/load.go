@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,7 +198,12 @@ func parse(file string, src []byte, modules map[string]bool) (*Scenario, error) 
 		return nil, p
 	}
 	for _, v := range sc.Variants {
-		v.computeNodes()
+		if !v.computeNodes() {
+			p.Add(file, max(v.line, 1), "variant %q reaches more than %d (step, state) pairs: the checker cannot prove its endings; use fewer independent flags or split the scenario", v.ID, MaxNodes)
+		}
+	}
+	if len(p) > 0 {
+		return nil, p
 	}
 	return sc, nil
 }
@@ -228,8 +234,8 @@ func parseState(p *contentfile.Problems, file string, n *yaml.Node) *schema {
 		return newSchema(nil)
 	}
 	plain, groups := map[string]bool{}, map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
+	for _, kv := range pairs(p, file, n) {
+		k, val := kv[0], kv[1]
 		v := stateVar{Name: k.Value, line: k.Line}
 		switch {
 		case !stateName.MatchString(v.Name):
@@ -393,8 +399,8 @@ func (r *reader) points(pn *yaml.Node) Points {
 		r.add(pn.Line, "points must map skills to whole numbers")
 		return out
 	}
-	for i := 0; i+1 < len(pn.Content); i += 2 {
-		k, v := pn.Content[i], pn.Content[i+1]
+	for _, kv := range pairs(r.p, r.file, pn) {
+		k, v := kv[0], kv[1]
 		if !isSkill(k.Value) {
 			r.add(k.Line, "unknown skill %q (skills are vision, alignment, inspiration)", k.Value)
 			continue
@@ -429,8 +435,8 @@ func (r *reader) effects(n *yaml.Node) []Effect {
 			r.add(m.Line, "%s must map state names to values", op)
 			continue
 		}
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
+		for _, kv := range pairs(r.p, r.file, m) {
+			k, v := kv[0], kv[1]
 			idx, ok := r.state.index[k.Value]
 			if !ok {
 				r.add(k.Line, "no such state %q", k.Value)
@@ -455,6 +461,10 @@ func (r *reader) effects(n *yaml.Node) []Effect {
 					r.add(v.Line, "%s %s needs a whole number", op, k.Value)
 					continue
 				}
+				if !e.Add && (n < sv.Min || n > sv.Max) {
+					r.add(v.Line, "set %s to %d: outside its range %d to %d", k.Value, n, sv.Min, sv.Max)
+					continue
+				}
 				e.Value = n
 			}
 			out = append(out, e)
@@ -466,14 +476,18 @@ func (r *reader) effects(n *yaml.Node) []Effect {
 // routes reads next: a step id, end, or a list of {when, to}; the last
 // route has no condition, so every state leads somewhere.
 func (r *reader) routes(n *yaml.Node, choiceID string) []Route {
-	target := func(s string) string {
+	target := func(n *yaml.Node) string {
+		s := str(n)
+		if s == "" {
+			r.add(contentfile.NodeLine(n, 0, 1), "choice %q: a route needs a step id or end", choiceID)
+		}
 		if s == endStep && !r.format1 {
 			return ""
 		}
 		return s
 	}
 	if n.Kind == yaml.ScalarNode {
-		return []Route{{To: target(str(n)), line: n.Line}}
+		return []Route{{To: target(n), line: n.Line}}
 	}
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 || r.format1 {
 		r.add(n.Line, "next must be a step id, end, or a list of routes {when, to}")
@@ -482,10 +496,11 @@ func (r *reader) routes(n *yaml.Node, choiceID string) []Route {
 	var out []Route
 	for i, rn := range n.Content {
 		f := fields(r.p, r.file, rn, "when", "to")
-		rt := Route{When: r.cond(f["when"], false), To: target(str(f["to"])), line: rn.Line}
 		if f["to"] == nil {
 			r.add(rn.Line, "a route needs to: a step id or end")
+			continue
 		}
+		rt := Route{When: r.cond(f["when"], false), To: target(f["to"]), line: rn.Line}
 		if last := i == len(n.Content)-1; last != (f["when"] == nil) {
 			r.add(rn.Line, "choice %q: every route but the last needs when, and the last has none (it is where every other state goes)", choiceID)
 		}
@@ -590,6 +605,24 @@ func checkGraph(p *contentfile.Problems, v *Variant, startLine int) {
 
 const minInt = -1 << 31
 
+// pairs is a mapping node's key and value nodes, reporting a key written
+// twice (YAML would otherwise keep both, and the second would silently
+// win or split a name in two).
+func pairs(p *contentfile.Problems, file string, n *yaml.Node) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if prev, dup := seen[k.Value]; dup {
+			p.Add(file, k.Line, "%q is written twice (also line %d)", k.Value, prev)
+			continue
+		}
+		seen[k.Value] = k.Line
+		out = append(out, [2]*yaml.Node{k, n.Content[i+1]})
+	}
+	return out
+}
+
 // fields reads a mapping node, reporting keys outside allowed.
 func fields(p *contentfile.Problems, file string, n *yaml.Node, allowed ...string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
@@ -597,17 +630,13 @@ func fields(p *contentfile.Problems, file string, n *yaml.Node, allowed ...strin
 		p.Add(file, n.Line, "expected a mapping with keys %s", strings.Join(allowed, ", "))
 		return out
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == k.Value
-		}
-		if !ok {
+	for _, kv := range pairs(p, file, n) {
+		k := kv[0]
+		if !slices.Contains(allowed, k.Value) {
 			p.Add(file, k.Line, "unknown field %q (allowed: %s)", k.Value, strings.Join(allowed, ", "))
 			continue
 		}
-		out[k.Value] = n.Content[i+1]
+		out[k.Value] = kv[1]
 	}
 	return out
 }

@@ -21,6 +21,13 @@ func TestParseRejections(t *testing.T) {
 		{"parameters in the intro", "intro: A small scenario with state.", "intro: A small scenario with {lead}.", "tiny.yaml:5: the intro is shown before a variant is chosen"},
 		{"parameters in the title", "title: Tiny", "title: Tiny for {lead}", "tiny.yaml:3: the title is shown before a variant is chosen"},
 		{"a step that shows no text", "    text: \"{lead} asks for a plan.\"", "    text:\n      - {text: \"{lead} asks.\", when: brief_written}", `tiny.yaml:23: variant freeze: step "one" shows no text when trust.lead=5, brief_written=false`},
+		{"a state name written twice", "  brief_written: false", "  brief_written: false\n  brief_written: {min: 0, max: 3, start: 0}", `tiny.yaml:10: "brief_written" is written twice (also line 9)`},
+		{"a grouped name written twice", "  brief_written: false", "  brief_written: false\n  trust.lead: {min: 0, max: 10, start: 1}", `tiny.yaml:10: "trust.lead" is written twice (also line 8)`},
+		{"a field written twice", "        feedback: Good.\n", "        feedback: Good.\n        feedback: Better.\n", `tiny.yaml:29: "feedback" is written twice (also line 28)`},
+		{"conditions cannot read the clock", "          - {when: \"trust.lead < 4\", to: end}", "          - {when: \"trust.lead < 4 || now().Year() > 2100\", to: end}", `tiny.yaml:56: condition "trust.lead < 4 || now().Year() > 2100"`},
+		{"an empty route", "        next: four\n      - id: order", "        next: \"\"\n      - id: order", `tiny.yaml:71: choice "rally": a route needs a step id or end`},
+		{"set outside the range", "add: {trust.lead: -3}", "set: {trust.lead: 30}", "tiny.yaml:36: set trust.lead to 30: outside its range 0 to 10"},
+		{"an override blanks a choice", "        points: {vision: 4, alignment: 4, inspiration: 4}\n", "        points: {vision: 4, alignment: 4, inspiration: 4}\n        text: \"\"\n", `tiny.yaml:20: override of "skip-brief": a choice needs text`},
 		{"reserved state name", "  brief_written: false", "  passed: false", `tiny.yaml:9: state name "passed" is reserved`},
 		{"meter range", "{min: 0, max: 10, start: 5}", "{min: 0, max: 10, start: 50}", "tiny.yaml:8: meter trust.lead needs min < max and a start between them"},
 		{"a name and a group", "  brief_written: false", "  trust: false", `tiny.yaml:9: "trust" is used both as a state name and as a group of names`},
@@ -95,6 +102,33 @@ func TestShippedScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNodeBound: independent flags multiply the states a variant reaches;
+// past MaxNodes the loader refuses the file quickly instead of exploring
+// them all.
+func TestNodeBound(t *testing.T) {
+	const flags = 20 // 2^20 states at the last step
+	src := "slug: flags\nmodule: basics\ntitle: Flags\npass_percent: 50\nintro: Many states.\nmeasurement_note: A test.\n" +
+		"variants:\n  - {id: one, title: One}\n  - {id: two, title: Two}\nstate:\n"
+	for i := range flags {
+		src += fmt.Sprintf("  f%d: false\n", i)
+	}
+	src += "start: s0\nsteps:\n"
+	for i := range flags {
+		next := fmt.Sprintf("s%d", i+1)
+		if i == flags-1 {
+			next = "end"
+		}
+		src += fmt.Sprintf("  - id: s%d\n    text: Step.\n    choices:\n", i)
+		src += fmt.Sprintf("      - {id: a%d, text: A., feedback: A., points: {vision: 1, alignment: 1, inspiration: 1}, effects: {set: {f%d: true}}, next: %s}\n", i, i, next)
+		src += fmt.Sprintf("      - {id: b%d, text: B., feedback: B., points: {vision: -1}, next: %s}\n", i, next)
+	}
+	src += "endings:\n  - {id: won, when: passed, title: Won, text: Done.}\n  - {id: lost, title: Lost, text: Not done.}\n"
+	_, err := Parse("flags.yaml", []byte(src), map[string]bool{"basics": true})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("reaches more than %d (step, state) pairs", MaxNodes)) {
+		t.Fatalf("2^%d states: %v", flags, err)
 	}
 }
 

@@ -14,20 +14,30 @@ type node struct {
 
 func nodeKey(step string, st State) string { return step + "\x00" + st.key() }
 
+// MaxNodes bounds the (step, state) pairs a variant may reach: independent
+// flags multiply them, and past this the graph is too large to reason about.
+const MaxNodes = MaxPaths
+
 // computeNodes fills v.nodes for every (step, state) reachable from the
-// start, and the variant's best totals.
-func (v *Variant) computeNodes() {
+// start, and the variant's best totals; false when there are more than
+// MaxNodes.
+func (v *Variant) computeNodes() bool {
 	v.nodes = map[string]node{}
 	step, st := v.Begin()
 	n := v.visit(v.nodes, step, st)
 	v.BestTotal, v.BestSkills = n.best, n.skills
+	return len(v.nodes) <= MaxNodes
 }
 
-// visit computes the node of (stepID, st), memoised in memo.
+// visit computes the node of (stepID, st), memoised in memo; once memo
+// holds more than MaxNodes it stops exploring.
 func (v *Variant) visit(memo map[string]node, stepID string, st State) node {
 	key := nodeKey(stepID, st)
 	if n, ok := memo[key]; ok {
 		return n
+	}
+	if len(memo) > MaxNodes {
+		return node{}
 	}
 	step := v.Steps[stepID]
 	out := node{best: minInt, skills: Points{minInt, minInt, minInt}}

@@ -158,7 +158,7 @@ func (s *schema) env(st State, r *resultFacts) any {
 		t = s.end
 	}
 	v := reflect.New(t.typ).Elem()
-	for i, val := range st {
+	for i, val := range st[:min(len(st), len(s.vars))] { // a malformed stored state must not panic
 		f := v.FieldByIndex(t.fields[i])
 		if s.vars[i].Flag {
 			f.SetBool(val != 0)
@@ -167,7 +167,7 @@ func (s *schema) env(st State, r *resultFacts) any {
 		}
 	}
 	if r != nil {
-		n := len(st)
+		n := len(s.vars)
 		v.FieldByIndex(t.fields[n]).SetInt(int64(r.Percent))
 		v.FieldByIndex(t.fields[n+1]).SetBool(r.Passed)
 		v.FieldByIndex(t.fields[n+2]).SetInt(int64(r.Skills.Vision))
@@ -190,7 +190,10 @@ func (s *schema) compile(src string, forEnding bool) (*Cond, error) {
 	if forEnding {
 		t = s.end
 	}
-	p, err := expr.Compile(src, expr.Env(reflect.New(t.typ).Elem().Interface()), expr.AsBool())
+	// No clock: a condition must mean the same at load, when every path is
+	// proved, as when a learner reaches it years later.
+	p, err := expr.Compile(src, expr.Env(reflect.New(t.typ).Elem().Interface()), expr.AsBool(),
+		expr.DisableBuiltin("now"), expr.DisableBuiltin("date"), expr.DisableBuiltin("duration"), expr.DisableBuiltin("timezone"))
 	if err != nil {
 		return nil, fmt.Errorf("condition %q: %s", src, conditionError(err))
 	}

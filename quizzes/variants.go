@@ -41,8 +41,8 @@ func (r *reader) variants(n *yaml.Node, base *Variant, choiceIDs map[string]int)
 			if pn.Kind != yaml.MappingNode {
 				r.add(pn.Line, "params must map names to text")
 			} else {
-				for j := 0; j+1 < len(pn.Content); j += 2 {
-					k, val := pn.Content[j], pn.Content[j+1]
+				for _, kv := range pairs(r.p, r.file, pn) {
+					k, val := kv[0], kv[1]
 					if !paramName.MatchString(k.Value) {
 						r.add(k.Line, "parameter name %q must be lowercase words joined by _", k.Value)
 					}
@@ -142,8 +142,8 @@ func (r *reader) override(v *Variant, n *yaml.Node, choiceIDs map[string]int) {
 		r.add(n.Line, "overrides must map choice or step ids to the fields they change")
 		return
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, on := n.Content[i], n.Content[i+1]
+	for _, kv := range pairs(r.p, r.file, n) {
+		k, on := kv[0], kv[1]
 		if st := v.Steps[k.Value]; st != nil {
 			f := fields(r.p, r.file, on, "text")
 			if f["text"] != nil {
@@ -158,7 +158,9 @@ func (r *reader) override(v *Variant, n *yaml.Node, choiceIDs map[string]int) {
 		c := v.choice(k.Value)
 		f := fields(r.p, r.file, on, "text", "feedback", "points", "effects", "next", "when")
 		if f["text"] != nil {
-			c.Text = strings.TrimSpace(str(f["text"]))
+			if c.Text = strings.TrimSpace(str(f["text"])); c.Text == "" {
+				r.add(f["text"].Line, "override of %q: a choice needs text", c.ID)
+			}
 		}
 		if f["feedback"] != nil {
 			c.Feedback = r.text(f["feedback"])
@@ -237,8 +239,8 @@ func (r *reader) substitute(s string, params map[string]string, line int) string
 }
 
 func shorten(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
 	}
 	return s
 }

@@ -379,6 +379,9 @@ func (s *Server) getAttempt(c echo.Context) error {
 		return err
 	}
 	standing := statuses[uid][a.QuizSlug]
+	if standing == nil {
+		standing = &quizzes.Status{}
+	}
 	current, _ := s.Catalog.Get(a.QuizSlug)
 	outOfAttempts := current != nil && current.MaxAttempts != nil && standing.AttemptsUsed >= *current.MaxAttempts
 	if standing.Passed || outOfAttempts {
