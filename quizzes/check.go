@@ -35,7 +35,7 @@ type Report struct {
 	// TurnedRules lists the steps where variants disagree on the best move
 	// from the start state of the best path: where a usual rule is wrong.
 	TurnedRules []string
-	Variants []VariantReport
+	Variants    []VariantReport
 	// Endings counts, per ending id and over every variant, the passing and
 	// failing paths that reach it.
 	Endings  map[string]EndingPaths
