@@ -3,32 +3,40 @@ package quizzes
 import (
 	"hash/fnv"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 )
 
-// ChooseVariant picks the variant of a learner's next attempt from the
-// variants of their earlier attempts (oldest first): one they have not
-// seen, else one of the least seen; a spaced review never repeats the
-// variant of the last attempt (when there is another). Ties are broken by
-// a draw seeded by the learner and the attempt's number, so the choice is
-// reproducible and differs between learners.
-func (sc *Scenario) ChooseVariant(history []string, review bool, userID string, number int) *Variant {
-	// An attempt stored before variants ("") played what became the first
-	// variant; team analytics count it there too.
-	history = slices.Clone(history)
-	for i, id := range history {
-		if id == "" && len(sc.Variants) > 0 {
-			history[i] = sc.Variants[0].ID
+// Seen is which variants of a scenario a learner has met: how many
+// attempts each, and the variant of the last attempt (nil: none yet).
+type Seen struct {
+	Count map[string]int
+	Last  *string
+}
+
+// ChooseVariant picks the variant of a learner's next attempt: one they
+// have not seen, else one of the least seen; a spaced review never repeats
+// the variant of the last attempt (when there is another). Ties are broken
+// by a draw seeded by the learner and the attempt's number, so the choice is
+// reproducible and differs between learners. An attempt stored before
+// variants ("") played what became the first variant and counts as it.
+func (sc *Scenario) ChooseVariant(seen Seen, review bool, userID string, number int) *Variant {
+	first := sc.Variants[0].ID
+	count := func(id string) int {
+		n := seen.Count[id]
+		if id == first {
+			n += seen.Count[""] * boolInt(first != "")
+		}
+		return n
+	}
+	last := ""
+	if seen.Last != nil {
+		last = *seen.Last
+		if last == "" {
+			last = first
 		}
 	}
-	seen := map[string]int{}
-	for _, id := range history {
-		seen[id]++
-	}
 	candidates := sc.Variants
-	if review && len(history) > 0 && len(sc.Variants) > 1 {
-		last := history[len(history)-1]
+	if review && seen.Last != nil && len(sc.Variants) > 1 {
 		candidates = nil
 		for _, v := range sc.Variants {
 			if v.ID != last {
@@ -39,7 +47,7 @@ func (sc *Scenario) ChooseVariant(history []string, review bool, userID string, 
 	least := -1
 	var ties []*Variant
 	for _, v := range candidates {
-		switch n := seen[v.ID]; {
+		switch n := count(v.ID); {
 		case least < 0 || n < least:
 			least, ties = n, []*Variant{v}
 		case n == least:
@@ -50,4 +58,11 @@ func (sc *Scenario) ChooseVariant(history []string, review bool, userID string, 
 	_, _ = h.Write([]byte(userID + "\x00" + sc.Slug + "\x00" + strconv.Itoa(number)))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0)) // #nosec G404 -- a reproducible draw, not a secret
 	return ties[rng.IntN(len(ties))]
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -27,9 +27,9 @@ func TestChooseVariant(t *testing.T) {
 	for _, tc := range cases {
 		seen := map[string]bool{}
 		for user := range 40 {
-			v := sc.ChooseVariant(tc.history, tc.review, fmt.Sprint("user-", user), len(tc.history)+1)
+			v := sc.ChooseVariant(seenOf(tc.history), tc.review, fmt.Sprint("user-", user), len(tc.history)+1)
 			seen[v.ID] = true
-			if again := sc.ChooseVariant(tc.history, tc.review, fmt.Sprint("user-", user), len(tc.history)+1); again != v {
+			if again := sc.ChooseVariant(seenOf(tc.history), tc.review, fmt.Sprint("user-", user), len(tc.history)+1); again != v {
 				t.Fatalf("%s: not reproducible", tc.name)
 			}
 		}
@@ -43,7 +43,17 @@ func TestChooseVariant(t *testing.T) {
 		}
 	}
 	one := &Scenario{Variants: []*Variant{{ID: ""}}}
-	if v := one.ChooseVariant([]string{"", ""}, true, "u", 3); v.ID != "" {
+	if v := one.ChooseVariant(seenOf([]string{"", ""}), true, "u", 3); v.ID != "" {
 		t.Fatal("a single variant is always chosen, even for a review")
 	}
+}
+
+// seenOf is what the standing row holds after attempts on these variants.
+func seenOf(history []string) Seen {
+	s := Seen{Count: map[string]int{}}
+	for i := range history {
+		s.Count[history[i]]++
+		s.Last = &history[i]
+	}
+	return s
 }

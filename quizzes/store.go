@@ -120,14 +120,15 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		lastFinished *time.Time
 		review       ReviewState
 		openID       *string
-		history      []string
+		seen         map[string]int
+		lastVariant  *string
 	)
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0), a.id::text,
-		  ARRAY(SELECT variant FROM attempts WHERE user_id = $1 AND quiz_slug = $2 ORDER BY number)
+		  coalesce(s.variants_seen, '{}'), s.last_variant
 		FROM (SELECT 1) one
 		LEFT JOIN scenario_standings s ON s.user_id = $1 AND s.quiz_slug = $2
 		LEFT JOIN attempts a ON a.user_id = $1 AND a.quiz_slug = $2 AND a.status = 'in_progress'`, userID, sc.Slug).
-		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID, &history)
+		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID, &seen, &lastVariant)
 	if err != nil {
 		return Attempt{}, false, err
 	}
@@ -147,7 +148,7 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
 	isReview := review.Due != nil && !now.Before(*review.Due)
-	v := sc.ChooseVariant(history, isReview, userID, len(history)+1)
+	v := sc.ChooseVariant(Seen{Count: seen, Last: lastVariant}, isReview, userID, used+1)
 	step, state := v.Begin()
 	// The number follows the learner's last attempt (a lookup at the end of
 	// the unique key's index), and is unique per learner and scenario, so of
@@ -159,8 +160,11 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		  SELECT $1, $2, $3, $7, $8, coalesce(max(number), 0) + 1, $4, $5, $6 FROM attempts WHERE user_id = $1 AND quiz_slug = $2
 		  RETURNING `+attemptColumns+`),
 		counted AS (
-		  INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) SELECT user_id, quiz_slug, number FROM a
-		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used)
+		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
+		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
+		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
+		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
+		    last_variant = EXCLUDED.last_variant)
 		SELECT `+attemptColumns+` FROM a`,
 		userID, sc.Slug, sc.Version, randomSeed(), step, now, v.ID, []int(state)), &a)
 	if err != nil {

@@ -213,7 +213,7 @@ func TestStandingsBackfillAgreesWithTheEngine(t *testing.T) {
 	}
 }
 
-// Migration 00010 keeps every stored attempt as it was: no variant (the
+// Migrations 00010 and 00011 keep every stored attempt as it was: no variant (the
 // only one of its format-1 version) and no state.
 func TestScenarioStateMigrationKeepsAttempts(t *testing.T) {
 	ctx := context.Background()
@@ -224,6 +224,7 @@ func TestScenarioStateMigrationKeepsAttempts(t *testing.T) {
 		`INSERT INTO scenarios (slug, module_slug, title, current_version) VALUES ('q', 'm', 'Q', 'v')`,
 		`INSERT INTO users (id, email, name, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@example.com', 'A', 'x')`,
 		`INSERT INTO attempts (user_id, quiz_slug, scenario_version, number, seed, current_step) VALUES ('00000000-0000-0000-0000-000000000001', 'q', 'v', 1, 1, 's')`,
+		`INSERT INTO scenario_standings (user_id, quiz_slug, attempts_used) VALUES ('00000000-0000-0000-0000-000000000001', 'q', 1)`,
 	} {
 		if _, err := db.SQL.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -239,5 +240,14 @@ func TestScenarioStateMigrationKeepsAttempts(t *testing.T) {
 	}
 	if variant != "" || state != "{}" || practice != 0 {
 		t.Fatalf("a stored attempt after the migration: variant %q state %s, %d practice runs", variant, state, practice)
+	}
+	// 00011 counts it on the standing as a variant-less attempt.
+	var seen string
+	var last *string
+	if err := db.SQL.QueryRow(`SELECT variants_seen::text, last_variant FROM scenario_standings`).Scan(&seen, &last); err != nil {
+		t.Fatal(err)
+	}
+	if seen != `{"": 1}` || last == nil || *last != "" {
+		t.Fatalf("standing after 00011: variants_seen %s, last_variant %v", seen, last)
 	}
 }
