@@ -27,6 +27,7 @@ type Course struct {
 	Modules []*Module
 	bySlug  map[string]*Lesson
 	order   []*Lesson
+	aids    map[string]*Aid // by module slug (LoadAids)
 }
 
 // Module is a unit of the course: lessons and (in package quizzes) a scenario.

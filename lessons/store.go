@@ -232,3 +232,59 @@ func (s *Store) SaveReflection(ctx context.Context, userID, slug, promptID, body
 		RETURNING prompt_id, body, updated_at`, userID, slug, promptID, body).Scan(&r).Error
 	return r, err
 }
+
+// MaxPracticeNote is the longest note kept on a practice task, in characters.
+const MaxPracticeNote = 2000
+
+// PracticeDone is a learner's practice task of a module, marked done.
+type PracticeDone struct {
+	UserID string    `json:"-"`
+	Module string    `json:"module"`
+	Note   string    `json:"note"`
+	Shared bool      `json:"shared"`
+	DoneAt time.Time `json:"done_at"`
+}
+
+// MarkPracticeDone records (or rewrites) the learner's practice task of a
+// module as done, with their note and whether their managers may read it.
+func (s *Store) MarkPracticeDone(ctx context.Context, userID, module, note string, shared bool) (PracticeDone, error) {
+	note = strings.ReplaceAll(note, "\x00", "")
+	var d PracticeDone
+	err := s.db.WithContext(ctx).Raw(`
+		INSERT INTO practice_tasks (user_id, module_slug, note, shared) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id, module_slug) DO UPDATE SET note = EXCLUDED.note, shared = EXCLUDED.shared, done_at = now()
+		RETURNING user_id, module_slug AS module, note, shared, done_at`, userID, module, note, shared).Scan(&d).Error
+	return d, err
+}
+
+// ClearPractice marks the learner's practice task of a module not done.
+func (s *Store) ClearPractice(ctx context.Context, userID, module string) error {
+	return s.db.WithContext(ctx).Exec(`DELETE FROM practice_tasks WHERE user_id = ? AND module_slug = ?`, userID, module).Error
+}
+
+// Practice is the learner's practice task of a module, if marked done.
+func (s *Store) Practice(ctx context.Context, userID, module string) (*PracticeDone, error) {
+	var rows []PracticeDone
+	err := s.db.WithContext(ctx).Raw(`SELECT user_id, module_slug AS module, note, shared, done_at FROM practice_tasks
+		WHERE user_id = ? AND module_slug = ?`, userID, module).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return &rows[0], nil
+}
+
+// SharedPractice is the practice notes the learners in userIDs chose to
+// share, by user id, oldest first: what their managers see.
+func (s *Store) SharedPractice(ctx context.Context, userIDs []string) (map[string][]PracticeDone, error) {
+	out := map[string][]PracticeDone{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []PracticeDone
+	err := s.db.WithContext(ctx).Raw(`SELECT user_id, module_slug AS module, note, shared, done_at FROM practice_tasks
+		WHERE user_id IN ? AND shared ORDER BY done_at`, userIDs).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r)
+	}
+	return out, err
+}

@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -761,6 +763,28 @@ func TestLearnerJourney(t *testing.T) {
 	}
 	u.axe("scenario history")
 
+	// The module's job aid: a clean page that prints without the app's
+	// chrome, and a practice task marked done with a note.
+	u.open("/modules/ceo-myth", "[data-testid=job-aid-link]")
+	u.click("[data-testid=job-aid-link]")
+	u.do("job aid", chromedp.WaitVisible(chromedp.CSS("[data-testid=job-aid] table")))
+	u.axe("job aid")
+	u.mobileShot("job-aid-mobile")
+	u.do("print media", emulateMedia("print"))
+	if shown := u.eval("header when printed", `getComputedStyle(document.querySelector(".site-header")).display`); shown != "none" {
+		t.Errorf("the printed job aid shows the site header (display %s)", shown)
+	}
+	if shown := u.eval("practice card when printed", `getComputedStyle(document.querySelector("[data-testid=practice-task]")).display`); shown != "none" {
+		t.Errorf("the printed job aid shows the practice form (display %s)", shown)
+	}
+	u.shot("job-aid-print")
+	u.do("screen media", emulateMedia(""))
+	u.typeInto("[data-testid=practice-task] textarea", "Mapped who decides the pricing page with Ana and Ben.")
+	u.click("[data-testid=practice-task] input[type=checkbox]")
+	u.click("[data-testid=practice-task] button[type=submit]")
+	u.waitFor("practice done", `document.querySelector("[data-testid=practice-status]").textContent.includes("shared with your manager")`)
+	u.axe("job aid, practice done")
+
 	// My progress, then a reload keeps the session.
 	u.click(`.main-nav a[href="/progress"]`)
 	u.do("progress page", chromedp.WaitVisible(chromedp.CSS(".history-chart")))
@@ -770,6 +794,15 @@ func TestLearnerJourney(t *testing.T) {
 	if name := u.text(".user-name"); !strings.Contains(name, "Lena Learner") {
 		t.Errorf("after reload the header shows %q, want the learner's name", name)
 	}
+}
+
+// emulateMedia makes the page render for a CSS media type ("print"; ""
+// restores the screen).
+func emulateMedia(media string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	})
 }
 
 // apiClient talks to the API directly (for the admin set-up steps).

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { logout } from './api';
 import { Loading } from './components/ui';
 import { AdminUsersPage } from './pages/AdminUsers';
+import { AidPage } from './pages/AidPage';
 import { AttemptPage, PracticePage, ReplayPage } from './pages/AttemptPage';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { HomePage } from './pages/Home';
@@ -32,6 +33,7 @@ const routes: RouteDef[] = [
   { pattern: '/attempts/:id', guard: 'user', view: (p) => <AttemptPage key={p.id} id={p.id} /> },
   { pattern: '/attempts/:id/replay', guard: 'user', view: (p) => <ReplayPage key={p.id} id={p.id} /> },
   { pattern: '/practice/:id', guard: 'user', view: (p) => <PracticePage key={p.id} id={p.id} /> },
+  { pattern: '/job-aids/:module', guard: 'user', view: (p) => <AidPage key={p.module} module={p.module} /> },
   { pattern: '/progress', guard: 'user', view: () => <ProgressPage /> },
   { pattern: '/teams', guard: 'manager', view: () => <TeamsPage /> },
   { pattern: '/teams/:id', guard: 'manager', view: (p) => <TeamPage key={p.id} id={p.id} /> },

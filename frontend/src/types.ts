@@ -60,6 +60,8 @@ export interface CheckAnswer {
   feedback: string;
   answers?: number;
   first_correct?: boolean;
+  /** Once answered: why each option is right or wrong. */
+  explanations?: { option: string; correct: boolean; feedback: string }[];
 }
 
 export interface Check {
@@ -280,6 +282,8 @@ export interface TeamProgress {
     modules: { slug: string; percent: number; completed: boolean; best_percent: number | null }[];
     skills: Skills;
     assignments: Assignment[];
+    /** Practice-task notes the member chose to share. */
+    practice?: { module: string; note: string; shared: boolean; done_at: string }[];
   }[];
 }
 
@@ -306,4 +310,23 @@ export interface CostlyDecision {
   points_lost: number;
   /** The decision's index in the path: where a practice run starts. */
   position?: number;
+}
+
+/** The "try it this week" task of a module, and the caller's record of it. */
+export interface PracticeTask {
+  task: string;
+  done: boolean;
+  note: string;
+  shared: boolean;
+  done_at: string | null;
+}
+
+/** A module's printable job aid. */
+export interface Aid {
+  module: string;
+  module_title: string;
+  title: string;
+  summary: string;
+  html: string;
+  practice: PracticeTask;
 }

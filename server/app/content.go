@@ -46,6 +46,9 @@ func loadCourse() (*lessons.Course, map[string]bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := lessons.LoadAids(lessons.Aids(), course); err != nil {
+		return nil, nil, err
+	}
 	modules := map[string]bool{}
 	for _, m := range course.Modules {
 		modules[m.Slug] = true

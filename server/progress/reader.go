@@ -99,3 +99,9 @@ func (r *Reader) Dashboard(ctx context.Context, userID string, now time.Time) (D
 	}
 	return out, nil
 }
+
+// SharedPractice is the practice-task notes the learners chose to share
+// with their managers, by user id.
+func (r *Reader) SharedPractice(ctx context.Context, userIDs []string) (map[string][]lessons.PracticeDone, error) {
+	return r.lessons.SharedPractice(ctx, userIDs)
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 )
 
@@ -25,6 +26,8 @@ type MemberReport struct {
 	Modules     []ReportModule   `json:"modules"`
 	Skills      quizzes.Points   `json:"skills"`
 	Assignments []AssignmentView `json:"assignments"`
+	// Practice is the "try it this week" notes the member chose to share.
+	Practice []lessons.PracticeDone `json:"practice"`
 }
 
 // Report is a team's progress: every member's standing in every module,
@@ -35,8 +38,8 @@ type Report struct {
 }
 
 // Report builds the report in a constant number of queries (members, lesson
-// progress, scenario attempts, assignments), however many members the team
-// has.
+// progress, scenario attempts, assignments, shared practice notes), however
+// many members the team has.
 func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
 	if err := m.valid(); err != nil {
 		return Report{}, err
@@ -61,6 +64,10 @@ func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
 			return Report{}, err
 		}
 	}
+	practice, err := s.progress.SharedPractice(ctx, ids)
+	if err != nil {
+		return Report{}, err
+	}
 	now := time.Now()
 	byUser := map[string][]AssignmentView{}
 	for _, r := range rows {
@@ -70,9 +77,12 @@ func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
 	for _, m := range members {
 		mine := st[m.ID]
 		mp := MemberReport{User: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Modules: []ReportModule{},
-			Skills: mine.Skills(), Assignments: byUser[m.ID]}
+			Skills: mine.Skills(), Assignments: byUser[m.ID], Practice: practice[m.ID]}
 		if mp.Assignments == nil {
 			mp.Assignments = []AssignmentView{}
+		}
+		if mp.Practice == nil {
+			mp.Practice = []lessons.PracticeDone{}
 		}
 		for _, mod := range s.progress.Modules(mine) {
 			mp.Modules = append(mp.Modules, ReportModule{Slug: mod.Slug, Percent: mod.Percent, Completed: mod.Completed, BestPercent: mod.BestPercent})

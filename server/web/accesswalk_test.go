@@ -146,6 +146,10 @@ func accessCases(w *world) []accessCase {
 		{method: "GET", pattern: "/api/practice/:id", path: "/api/practice/" + w.team.ID, want: all(404)},
 		{method: "POST", pattern: "/api/practice/:id/answers", path: "/api/practice/" + w.team.ID + "/answers", body: map[string]string{"step_id": "x", "choice_id": "y"}, want: all(404)},
 		{method: "GET", pattern: "/api/progress", path: "/api/progress", want: all(200)},
+		{method: "GET", pattern: "/api/job-aids", path: "/api/job-aids", want: all(200)},
+		{method: "GET", pattern: "/api/job-aids/:module", path: "/api/job-aids/ceo-myth", want: all(200)},
+		{method: "PUT", pattern: "/api/job-aids/:module/practice", path: "/api/job-aids/ceo-myth/practice", body: map[string]any{"note": "done", "shared": false}, want: all(200)},
+		{method: "DELETE", pattern: "/api/job-aids/:module/practice", path: "/api/job-aids/ceo-myth/practice", want: all(204)},
 
 		{method: "POST", pattern: "/api/teams", path: "/api/teams", body: map[string]string{"name": "New"}, want: roles(403, 201, 201)},
 		{method: "GET", pattern: "/api/teams", path: "/api/teams", want: roles(403, 200, 200)},

@@ -44,6 +44,10 @@ func (s *Server) routes() {
 	api.POST("/attempts/:id/answers", s.answer, signedIn)                     // signedIn, own attempt (else 404)
 	api.GET("/attempts/:id", s.getAttempt, signedIn)                          // signedIn, own attempt (else 404)
 	api.POST("/attempts/:id/practice", s.startPractice, signedIn)             // signedIn, own finished attempt (else 404)
+	api.GET("/job-aids", s.listAids, signedIn)                                // signedIn
+	api.GET("/job-aids/:module", s.getAid, signedIn)                          // signedIn, with the caller's practice task
+	api.PUT("/job-aids/:module/practice", s.markPracticeDone, signedIn)       // signedIn, own task
+	api.DELETE("/job-aids/:module/practice", s.clearPractice, signedIn)       // signedIn, own task
 	api.GET("/practice/:id", s.getPractice, signedIn)                         // signedIn, own practice run (else 404)
 	api.POST("/practice/:id/answers", s.answerPractice, signedIn)             // signedIn, own practice run (else 404)
 	api.GET("/progress", s.myProgress, signedIn)                              // signedIn, own progress

@@ -167,6 +167,9 @@ export function LessonView({ lesson, modules }: { lesson: Lesson; modules?: Modu
           <p class="end-mark" aria-live="polite">
             {completed ? 'Lesson complete. Nice work.' : 'You reached the end of the lesson.'}
           </p>
+          <p class="meta">
+            Take it to work: <a href={`/job-aids/${lesson.module}`}>this module's job aid</a>.
+          </p>
           {saveError && (
             <p class="field-error" role="alert">
               {saveError}

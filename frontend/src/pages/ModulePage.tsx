@@ -88,6 +88,16 @@ export function ModulePage({ slug }: { slug: string }) {
                 ))}
               </section>
 
+              <section class="card" aria-labelledby="h-aid">
+                <h2 id="h-aid">At work</h2>
+                <p>
+                  <a href={`/job-aids/${m.slug}`} class="lesson-link" data-testid="job-aid-link">
+                    Open this module's job aid
+                  </a>
+                </p>
+                <p class="meta">A one- or two-page sheet to print or keep open at work, and one thing to try this week.</p>
+              </section>
+
               <nav class="pager" aria-label="Modules">
                 {prev ? (
                   <a href={`/modules/${prev.slug}`} class="pager-prev">

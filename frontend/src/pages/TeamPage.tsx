@@ -436,6 +436,23 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
           Overdue assignment
         </li>
       </ul>
+      <section class="card" aria-labelledby="h-practice-notes" data-testid="practice-notes">
+        <h3 id="h-practice-notes">Tried at work</h3>
+        {progress.members.every((m) => !m.practice || m.practice.length === 0) ? (
+          <p class="muted">No shared notes yet. Members can share what they tried from each module's job aid.</p>
+        ) : (
+          <ul class="practice-notes">
+            {progress.members.flatMap((m) =>
+              (m.practice ?? []).map((n) => (
+                <li key={`${m.user.id}-${n.module}`}>
+                  <strong>{m.user.name}</strong> · {modTitle(n.module)} · {formatDate(n.done_at)}
+                  <p>{n.note || '(no note)'}</p>
+                </li>
+              )),
+            )}
+          </ul>
+        )}
+      </section>
     </>
   );
 }
