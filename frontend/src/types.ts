@@ -60,6 +60,8 @@ export interface CheckAnswer {
   feedback: string;
   answers?: number;
   first_correct?: boolean;
+  /** Once answered: why each option is right or wrong. */
+  explanations?: { option: string; correct: boolean; feedback: string }[];
 }
 
 export interface Check {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -154,7 +156,8 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.Lessons.State(c.Request().Context(), principalOf(c).UserID, l.Slug)
+	uid := principalOf(c).UserID
+	st, err := s.Lessons.State(c.Request().Context(), uid, l.Slug)
 	if err != nil {
 		return err
 	}
@@ -162,7 +165,7 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mine, err := encodeMine(l, st)
+	mine, err := encodeMine(l, st, orderOf(uid))
 	if err != nil {
 		return err
 	}
@@ -173,12 +176,13 @@ func (s *Server) getLesson(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, body)
 }
 
-// mineView is everything the learner did on the lesson, shaped for the API.
-func mineView(l *lessons.Lesson, st lessons.LessonState) lessonMine {
+// mineView is everything the learner did on the lesson, shaped for the API,
+// with the checks' options in the learner's order.
+func mineView(l *lessons.Lesson, st lessons.LessonState, order int) lessonMine {
 	v := lessonMine{Progress: st.Progress, Checks: []checkView{}, Reflections: []reflectionView{}}
 	for _, q := range l.Checks {
 		cv := checkView{ID: q.ID, Question: q.Question, Options: []optionView{}}
-		for _, o := range q.Options {
+		for _, o := range shuffledOptions(order, l.Slug, q) {
 			cv.Options = append(cv.Options, optionView{ID: o.ID, Text: o.Text})
 		}
 		if a, ok := st.Checks[q.ID]; ok {
@@ -196,26 +200,28 @@ func mineView(l *lessons.Lesson, st lessons.LessonState) lessonMine {
 	return v
 }
 
-// untouchedJSON holds, per lesson, the "checks" and "reflections" fields
-// as they are for a learner who has answered and written nothing there yet
-// (most views), encoded once: the tail of the object after "progress".
-var untouchedJSON sync.Map // slug → []byte
+// untouchedJSON holds, per lesson and option order, the "checks" and
+// "reflections" fields as they are for a learner who has answered and
+// written nothing there yet (most views), encoded once: the tail of the
+// object after "progress".
+var untouchedJSON sync.Map // slug#order → []byte
 
-// encodeMine encodes mineView(l, st) as a JSON object; with no answers or
-// reflections only the progress is encoded per request.
-func encodeMine(l *lessons.Lesson, st lessons.LessonState) ([]byte, error) {
+// encodeMine encodes mineView(l, st, order) as a JSON object; with no
+// answers or reflections only the progress is encoded per request.
+func encodeMine(l *lessons.Lesson, st lessons.LessonState, order int) ([]byte, error) {
 	if len(st.Checks) > 0 || len(st.Reflections) > 0 {
-		return json.Marshal(mineView(l, st))
+		return json.Marshal(mineView(l, st, order))
 	}
-	tail, ok := untouchedJSON.Load(l.Slug)
+	key := l.Slug + "#" + strconv.Itoa(order)
+	tail, ok := untouchedJSON.Load(key)
 	if !ok {
-		all, err := json.Marshal(mineView(l, lessons.LessonState{}))
+		all, err := json.Marshal(mineView(l, lessons.LessonState{}, order))
 		if err != nil {
 			return nil, err
 		}
 		_, rest, _ := bytes.Cut(all, []byte(`},"checks":`)) // progress is the first field, an object
 		tail = append([]byte(`,"checks":`), rest...)
-		untouchedJSON.Store(l.Slug, tail)
+		untouchedJSON.Store(key, tail)
 	}
 	progress, err := json.Marshal(st.Progress)
 	if err != nil {
@@ -267,16 +273,50 @@ type checkAnswerResponse struct {
 	Feedback     string `json:"feedback"`
 	Answers      int    `json:"answers"`
 	FirstCorrect bool   `json:"first_correct"`
+	// Explanations is, once the learner has answered (their first answer
+	// is what counts), why each option is right or wrong.
+	Explanations []explanation `json:"explanations"`
+}
+
+type explanation struct {
+	Option   string `json:"option"`
+	Correct  bool   `json:"correct"`
+	Feedback string `json:"feedback"`
 }
 
 func checkResponse(q lessons.QuickCheck, a lessons.CheckAnswer) *checkAnswerResponse {
-	r := &checkAnswerResponse{CheckID: q.ID, Option: a.Option, Correct: a.Correct, Answers: a.Answers, FirstCorrect: a.FirstOK}
+	r := &checkAnswerResponse{CheckID: q.ID, Option: a.Option, Correct: a.Correct, Answers: a.Answers, FirstCorrect: a.FirstOK,
+		Explanations: make([]explanation, 0, len(q.Options))}
 	for _, o := range q.Options {
 		if o.ID == a.Option {
 			r.Feedback = o.Feedback
 		}
+		r.Explanations = append(r.Explanations, explanation{Option: o.ID, Correct: o.Correct, Feedback: o.Feedback})
 	}
 	return r
+}
+
+// optionOrders is how many orders of a check's options learners are spread
+// over: enough that the right answer is not where the author wrote it nor
+// in the same place for everyone, few enough that a lesson's untouched
+// checks stay encoded once per order (see encodeMine).
+const optionOrders = 8
+
+// orderOf is the option order a learner sees, the same on every visit.
+func orderOf(userID string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(userID))
+	return int(h.Sum32() % optionOrders)
+}
+
+// shuffledOptions is a check's options in order number order.
+func shuffledOptions(order int, lesson string, q lessons.QuickCheck) []lessons.Option {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(lesson + "\x00" + q.ID))
+	out := append([]lessons.Option(nil), q.Options...)
+	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(order))) // #nosec G404 -- display order, reproducible by design
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }
 
 // answerCheck records a quick-check answer and returns the feedback on the

@@ -116,13 +116,24 @@ func TestQuickChecksAndReflections(t *testing.T) {
 	}
 	path := "/api/lessons/" + testLesson + "/checks/" + q.ID + "/answers"
 	var a struct {
-		Correct  bool
-		Feedback string
-		Answers  int
+		Correct      bool
+		Feedback     string
+		Answers      int
+		Explanations []struct {
+			Option   string
+			Correct  bool
+			Feedback string
+		}
 	}
 	call(t, w.h, "POST", path, map[string]string{"option": wrong}, w.learner.auth()...).JSON(t, &a)
-	if a.Correct || a.Feedback == "" || a.Answers != 1 {
+	if a.Correct || a.Feedback == "" || a.Answers != 1 || len(a.Explanations) != len(q.Options) {
 		t.Fatalf("wrong answer: %+v", a)
+	}
+	// Once answered, the learner sees why each option is right or wrong.
+	for i, e := range a.Explanations {
+		if e.Option != q.Options[i].ID || e.Correct != q.Options[i].Correct || e.Feedback != q.Options[i].Feedback {
+			t.Fatalf("explanation %d: %+v", i, e)
+		}
 	}
 	r := call(t, w.h, "POST", path, map[string]string{"option": right}, w.learner.auth()...)
 	var b struct {

@@ -66,6 +66,28 @@ export function QuickCheck({ lesson, check }: { lesson: string; check: Check }) 
             <p>{shown.feedback}</p>
           </div>
         )}
+        {answer?.explanations && answer.explanations.length > 0 && (
+          <details class="qc-explanations" data-testid="qc-explanations">
+            <summary>
+              Why each answer is right or wrong
+              {answer.first_correct !== undefined && (
+                <span class="muted small"> · your first answer was {answer.first_correct ? 'right' : 'not right'}, and that is what counts</span>
+              )}
+            </summary>
+            <ul>
+              {check.options.map((o) => {
+                const e = answer.explanations?.find((x) => x.option === o.id);
+                return e ? (
+                  <li key={o.id}>
+                    <strong>{e.correct ? 'Right: ' : 'Not right: '}</strong>
+                    {o.text}
+                    <p class="muted">{e.feedback}</p>
+                  </li>
+                ) : null;
+              })}
+            </ul>
+          </details>
+        )}
         {error && (
           <p class="field-error" role="alert">
             {error}
