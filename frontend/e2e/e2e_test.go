@@ -695,6 +695,8 @@ func TestLearnerJourney(t *testing.T) {
 	u.axe("scenario step")
 	u.shot("scenario-step")
 	u.mobileShot("scenario-step-mobile")
+	u.waitFor("the variant", `!!document.querySelector("[data-testid=variant]")`)
+	firstVariant := u.shownVariant(sc)
 	first := percentOf(t, u.playScenario(sc, false, false))
 	// The worst path names the decision that cost the most, with the better move.
 	u.waitFor("the costly decision", `!!document.querySelector("[data-testid=costly-decision] .feedback")`)
@@ -741,6 +743,10 @@ func TestLearnerJourney(t *testing.T) {
 	u.do("back", chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(".result-actions")))
 	u.click(".result-actions button.btn-primary")
 	u.do("retake starts", chromedp.WaitVisible(chromedp.CSS("form.decide")))
+	u.waitFor("the variant", `!!document.querySelector("[data-testid=variant]")`)
+	if again := u.shownVariant(sc); again == firstVariant {
+		t.Errorf("the retake meets the same situation (%s)", again.ID)
+	}
 	second := percentOf(t, u.playScenario(sc, true, true))
 	if second != 100 {
 		t.Errorf("the best path scored %d%%, want 100%%", second)

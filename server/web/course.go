@@ -314,7 +314,7 @@ func shuffledOptions(order int, lesson string, q lessons.QuickCheck) []lessons.O
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(lesson + "\x00" + q.ID))
 	out := append([]lessons.Option(nil), q.Options...)
-	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(order))) // #nosec G404 -- display order, reproducible by design
+	rng := rand.New(rand.NewPCG(h.Sum64(), uint64(order))) // #nosec G404 G115 -- display order, reproducible by design; order is 0 to optionOrders-1
 	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
