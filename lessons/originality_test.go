@@ -34,7 +34,8 @@ func TestNoCopiedSentences(t *testing.T) {
 	}
 	files, _ := filepath.Glob("content/*/*.md")
 	scenarios, _ := filepath.Glob("../quizzes/scenarios/*.yaml")
-	files = append(files, scenarios...)
+	aids, _ := filepath.Glob("aids/*.md")
+	files = append(append(files, scenarios...), aids...)
 	if len(files) < 10 {
 		t.Fatalf("only %d content files found", len(files))
 	}
