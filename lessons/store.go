@@ -288,3 +288,31 @@ func (s *Store) SharedPractice(ctx context.Context, userIDs []string) (map[strin
 	}
 	return out, err
 }
+
+// CheckTotals is how a learner did on the quick checks on their first try,
+// which is what counts: later answers are for understanding.
+type CheckTotals struct {
+	Answered     int `json:"answered"`
+	FirstCorrect int `json:"first_correct"`
+	Of           int `json:"of"` // checks in the course
+}
+
+// CheckTotalsFor counts, per learner in userIDs, the checks answered and
+// those right on the first answer (one query).
+func (s *Store) CheckTotalsFor(ctx context.Context, userIDs []string) (map[string]CheckTotals, error) {
+	out := map[string]CheckTotals{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		UserID       string
+		Answered     int
+		FirstCorrect int
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT user_id, count(*) AS answered, count(*) FILTER (WHERE first_correct) AS first_correct
+		FROM quick_check_answers WHERE user_id IN ? GROUP BY user_id`, userIDs).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.UserID] = CheckTotals{Answered: r.Answered, FirstCorrect: r.FirstCorrect}
+	}
+	return out, err
+}

@@ -238,6 +238,8 @@ export interface LearnerProgress {
   skill_history?: { at: string; quiz: string; skills: Skills }[];
   reviews_due: string[];
   assignments: Assignment[];
+  /** Quick checks answered, and right on the first answer (what counts). */
+  quick_checks?: { answered: number; first_correct: number; of: number };
 }
 
 export interface Notification {

@@ -74,10 +74,11 @@ type SkillPoint struct {
 // Dashboard is a learner's own overview: module completion, the skill
 // profile and how it moved over time, and the reviews due.
 type Dashboard struct {
-	Modules      []Module       `json:"modules"`
-	Skills       quizzes.Points `json:"skills"`
-	SkillHistory []SkillPoint   `json:"skill_history"`
-	ReviewsDue   []string       `json:"reviews_due"`
+	Modules      []Module            `json:"modules"`
+	QuickChecks  lessons.CheckTotals `json:"quick_checks"`
+	Skills       quizzes.Points      `json:"skills"`
+	SkillHistory []SkillPoint        `json:"skill_history"`
+	ReviewsDue   []string            `json:"reviews_due"`
 }
 
 // Dashboard builds a learner's dashboard in three queries: the standing and
@@ -88,7 +89,15 @@ func (r *Reader) Dashboard(ctx context.Context, userID string, now time.Time) (D
 		return Dashboard{}, err
 	}
 	st := all[userID]
-	out := Dashboard{Modules: r.Modules(st), Skills: st.Skills(), SkillHistory: []SkillPoint{},
+	checks, err := r.lessons.CheckTotalsFor(ctx, []string{userID})
+	if err != nil {
+		return Dashboard{}, err
+	}
+	totals := checks[userID]
+	for _, l := range r.course.Lessons() {
+		totals.Of += len(l.Checks)
+	}
+	out := Dashboard{Modules: r.Modules(st), QuickChecks: totals, Skills: st.Skills(), SkillHistory: []SkillPoint{},
 		ReviewsDue: ReviewsDue(r.catalog.All(), st.Scenarios, now)}
 	finished, err := r.quizzes.Finished(ctx, userID)
 	if err != nil {

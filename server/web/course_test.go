@@ -145,6 +145,18 @@ func TestQuickChecksAndReflections(t *testing.T) {
 	if !b.Correct || b.FirstCorrect || b.Answers != 2 {
 		t.Fatalf("second answer must be correct with the first kept as wrong: %s", r.Body)
 	}
+	// The first answer is what counts in the learner's progress.
+	var p struct {
+		QuickChecks struct {
+			Answered     int
+			FirstCorrect int `json:"first_correct"`
+			Of           int
+		} `json:"quick_checks"`
+	}
+	call(t, w.h, "GET", "/api/progress", nil, w.learner.auth()...).JSON(t, &p)
+	if p.QuickChecks.Answered != 1 || p.QuickChecks.FirstCorrect != 0 || p.QuickChecks.Of < 7 {
+		t.Fatalf("progress after a wrong then a right answer: %+v", p.QuickChecks)
+	}
 	assertProblem(t, call(t, w.h, "POST", path, map[string]string{"option": "z"}, w.learner.auth()...), 422)
 	assertProblem(t, call(t, w.h, "POST", "/api/lessons/"+testLesson+"/checks/nope/answers", map[string]string{"option": "a"}, w.learner.auth()...), 404)
 

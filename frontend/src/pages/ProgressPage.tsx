@@ -56,6 +56,15 @@ export function ProgressPage() {
                 <h2 id="h-history">Skills over time</h2>
                 <SkillHistoryChart history={p.skill_history ?? []} quizTitle={quizTitle} />
               </section>
+              {p.quick_checks && (
+                <section class="card" aria-labelledby="h-checks" data-testid="quick-check-totals">
+                  <h2 id="h-checks">Quick checks</h2>
+                  <p>
+                    {p.quick_checks.answered} of {p.quick_checks.of} answered; {p.quick_checks.first_correct} right on the first
+                    try, which is what counts. Answering again helps you understand; it does not change this.
+                  </p>
+                </section>
+              )}
               <div class="grid-2">
                 <section class="card" aria-labelledby="h-reviews">
                   <h2 id="h-reviews">Reviews due</h2>
