@@ -291,6 +291,8 @@ export interface TeamProgress {
 
 export interface Analytics {
   min_group: number;
+  /** First answers to each quick check (suppressed under min_group members). */
+  quick_checks?: { lesson: string; check_id: string; question: string; members_answered: number; suppressed: boolean; first_correct: number }[];
   scenarios: {
     slug: string;
     title: string;

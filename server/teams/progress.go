@@ -156,6 +156,17 @@ type StepAnalytics struct {
 	Choices    []ChoiceCount `json:"choices"`
 }
 
+// CheckAnalytics is the team's first answers to one quick check,
+// suppressed (FirstCorrect 0) when fewer than MinGroup members answered.
+type CheckAnalytics struct {
+	Lesson       string `json:"lesson"`
+	CheckID      string `json:"check_id"`
+	Question     string `json:"question"`
+	Answered     int    `json:"members_answered"`
+	Suppressed   bool   `json:"suppressed"`
+	FirstCorrect int    `json:"first_correct"`
+}
+
 // ScenarioAnalytics is every step of one scenario.
 type ScenarioAnalytics struct {
 	Slug    string          `json:"slug"`
@@ -173,9 +184,12 @@ type VariantRef struct {
 // Analytics is a team's choice analytics. (Fields in this order: the
 // answer has always listed them alphabetically.)
 type Analytics struct {
-	MinGroup  int                 `json:"min_group"`
-	Scenarios []ScenarioAnalytics `json:"scenarios"`
-	Team      TeamRef             `json:"team"`
+	MinGroup int `json:"min_group"`
+	// QuickChecks is, per lesson quick check, how many members answered it
+	// and how many were right on their first answer (the one that counts).
+	QuickChecks []CheckAnalytics    `json:"quick_checks"`
+	Scenarios   []ScenarioAnalytics `json:"scenarios"`
+	Team        TeamRef             `json:"team"`
 }
 
 // Analytics shows, for every scenario step, how the team's choices are
@@ -231,7 +245,45 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 			out = append(out, variantAnalytics(v, first, latest))
 		}
 	}
-	return Analytics{MinGroup: MinGroup, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
+	checks, err := s.checkAnalytics(ctx, t.ID)
+	if err != nil {
+		return Analytics{}, err
+	}
+	return Analytics{MinGroup: MinGroup, QuickChecks: checks, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
+}
+
+// checkAnalytics counts the members' first answers to every quick check of
+// the course, in course order.
+func (s *Service) checkAnalytics(ctx context.Context, teamID string) ([]CheckAnalytics, error) {
+	var rows []struct {
+		LessonSlug   string
+		CheckID      string
+		Answered     int
+		FirstCorrect int
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT a.lesson_slug, a.check_id, count(*) AS answered, count(*) FILTER (WHERE a.first_correct) AS first_correct
+		FROM team_members m JOIN quick_check_answers a ON a.user_id = m.user_id
+		WHERE m.team_id = ? GROUP BY a.lesson_slug, a.check_id`, teamID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ lesson, check string }
+	counts := map[key][2]int{}
+	for _, r := range rows {
+		counts[key{r.LessonSlug, r.CheckID}] = [2]int{r.Answered, r.FirstCorrect}
+	}
+	out := []CheckAnalytics{}
+	for _, l := range s.course.Lessons() {
+		for _, q := range l.Checks {
+			c := counts[key{l.Slug, q.ID}]
+			ca := CheckAnalytics{Lesson: l.Slug, CheckID: q.ID, Question: q.Question, Answered: c[0], FirstCorrect: c[1]}
+			if ca.Answered < MinGroup {
+				ca.Suppressed, ca.FirstCorrect = true, 0
+			}
+			out = append(out, ca)
+		}
+	}
+	return out, nil
 }
 
 type answerKey struct{ user, quiz, variant, step string }

@@ -431,3 +431,42 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Quick-check analytics count members' first answers and show nothing for
+// a check fewer than MinGroup members answered.
+func TestCheckAnalyticsCountFirstAnswers(t *testing.T) {
+	t.Parallel()
+	e, ctx := newEnv(t), context.Background()
+	ls := lessons.NewStore(e.db.Gorm, e.db.Pool)
+	mgr, _ := e.user(t, accounts.RoleManager, "Maya")
+	team := must[Team](t)(e.Create(ctx, mgr, NewTeam{Name: "Pod"}))
+	m := must[Managed](t)(e.Manage(ctx, mgr, team.ID))
+	l := content.course.Lessons()[0]
+	q := l.Checks[0]
+	check := func() CheckAnalytics {
+		for _, c := range must[Analytics](t)(e.Analytics(ctx, m)).QuickChecks {
+			if c.Lesson == l.Slug && c.CheckID == q.ID {
+				return c
+			}
+		}
+		t.Fatal("check missing from analytics")
+		return CheckAnalytics{}
+	}
+	for i, firstRight := range []bool{false, true, true} {
+		p, _ := e.user(t, accounts.RoleLearner, fmt.Sprint("L", i))
+		must[TeamRef](t)(e.Join(ctx, p, team.InviteCode))
+		if _, err := ls.AnswerCheck(ctx, p.UserID, l.Slug, q.ID, "a", firstRight); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ls.AnswerCheck(ctx, p.UserID, l.Slug, q.ID, "b", true); err != nil { // a second try does not count
+			t.Fatal(err)
+		}
+		c := check()
+		if i < MinGroup-1 && (!c.Suppressed || c.FirstCorrect != 0 || c.Answered != i+1) {
+			t.Fatalf("after %d members: %+v", i+1, c)
+		}
+	}
+	if c := check(); c.Suppressed || c.Answered != 3 || c.FirstCorrect != 2 {
+		t.Fatalf("three members, two right first time: %+v", c)
+	}
+}

@@ -459,8 +459,21 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
 
 function AnalyticsView({ data }: { data: Analytics }) {
   if (data.scenarios.length === 0) return <Empty>No scenario data yet.</Empty>;
+  const checks = (data.quick_checks ?? []).filter((c) => !c.suppressed);
   return (
     <div class="analytics">
+      {checks.length > 0 && (
+        <section class="card" aria-labelledby="h-qc-analytics" data-testid="check-analytics">
+          <h3 id="h-qc-analytics">Quick checks, first answers</h3>
+          <ul>
+            {checks.map((c) => (
+              <li key={`${c.lesson}-${c.check_id}`}>
+                {c.question} <span class="meta">· {c.first_correct} of {c.members_answered} right first time</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       {data.scenarios.map((s) => {
         const shown = s.steps.filter((st) => !st.suppressed);
         return (
