@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/baton-course/baton/server/contentfile"
 )
@@ -20,11 +20,7 @@ var aids embed.FS
 // Aids is the job aids shipped in the binary: one Markdown file per module,
 // named after it.
 func Aids() fs.FS {
-	sub, err := fs.Sub(aids, "aids")
-	if err != nil {
-		panic(err) // the embed directive guarantees the folder exists
-	}
-	return sub
+	return contentfile.Embedded(aids, "aids")
 }
 
 // Aid is a module's job aid: a one- or two-page sheet to use at work (a
@@ -76,16 +72,9 @@ func LoadAids(fsys fs.FS, c *Course) error {
 }
 
 func loadAid(file string, src []byte, c *Course, p *contentfile.Problems) *Aid {
-	fmEnd, bodyStart, ok := splitFrontMatter(src)
-	if !ok {
-		p.Add(file, 1, "missing front matter: the file must start with a line '---', the YAML, and a closing '---'")
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(src[4:fmEnd]))
-	dec.KnownFields(true)
 	var fm aidFrontMatter
-	if err := dec.Decode(&fm); err != nil {
-		p.Add(file, contentfile.ErrorLine(err, 1), "bad front matter: %s", contentfile.ErrorText(err))
+	_, bodyStart, ok := decodeFrontMatter(file, src, &fm, p)
+	if !ok {
 		return nil
 	}
 	m, known := c.Module(fm.Module)
@@ -106,13 +95,14 @@ func loadAid(file string, src []byte, c *Course, p *contentfile.Problems) *Aid {
 		p.Add(file, firstBodyLine, "empty body")
 		return nil
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("# ")) || bytes.Contains(body, []byte("\n# ")) {
-		p.Add(file, firstBodyLine, "no level-1 headings: the title is the page's only h1")
-	}
-	if bytes.Contains(body, []byte("<")) && bytes.Contains(body, []byte(">")) && bytes.Contains(body, []byte("</")) {
-		p.Add(file, firstBodyLine, "no raw HTML in a job aid")
-	}
-	html, err := render(markdown.Parser().Parse(text.NewReader(body)), body)
+	doc := markdown.Parser().Parse(text.NewReader(body))
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if msg := bodyProblem(n); entering && msg != "" {
+			p.Add(file, firstBodyLine+bytes.Count(body[:startOf(n, body)], []byte("\n")), "%s", msg)
+		}
+		return ast.WalkContinue, nil
+	})
+	html, err := render(doc, body)
 	if err != nil {
 		p.Add(file, firstBodyLine, "cannot render: %v", err)
 		return nil

@@ -8,6 +8,8 @@ package lessons
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/baton-course/baton/server/contentfile"
 )
 
 //go:embed content
@@ -15,11 +17,7 @@ var content embed.FS
 
 // Content is the course as shipped in the binary.
 func Content() fs.FS {
-	sub, err := fs.Sub(content, "content")
-	if err != nil {
-		panic(err) // the embed directive guarantees the folder exists
-	}
-	return sub
+	return contentfile.Embedded(content, "content")
 }
 
 // Course is the whole loaded course, in course order.

@@ -177,17 +177,9 @@ type lessonLink struct {
 // loadLesson parses one lesson file. It returns nil when the file is too
 // broken to use; every problem is added to p.
 func loadLesson(file string, src []byte, modules map[string]*Module, p *contentfile.Problems) (*Lesson, []lessonLink) {
-	fmEnd, bodyStart, ok := splitFrontMatter(src)
-	if !ok {
-		p.Add(file, 1, "missing front matter: the file must start with a line '---', the YAML, and a closing '---'")
-		return nil, nil
-	}
-	fmSrc := src[4:fmEnd]
-	dec := yaml.NewDecoder(bytes.NewReader(fmSrc))
-	dec.KnownFields(true)
 	var fm frontMatter
-	if err := dec.Decode(&fm); err != nil {
-		p.Add(file, contentfile.ErrorLine(err, 1), "bad front matter: %s", contentfile.ErrorText(err))
+	fmSrc, bodyStart, ok := decodeFrontMatter(file, src, &fm, p)
+	if !ok {
 		return nil, nil
 	}
 	var fmRoot yaml.Node
@@ -245,13 +237,10 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *contentf
 		if !entering {
 			return ast.WalkContinue, nil
 		}
+		if msg := bodyProblem(n); msg != "" {
+			p.Add(file, lineAt(startOf(n, body)), "%s", msg)
+		}
 		switch node := n.(type) {
-		case *ast.Heading:
-			if node.Level == 1 {
-				p.Add(file, lineAt(startOf(node, body)), "use ## and below: the lesson title is the only level-1 heading")
-			}
-		case *ast.HTMLBlock, *ast.RawHTML:
-			p.Add(file, lineAt(startOf(n, body)), "raw HTML is not allowed in lessons")
 		case *ast.Link:
 			dest := string(node.Destination)
 			if target, ok := strings.CutPrefix(dest, "/lessons/"); ok {
@@ -299,6 +288,38 @@ func loadLesson(file string, src []byte, modules map[string]*Module, p *contentf
 	}
 	lesson.HTML = html
 	return lesson, links
+}
+
+// bodyProblem is what is wrong with one node of a lesson's or job aid's
+// body: a level-1 heading (the title is the page's only h1) or raw HTML.
+func bodyProblem(n ast.Node) string {
+	switch node := n.(type) {
+	case *ast.Heading:
+		if node.Level == 1 {
+			return "use ## and below: the title is the page's only level-1 heading"
+		}
+	case *ast.HTMLBlock, *ast.RawHTML:
+		return "raw HTML is not allowed in course content"
+	}
+	return ""
+}
+
+// decodeFrontMatter strictly decodes a file's front matter into v; it
+// returns the YAML and where the body starts, false (with the problem
+// recorded) when there is none or it does not decode.
+func decodeFrontMatter(file string, src []byte, v any, p *contentfile.Problems) (fmSrc []byte, bodyStart int, ok bool) {
+	fmEnd, bodyStart, ok := splitFrontMatter(src)
+	if !ok {
+		p.Add(file, 1, "missing front matter: the file must start with a line '---', the YAML, and a closing '---'")
+		return nil, 0, false
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src[4:fmEnd]))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		p.Add(file, contentfile.ErrorLine(err, 1), "bad front matter: %s", contentfile.ErrorText(err))
+		return nil, 0, false
+	}
+	return src[4:fmEnd], bodyStart, true
 }
 
 // splitFrontMatter finds the YAML between the opening "---" line and the

@@ -8,6 +8,8 @@ import (
 	"embed"
 	"io/fs"
 	"time"
+
+	"github.com/baton-course/baton/server/contentfile"
 )
 
 //go:embed scenarios
@@ -15,11 +17,7 @@ var scenarios embed.FS
 
 // Content is the scenarios shipped in the binary.
 func Content() fs.FS {
-	sub, err := fs.Sub(scenarios, "scenarios")
-	if err != nil {
-		panic(err) // the embed directive guarantees the folder exists
-	}
-	return sub
+	return contentfile.Embedded(scenarios, "scenarios")
 }
 
 // Skills are the three skills every score is reported on.

@@ -5,6 +5,7 @@ package contentfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
@@ -91,4 +92,14 @@ func KeyLine(m *yaml.Node, key string, offset, def int) int {
 		}
 	}
 	return def
+}
+
+// Embedded is folder dir of an embedded file system, for content shipped in
+// the binary; the embed directive naming dir guarantees it exists.
+func Embedded(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
 }
