@@ -741,6 +741,9 @@ func TestLearnerJourney(t *testing.T) {
 
 	// Retake with other choices.
 	u.do("back", chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(".result-actions")))
+	// Back on the result page once its path is the attempt's and the
+	// attempt as stored has loaded (the costly decision comes from it).
+	u.waitFor("the result page settled", `!location.pathname.endsWith("/replay") && !!document.querySelector("[data-testid=result-percent]") && !!document.querySelector("[data-testid=costly-decision]")`)
 	u.click(".result-actions button.btn-primary")
 	u.do("retake starts", chromedp.WaitVisible(chromedp.CSS("form.decide")))
 	u.waitFor("the variant", `!!document.querySelector("[data-testid=variant]")`)
