@@ -124,7 +124,7 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 func newRing(t *testing.T) *KeyRing {
 	t.Helper()
 	db := testdb.New(t)
-	k, err := NewKeyRing(context.Background(), db.Gorm, 15*time.Minute)
+	k, err := NewKeyRing(context.Background(), db.Gorm, 15*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func sign(t *testing.T, method jwt.SigningMethod, claims jwt.Claims, kid string,
 func TestVerifyRejectsForgeries(t *testing.T) {
 	k := newRing(t)
 	ctx := context.Background()
-	kid, secret := k.current, k.keys[k.current]
+	kid, secret := k.current, k.keys[k.current].secret
 
 	good := sign(t, jwt.SigningMethodHS256, validClaims(), kid, secret)
 	if _, err := k.Verify(ctx, good); err != nil {
@@ -214,7 +214,7 @@ func TestVerifyRejectsForgeries(t *testing.T) {
 func TestSigningKeyMintsRingTokens(t *testing.T) {
 	k := newRing(t)
 	ctx := context.Background()
-	key := SigningKey{Kid: k.current, Secret: k.keys[k.current]}
+	key := SigningKey{Kid: k.current, Secret: k.keys[k.current].secret}
 	now := time.Now()
 	tok, err := key.Sign(NewClaims("00000000-0000-0000-0000-000000000001", RoleLearner, "00000000-0000-0000-0000-000000000002", now, time.Minute))
 	if err != nil {
@@ -225,7 +225,7 @@ func TestSigningKeyMintsRingTokens(t *testing.T) {
 		t.Fatalf("minted token: %+v %v", c, err)
 	}
 	other := NewSigningKey()
-	if _, err := VerifyAccessToken(tok, func(kid string) ([]byte, bool) { return other.Secret, kid == other.Kid }); err == nil {
+	if _, err := VerifyAccessToken(tok, func(kid string) ([]byte, bool) { return other.Secret, kid == other.Kid }, time.Minute); err == nil {
 		t.Fatal("a token verified against a key with another kid")
 	}
 }
@@ -235,16 +235,16 @@ func TestSigningKeyMintsRingTokens(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
-	a, err := NewKeyRing(ctx, db.Gorm, time.Minute)
+	a, err := NewKeyRing(ctx, db.Gorm, time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	old, _, _ := a.Issue(ctx, "00000000-0000-0000-0000-000000000001", RoleLearner, "00000000-0000-0000-0000-000000000002")
-	newKid, err := Rotate(ctx, db.Gorm)
+	newKid, err := a.Rotate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewKeyRing(ctx, db.Gorm, time.Minute)
+	b, err := NewKeyRing(ctx, db.Gorm, time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestKeyRotation(t *testing.T) {
 	rings := make([]*KeyRing, 4)
 	for i := range rings {
 		wg.Add(1)
-		go func() { defer wg.Done(); rings[i], _ = NewKeyRing(ctx, db2.Gorm, time.Minute) }()
+		go func() { defer wg.Done(); rings[i], _ = NewKeyRing(ctx, db2.Gorm, time.Minute, nil) }()
 	}
 	wg.Wait()
 	for _, r := range rings {
@@ -283,7 +283,7 @@ func TestKeyRotation(t *testing.T) {
 func TestVerifiedTokensAreRememberedWithinLimits(t *testing.T) {
 	k := newRing(t)
 	ctx := context.Background()
-	kid, secret := k.current, k.keys[k.current]
+	kid, secret := k.current, k.keys[k.current].secret
 	good := sign(t, jwt.SigningMethodHS256, validClaims(), kid, secret)
 	c, err := k.Verify(ctx, good)
 	if err != nil {

@@ -21,6 +21,9 @@ type Config struct {
 	AccessTTL   time.Duration
 	AdminEmails []string
 	HashCost    HashCost // zero: DefaultHashCost
+	// SecretKey (BATON_SECRET_KEY) seals the signing secrets at rest; empty:
+	// they are stored in plain text.
+	SecretKey string
 }
 
 // Service is the accounts area: sign-up, sign-in, token refresh, sign-out,
@@ -29,17 +32,26 @@ type Service struct {
 	db     *gorm.DB
 	cfg    Config
 	keys   *KeyRing
+	live   *liveSessions
 	hasher *Hasher
 	log    *slog.Logger
 }
 
-// NewService loads (or creates) the signing keys.
+// NewService loads (or creates) the signing keys, sealing them when a
+// secret key is configured.
 func NewService(ctx context.Context, db *gorm.DB, cfg Config, log *slog.Logger) (*Service, error) {
-	keys, err := NewKeyRing(ctx, db, cfg.AccessTTL)
+	var sealer *Sealer
+	if cfg.SecretKey != "" {
+		var err error
+		if sealer, err = NewSealer(cfg.SecretKey); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := NewKeyRing(ctx, db, cfg.AccessTTL, sealer)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, cfg: cfg, keys: keys, hasher: NewHasher(cfg.HashCost), log: log}, nil
+	return &Service{db: db, cfg: cfg, keys: keys, live: newLiveSessions(db), hasher: NewHasher(cfg.HashCost), log: log}, nil
 }
 
 // Keys is the key ring, for the authentication middleware and tests.
@@ -173,24 +185,31 @@ func (s *Service) checkPassword(ctx context.Context, keys throttleKeys, password
 }
 
 // signIn opens a session and issues its first tokens.
+// The token carries the role as the session's insert read it, after gen
+// was taken: a change after that read raises gen, so the cache never keeps
+// an older role.
 func (s *Service) signIn(ctx context.Context, u User) (SignedIn, error) {
-	var sessionID, refresh string
+	gen := s.live.generation()
+	var st startedSession
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		sessionID, refresh, err = startSession(tx, u.ID)
+		st, err = startSession(tx, u.ID)
 		return err
 	})
 	if err != nil {
 		return SignedIn{}, err
 	}
-	return s.issue(ctx, u, sessionID, refresh)
+	u.Role = st.Role
+	return s.issue(ctx, u, st.ID, st.Refresh, gen, st.ExpiresAt)
 }
 
-func (s *Service) issue(ctx context.Context, u User, sessionID, refresh string) (SignedIn, error) {
+func (s *Service) issue(ctx context.Context, u User, sessionID, refresh string, gen uint64, sessionExpires time.Time) (SignedIn, error) {
 	token, exp, err := s.keys.Issue(ctx, u.ID, u.Role, sessionID)
 	if err != nil {
 		return SignedIn{}, err
 	}
+	// The first request with the token then costs no lookup here.
+	s.live.remember(sessionID, u.ID, u.Role, sessionExpires, gen)
 	return SignedIn{User: u, AccessToken: token, AccessExpires: exp, Refresh: refresh, RefreshTTL: refreshTTL}, nil
 }
 
@@ -201,19 +220,20 @@ var ErrSessionEnded = &problem.Error{Code: problem.Unauthorized, Detail: "The se
 // Refresh rotates a refresh token and issues a new access token with the
 // user's current role.
 func (s *Service) Refresh(ctx context.Context, refresh string) (SignedIn, error) {
-	userID, sessionID, next, err := rotate(ctx, s.db, refresh)
+	gen := s.live.generation()
+	sess, next, err := rotate(ctx, s.db, refresh)
 	if errors.Is(err, ErrRefreshRejected) {
 		return SignedIn{}, ErrSessionEnded
 	} else if err != nil {
 		return SignedIn{}, err
 	}
-	u, found, err := userWhere(ctx, s.db, "id = ?", userID)
+	u, found, err := userWhere(ctx, s.db, "id = ?", sess.UserID)
 	if err != nil {
 		return SignedIn{}, err
 	} else if !found {
 		return SignedIn{}, ErrSessionEnded // the account went away after the rotation
 	}
-	return s.issue(ctx, u, sessionID, next)
+	return s.issue(ctx, u, sess.ID, next, gen, sess.ExpiresAt)
 }
 
 // Logout revokes the caller's session, and the session of refresh (the
@@ -223,10 +243,23 @@ func (s *Service) Logout(ctx context.Context, p Principal, refresh string) error
 	if err := revoke(ctx, s.db, p.UserID, p.Session, "logout"); err != nil {
 		return err
 	}
+	s.live.forgetSession(p.Session) // this instance at once; the others on the notification
 	if refresh != "" {
 		return revokeByToken(ctx, s.db, p.UserID, refresh)
 	}
 	return nil
+}
+
+// SessionsEnded tells this instance at once that a user's sessions (or, with
+// sessionID, one of them) were revoked in a transaction that has committed;
+// other instances learn it from the database's notification. Callers that
+// revoke sessions call it so that the very next request here is refused.
+func (s *Service) SessionsEnded(userID, sessionID string) {
+	if sessionID != "" {
+		s.live.forgetSession(sessionID)
+		return
+	}
+	s.live.forgetUser(userID)
 }
 
 // User loads the caller's own account.
@@ -253,6 +286,14 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.roles'))").Error; err != nil {
 			return err
 		}
+		// Under the lock, so two admins demoting each other at once cannot
+		// both succeed: the second is no longer an admin.
+		var actorRole string
+		if err := tx.Raw(`SELECT role FROM users WHERE id = ?`, by.UserID).Scan(&actorRole).Error; err != nil {
+			return err
+		} else if actorRole != RoleAdmin {
+			return problem.New(problem.Forbidden, "Only an admin may change roles.")
+		}
 		var found bool
 		var err error
 		if u, found, err = userWhere(ctx, tx, "id = ?", id); err != nil {
@@ -274,12 +315,19 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, u.Role, u.ID).Error; err != nil {
 			return err
 		}
+		// A new privilege level gets a new session (OWASP session
+		// management): the person signs in again everywhere.
+		if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
+			WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error; err != nil {
+			return err
+		}
 		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "user.role", Subject: "user:" + u.ID,
 			Details: map[string]any{"from": from, "to": u.Role, "email": u.Email}})
 	})
 	if err != nil {
 		return User{}, err
 	}
+	s.live.forgetUser(u.ID) // this instance at once; the others on the notification
 	s.log.Info("role changed", "user", u.ID, "role", u.Role, "by", by.UserID)
 	return u, nil
 }
@@ -302,16 +350,79 @@ func escapeLike(s string) string {
 }
 
 // RotateKey makes a new signing key current. Tokens signed with the old key
-// stay valid until they expire; every instance picks the new key up within
-// a minute (at once when it sees a token carrying the new kid).
+// stay valid until they expire (one access-token lifetime); every instance
+// picks the new key up when PostgreSQL announces the change.
 func (s *Service) RotateKey(ctx context.Context, by Principal) (string, error) {
-	kid, err := Rotate(ctx, s.db)
+	kid, err := s.keys.Rotate(ctx)
 	if err != nil {
-		return "", err
-	}
-	if err := s.keys.load(ctx); err != nil {
 		return "", err
 	}
 	s.log.Info("signing key rotated", "kid", kid, "by", by.UserID)
 	return kid, nil
+}
+
+// ErrNotSignedIn is Authenticate's answer for a token that does not verify
+// or whose session is over.
+var ErrNotSignedIn = &problem.Error{Code: problem.Unauthorized, Detail: "The access token is invalid or expired."}
+
+// Authenticate verifies an access token and judges it by the present: its
+// session must be live (not signed out, revoked, expired or its user
+// deleted) and the principal carries the user's current role, whatever the
+// token says. On a warm instance this costs two map lookups.
+func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, error) {
+	claims, err := s.keys.Verify(ctx, raw)
+	if err != nil {
+		return Principal{}, &problem.Error{Code: problem.Unauthorized, Detail: ErrNotSignedIn.Detail, Cause: err}
+	}
+	return s.judge(ctx, claims.Subject, claims.Session, false)
+}
+
+// Reconfirm judges an authenticated principal again straight from the
+// database, ignoring the cache. Routes that use a privilege (manager and
+// admin routes) call it, so a demotion or revocation binds their very next
+// request on every instance, not a notification's delay later: the window
+// in which a demoted admin could re-promote themselves is closed. It costs
+// one indexed query, on routes that are rare next to a learner's.
+func (s *Service) Reconfirm(ctx context.Context, p Principal) (Principal, error) {
+	return s.judge(ctx, p.UserID, p.Session, true)
+}
+
+func (s *Service) judge(ctx context.Context, userID, sessionID string, fresh bool) (Principal, error) {
+	live, ok, err := s.live.lookup(ctx, sessionID, fresh)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !ok || live.UserID != userID {
+		return Principal{}, &problem.Error{Code: problem.Unauthorized, Detail: "The session has ended; sign in again.",
+			Cause: errors.New("session not live")}
+	}
+	return Principal{UserID: userID, Role: live.Role, Session: sessionID}, nil
+}
+
+// Watch keeps this instance's caches (live sessions, signing keys) true to
+// the database by listening to the changes the database announces, until
+// ctx ends. It returns once listening (or after wait, with the caches off
+// until the listener is up: every request then reads the database).
+func (s *Service) Watch(ctx context.Context, db *database.DB, wait time.Duration) {
+	ready := db.Listen(ctx, notifyChannel, database.Listener{
+		Notify: func(payload string) {
+			if payload == keysPayload {
+				if err := s.keys.load(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("reload signing keys", "error", err)
+				}
+				return
+			}
+			s.live.notified(payload)
+		},
+		Up: func() {
+			s.live.setListening(true)
+			_ = s.keys.load(ctx) // a rotation may have happened while deaf
+		},
+		Down: func() { s.live.setListening(false) },
+	}, s.log)
+	select {
+	case <-ready:
+	case <-time.After(wait):
+		s.log.Warn("revocation listener not up yet; every request checks its session in the database until it is")
+	}
 }

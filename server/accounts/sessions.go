@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/baton-course/baton/server/audit"
+	"github.com/baton-course/baton/server/database"
 )
 
 // Refresh-token lifetimes: a token is good for refreshTTL after it is issued,
@@ -47,16 +50,26 @@ func newRefreshToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// startSession opens a session for a user and returns its id and first
+// startedSession is a session just opened, with its user's role as read in
+// the same statement.
+type startedSession struct {
+	ID        string
+	ExpiresAt time.Time
+	Role      string
+	Refresh   string `gorm:"-"`
+}
+
+// startSession opens a session for a user and returns it with its first
 // refresh token. It runs inside the caller's transaction.
-func startSession(tx *gorm.DB, userID string) (string, string, error) {
-	var id string
-	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at) VALUES (?, ?) RETURNING id`,
-		userID, time.Now().Add(sessionTTL)).Scan(&id).Error; err != nil {
-		return "", "", err
+func startSession(tx *gorm.DB, userID string) (startedSession, error) {
+	var st startedSession
+	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at) VALUES (?, ?)
+		RETURNING id, expires_at, (SELECT role FROM users WHERE id = user_id) AS role`,
+		userID, time.Now().Add(sessionTTL)).Scan(&st).Error; err != nil {
+		return st, err
 	}
-	raw := newRefreshToken()
-	return id, raw, insertRefreshToken(tx, raw, id, time.Now().Add(refreshTTL))
+	st.Refresh = newRefreshToken()
+	return st, insertRefreshToken(tx, st.Refresh, st.ID, time.Now().Add(refreshTTL))
 }
 
 func insertRefreshToken(tx *gorm.DB, raw, sessionID string, expires time.Time) error {
@@ -68,7 +81,7 @@ func insertRefreshToken(tx *gorm.DB, raw, sessionID string, expires time.Time) e
 // rotate exchanges a refresh token for a new one in the same session. A token
 // that was already used revokes the whole session: either the client is
 // confused or someone else holds a copy, and the session cannot be trusted.
-func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, next string, err error) {
+func rotate(ctx context.Context, db *gorm.DB, raw string) (s session, next string, err error) {
 	reused := false
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var tok refreshToken
@@ -79,7 +92,6 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 		} else if res.RowsAffected == 0 {
 			return ErrRefreshRejected
 		}
-		var s session
 		if err := tx.Raw(`SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ? FOR UPDATE`,
 			tok.SessionID).Scan(&s).Error; err != nil {
 			return err
@@ -87,7 +99,11 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 		now := time.Now()
 		if tok.UsedAt != nil {
 			reused = true
-			return revokeTx(tx, s.ID, "refresh token reused")
+			if err := revokeTx(tx, s.ID, "refresh token reused"); err != nil {
+				return err
+			}
+			return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: s.UserID, Action: "session.refresh_reused",
+				Subject: "session:" + s.ID, Details: map[string]any{"effect": "session revoked"}})
 		}
 		if s.RevokedAt != nil || now.After(s.ExpiresAt) || now.After(tok.ExpiresAt) {
 			return ErrRefreshRejected
@@ -97,13 +113,12 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 		}
 		next = newRefreshToken()
 		expires := min(now.Add(refreshTTL).Unix(), s.ExpiresAt.Unix())
-		userID, sessionID = s.UserID, s.ID
 		return insertRefreshToken(tx, next, s.ID, time.Unix(expires, 0))
 	})
 	if reused && err == nil {
 		err = ErrRefreshRejected
 	}
-	return userID, sessionID, next, err
+	return s, next, err
 }
 
 func revokeTx(tx *gorm.DB, sessionID, reason string) error {

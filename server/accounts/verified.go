@@ -77,3 +77,9 @@ func (v *verifiedTokens) put(raw, kid string, c *Claims) {
 	}
 	v.byToken[raw] = e
 }
+
+func (v *verifiedTokens) clear() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.byToken)
+}

@@ -32,6 +32,9 @@ type Config struct {
 	HashCost accounts.HashCost
 	// PprofAddr serves net/http/pprof when set; it must be a loopback address.
 	PprofAddr string // BATON_PPROF_ADDR
+	// SecretKey seals the token signing secrets in PostgreSQL; recommended
+	// in production (a database dump then cannot mint tokens).
+	SecretKey string // BATON_SECRET_KEY
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -50,6 +53,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("BATON_ACCESS_TTL %q must be a Go duration between 30s and 24h", getenv("BATON_ACCESS_TTL"))
 	}
 	cfg.AccessTTL = ttl
+	if cfg.SecretKey = getenv("BATON_SECRET_KEY"); cfg.SecretKey != "" && len(cfg.SecretKey) < accounts.MinSecretKeyLen {
+		return cfg, accounts.ErrShortSecretKey
+	}
 	for _, e := range strings.Split(getenv("BATON_ADMIN_EMAILS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
 			cfg.AdminEmails = append(cfg.AdminEmails, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
@@ -34,6 +35,8 @@ type Services struct {
 	db   *database.DB
 	log  *slog.Logger
 	jobs *jobs // nil until StartJobs
+
+	stopWatching context.CancelFunc
 }
 
 // Build checks the database's durability, syncs the course into it, builds
@@ -65,10 +68,15 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
 	s.Notify = notify.New(db.Gorm, s.Teams)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
-		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost,
+		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost, SecretKey: cfg.SecretKey,
 	}, log); err != nil {
 		return nil, err
 	}
+	// Revocations, role changes and key rotations made by any instance reach
+	// this one's caches through the database's notifications.
+	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopWatching = stopWatching
+	s.Accounts.Watch(watchCtx, db, 5*time.Second)
 	s.Web = web.New(web.Deps{
 		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
@@ -76,6 +84,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	})
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
+			s.Close()
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
@@ -84,6 +93,9 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 
 // Close stops background work the services started.
 func (s *Services) Close() {
+	if s.stopWatching != nil {
+		s.stopWatching()
+	}
 	if s.jobs != nil {
 		s.jobs.stop()
 		s.jobs = nil

@@ -276,10 +276,12 @@ func TestRoleChanges(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"role":"manager"`) {
 		t.Fatalf("promote %d %s", r.Status, r.Body)
 	}
-	// The new role reaches the user at the next refresh.
-	r = call(t, h, "POST", "/api/auth/refresh", nil, "Cookie", "baton_refresh="+learner.Refresh)
-	if r.Status != 200 || !strings.Contains(string(r.Body), `"role":"manager"`) {
-		t.Fatalf("refresh after promotion %d %s", r.Status, r.Body)
+	// A new privilege level means a new session: the old one ends, and
+	// signing in again carries the new role.
+	assertProblem(t, call(t, h, "POST", "/api/auth/refresh", nil, "Cookie", "baton_refresh="+learner.Refresh), 401)
+	assertProblem(t, call(t, h, "GET", "/api/me", nil, learner.auth()...), 401)
+	if r := call(t, h, "POST", "/api/auth/login", map[string]string{"email": learner.Email, "password": testPassword}); r.Status != 200 || !strings.Contains(string(r.Body), `"role":"manager"`) {
+		t.Fatalf("sign-in after promotion %d %s", r.Status, r.Body)
 	}
 	if r := call(t, h, "GET", "/api/users", nil, admin.auth()...); r.Status != 200 || !strings.Contains(string(r.Body), learner.Email) {
 		t.Fatalf("list users %d", r.Status)

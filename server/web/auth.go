@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,9 +22,9 @@ func principalOf(c echo.Context) accounts.Principal {
 }
 
 // authenticate is the one place that decides who a request is: it requires
-// a valid bearer access token and answers 401 otherwise.
+// a valid bearer access token of a live session and answers 401 otherwise.
+// The principal carries the user's current role, not the token's.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	keys := s.Accounts.Keys()
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		scheme, raw, ok := strings.Cut(h, " ")
@@ -30,28 +32,30 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="baton"`)
 			return problem.New(problem.Unauthorized, "Sign in: this needs a bearer access token.")
 		}
-		claims, err := keys.Verify(c.Request().Context(), strings.TrimSpace(raw))
+		p, err := s.Accounts.Authenticate(c.Request().Context(), strings.TrimSpace(raw))
 		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="baton", error="invalid_token"`)
-			return &problem.Error{Code: problem.Unauthorized, Detail: "The access token is invalid or expired.", Cause: err}
+			if pe, ok := errors.AsType[*problem.Error](err); ok && pe.Code == problem.Unauthorized {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="baton", error="invalid_token"`)
+			}
+			return err
 		}
-		c.Set(principalKey, accounts.Principal{UserID: claims.Subject, Role: claims.Role, Session: claims.Session})
+		c.Set(principalKey, p)
 		return next(c)
 	}
 }
 
-// requireRole lets through principals holding one of roles (admin always).
-func requireRole(roles ...string) echo.MiddlewareFunc {
+// requireRole lets through principals holding one of roles (admin always),
+// judged from the database at this very request (see Reconfirm).
+func (s *Server) requireRole(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			p := principalOf(c)
-			if p.Role == accounts.RoleAdmin {
-				return next(c)
+			p, err := s.Accounts.Reconfirm(c.Request().Context(), principalOf(c))
+			if err != nil {
+				return err
 			}
-			for _, r := range roles {
-				if p.Role == r {
-					return next(c)
-				}
+			c.Set(principalKey, p)
+			if p.Role == accounts.RoleAdmin || slices.Contains(roles, p.Role) {
+				return next(c)
 			}
 			return problem.New(problem.Forbidden, "Your role (%s) may not do this.", p.Role)
 		}

@@ -15,8 +15,8 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	signedIn := s.authenticate
-	managers := []echo.MiddlewareFunc{signedIn, requireRole(accounts.RoleManager)}
-	admins := []echo.MiddlewareFunc{signedIn, requireRole(accounts.RoleAdmin)}
+	managers := []echo.MiddlewareFunc{signedIn, s.requireRole(accounts.RoleManager)}
+	admins := []echo.MiddlewareFunc{signedIn, s.requireRole(accounts.RoleAdmin)}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

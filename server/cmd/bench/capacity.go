@@ -143,9 +143,19 @@ func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 		Scan(&key.Kid, &key.Secret); err != nil {
 		return fmt.Errorf("the server's signing key: %w", err)
 	}
+	// Each learner needs a live session: the server checks the token's.
+	rows, err = conn.Query(ctx, `INSERT INTO sessions (user_id, expires_at)
+		SELECT u, now() + interval '1 day' FROM unnest($1::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id`, ids)
+	if err != nil {
+		return err
+	}
+	sessions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
 	learners := make([]*learner, len(ids))
 	for i, id := range ids {
-		tok, err := learnerToken(key, id, time.Hour)
+		tok, err := sessionToken(key, id, sessions[i], time.Hour)
 		if err != nil {
 			return err
 		}

@@ -44,17 +44,23 @@ func parseKeyEnv(s string) (accounts.SigningKey, error) {
 	return accounts.SigningKey{Kid: kid, Secret: b}, nil
 }
 
-// learnerToken mints an access token for a learner with k, as the server
-// does at sign-in; the session is made up, as no request checks it exists.
+// learnerToken mints an access token for a learner with k for the
+// reference handler, which checks no session: the session is made up.
 func learnerToken(k accounts.SigningKey, userID string, ttl time.Duration) (string, error) {
 	session := make([]byte, 8)
 	_, _ = rand.Read(session)
-	return k.Sign(accounts.NewClaims(userID, accounts.RoleLearner, hex.EncodeToString(session), time.Now(), ttl))
+	return sessionToken(k, userID, hex.EncodeToString(session), ttl)
+}
+
+// sessionToken mints an access token for a learner's session with k, as the
+// server does at sign-in.
+func sessionToken(k accounts.SigningKey, userID, session string, ttl time.Duration) (string, error) {
+	return k.Sign(accounts.NewClaims(userID, accounts.RoleLearner, session, time.Now(), ttl))
 }
 
 // verifyWith checks a token by the server's rules with k as the only key.
 func verifyWith(k accounts.SigningKey, raw string) (*accounts.Claims, error) {
-	return accounts.VerifyAccessToken(raw, func(kid string) ([]byte, bool) { return k.Secret, kid == k.Kid })
+	return accounts.VerifyAccessToken(raw, func(kid string) ([]byte, bool) { return k.Secret, kid == k.Kid }, time.Hour)
 }
 
 // refHandler builds the reference Echo app over a pool.
