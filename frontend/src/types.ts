@@ -259,6 +259,23 @@ export interface Member {
   joined_at?: string;
 }
 
+/** A pending invitation as its invitee sees it. */
+export interface Invitation {
+  id: string;
+  team: { id: string; name: string };
+  manager: { name: string };
+  created_at: string;
+  expires_at: string;
+}
+
+/** A pending invitation as the team's manager sees it: only the address. */
+export interface SentInvitation {
+  id: string;
+  email: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface TeamSummary {
   id: string;
   name: string;

@@ -66,7 +66,8 @@ var demoAssignments = []struct {
 }{{"ceo-myth", -24 * time.Hour}, {"what-you-dont-control", 5 * 24 * time.Hour}}
 
 // seedDemoTeam builds the demo team through the teams area, as its manager
-// would: create it, add the learners, assign modules to the team. A
+// and learners would: create it, invite the learners who accept, assign
+// modules to the team. A
 // transaction holding an advisory lock orders instances starting together;
 // the "demo.seed" audit event it commits last marks the demo as done, and
 // each step skips what an interrupted earlier run already did.
@@ -92,7 +93,15 @@ func (s *Services) seedDemoTeam(ctx context.Context, ids map[string]string) erro
 		return err
 	}
 	for _, a := range demoAccounts[1:] {
-		if _, err := s.Teams.AddMember(ctx, team, a.email); err != nil {
+		// Invited and accepted, as a manager and learner would; a learner who
+		// is a member already (an interrupted run) has nothing to accept.
+		inv, err := s.Teams.Invite(ctx, team, a.email)
+		if err != nil {
+			return err
+		}
+		learner := accounts.Principal{UserID: ids[a.email], Role: a.role}
+		var p *problem.Error
+		if _, err := s.Teams.Accept(ctx, learner, inv.ID); err != nil && (!errors.As(err, &p) || p.Code != problem.NotFound) {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -54,8 +55,12 @@ func TestDemoAssignmentsMatchRealOnes(t *testing.T) {
 		if r := webtest.Call(t, h, "POST", "/api/auth/register", map[string]string{"email": email, "password": DemoPassword, "name": "Real " + email}); r.Status != 201 {
 			t.Fatalf("register %d %s", r.Status, r.Body)
 		}
-		if r := webtest.Call(t, h, "POST", "/api/teams/"+team.ID+"/members", map[string]string{"email": email}, auth...); r.Status != 201 {
-			t.Fatalf("add member %d %s", r.Status, r.Body)
+		if r := webtest.Call(t, h, "POST", "/api/teams/"+team.ID+"/members", map[string]string{"email": email}, auth...); r.Status != 202 {
+			t.Fatalf("invite %d %s", r.Status, r.Body)
+		} else {
+			var sent struct{ Invitation struct{ ID string } }
+			r.JSON(t, &sent)
+			accept(t, h, email, sent.Invitation.ID)
 		}
 	}
 	// The demo's modules and due dates, from the learners' rows: they are
@@ -72,7 +77,9 @@ func TestDemoAssignmentsMatchRealOnes(t *testing.T) {
 		// Which team assignment each assignment came from, by its module.
 		{"assignments", `SELECT a.*, ta.module_slug AS from_team_assignment FROM assignments a
 			LEFT JOIN team_assignments ta ON ta.id = a.team_assignment_id WHERE a.team_id = $1`},
-		{"audit events", "SELECT actor_id, action, subject, details FROM audit_events WHERE subject = 'team:' || $1 AND action <> 'demo.seed' ORDER BY id"},
+		// Who acted: the team's manager, or a learner answering an invitation.
+		{"audit events", `SELECT actor_id = (SELECT manager_id FROM teams WHERE id = $1) AS by_manager, action, subject, details
+			FROM audit_events WHERE subject = 'team:' || $1 AND action <> 'demo.seed' ORDER BY id`},
 	} {
 		demo, real := normalized(t, db, q.sql, demoTeam), normalized(t, db, q.sql, team.ID)
 		if len(real) == 0 {
@@ -85,6 +92,18 @@ func TestDemoAssignmentsMatchRealOnes(t *testing.T) {
 		if !slices.Equal(demo, real) {
 			t.Errorf("%s differ:\ndemo:\n  %s\nmanager:\n  %s", q.what, strings.Join(demo, "\n  "), strings.Join(real, "\n  "))
 		}
+	}
+}
+
+// accept signs email in and accepts the invitation id.
+func accept(t *testing.T, h http.Handler, email, id string) {
+	t.Helper()
+	var session struct {
+		AccessToken string `json:"access_token"`
+	}
+	webtest.Call(t, h, "POST", "/api/auth/login", map[string]string{"email": email, "password": DemoPassword}).JSON(t, &session)
+	if r := webtest.Call(t, h, "POST", "/api/invitations/"+id+"/accept", nil, "Authorization", "Bearer "+session.AccessToken); r.Status != 200 {
+		t.Fatalf("accept %d %s", r.Status, r.Body)
 	}
 }
 

@@ -7,6 +7,7 @@ package teams
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"time"
 
@@ -119,10 +120,12 @@ func (m Managed) valid() error {
 }
 
 // Manage loads a team p manages (an admin: any team). Anything else is not
-// found, so team ids reveal nothing.
+// found, so team ids reveal nothing. Managing takes the manager role as p
+// holds it now, not only being the team's manager_id: a demoted manager
+// loses every view of their teams.
 func (s *Service) Manage(ctx context.Context, p accounts.Principal, teamID string) (Managed, error) {
 	var t Team
-	if !accounts.IsUUID(teamID) {
+	if !accounts.IsUUID(teamID) || !p.IsManager() {
 		return Managed{}, problem.New(problem.NotFound, "No such team.")
 	}
 	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE id = ?`, teamID)
@@ -233,11 +236,17 @@ func (s *Service) RegenerateCode(ctx context.Context, m Managed) (Team, error) {
 	return t, nil
 }
 
-// Join adds p to the team whose invite code they give.
+// managerHoldsRole is the SQL condition that a team's manager still holds
+// the manager (or admin) role: a demoted manager's invite codes and
+// invitations stop working with their views.
+const managerHoldsRole = `EXISTS (SELECT 1 FROM users mu WHERE mu.id = t.manager_id AND mu.role IN ('manager', 'admin'))`
+
+// Join adds p to the team whose invite code they give: typing the code is
+// their consent.
 func (s *Service) Join(ctx context.Context, p accounts.Principal, inviteCode string) (TeamRef, error) {
 	var t Team
-	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE invite_code = ?`,
-		normalizeCode(inviteCode)).Scan(&t).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams t
+		WHERE invite_code = ? AND `+managerHoldsRole, normalizeCode(inviteCode)).Scan(&t).Error; err != nil {
 		return TeamRef{}, err
 	}
 	if t.ID == "" {
@@ -246,60 +255,43 @@ func (s *Service) Join(ctx context.Context, p accounts.Principal, inviteCode str
 	if t.ManagerID == p.UserID {
 		return TeamRef{}, problem.New(problem.Conflict, "You manage this team; managers are not members of their own team.")
 	}
-	if err := s.addMember(ctx, t, p.UserID, p.UserID, "team.join"); err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return addMember(ctx, tx, t.ID, p.UserID, p.UserID, "team.join", nil)
+	})
+	if err != nil {
 		return TeamRef{}, err
 	}
 	return TeamRef{ID: t.ID, Name: t.Name}, nil
 }
 
-// AddMember adds a registered user to a managed team by email.
-func (s *Service) AddMember(ctx context.Context, m Managed, email string) (Member, error) {
-	if err := m.valid(); err != nil {
-		return Member{}, err
-	}
-	var u Member
-	if err := s.db.WithContext(ctx).Raw(`SELECT id, name, email FROM users WHERE email = ?`, accounts.NormalizeEmail(email)).Scan(&u).Error; err != nil {
-		return Member{}, err
-	}
-	if u.ID == "" {
-		return Member{}, problem.New(problem.NotFound, "No account with that email; ask them to sign up first, or share the invite code.")
-	}
-	if u.ID == m.team.ManagerID {
-		return Member{}, problem.New(problem.Conflict, "The team's manager cannot be one of its members.")
-	}
-	if err := s.addMember(ctx, m.team, u.ID, m.by.UserID, "team.member_add"); err != nil {
-		return Member{}, err
-	}
-	return u, nil
-}
-
 // addMember makes userID a member (idempotently) and gives them the team's
-// open assignments, in one transaction.
-func (s *Service) addMember(ctx context.Context, t Team, userID, actorID, action string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := lockTeam(tx, t.ID); err != nil {
-			return err
-		}
-		res := tx.Exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, t.ID, userID)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return nil // already a member
-		}
-		// Open team assignments reach late joiners too.
-		if err := tx.Exec(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, team_assignment_id, assigned_by)
-			SELECT ?, ta.module_slug, ta.due_at, ta.team_id, ta.id, ta.assigned_by FROM team_assignments ta
-			WHERE ta.team_id = ? AND ta.cancelled_at IS NULL AND ta.due_at > now()
-			ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL DO NOTHING`, userID, t.ID).Error; err != nil {
-			return err
-		}
-		return record(ctx, tx, actorID, action, "team:"+t.ID, map[string]any{"user_id": userID})
-	})
+// open assignments, inside tx.
+func addMember(ctx context.Context, tx *gorm.DB, teamID, userID, actorID, action string, details map[string]any) error {
+	if err := lockTeam(tx, teamID); err != nil {
+		return err
+	}
+	res := tx.Exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, teamID, userID)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil // already a member
+	}
+	// Open team assignments reach late joiners too.
+	if err := tx.Exec(`INSERT INTO assignments (user_id, module_slug, due_at, team_id, team_assignment_id, assigned_by)
+		SELECT ?, ta.module_slug, ta.due_at, ta.team_id, ta.id, ta.assigned_by FROM team_assignments ta
+		WHERE ta.team_id = ? AND ta.cancelled_at IS NULL AND ta.due_at > now()
+		ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL DO NOTHING`, userID, teamID).Error; err != nil {
+		return err
+	}
+	d := map[string]any{"user_id": userID}
+	for k, v := range details {
+		d[k] = v
+	}
+	return record(ctx, tx, actorID, action, "team:"+teamID, d)
 }
 
-// RemoveMember takes a learner out of a managed team and cancels the open
-// assignments that came from it.
+// RemoveMember takes a learner out of a managed team.
 func (s *Service) RemoveMember(ctx context.Context, m Managed, userID string) error {
 	if err := m.valid(); err != nil {
 		return err
@@ -307,12 +299,32 @@ func (s *Service) RemoveMember(ctx context.Context, m Managed, userID string) er
 	if !accounts.IsUUID(userID) {
 		return problem.New(problem.NotFound, "No such member.")
 	}
-	t := m.team
+	return s.removeMember(ctx, m.team.ID, userID, m.by.UserID, "team.member_remove")
+}
+
+// Leave takes p out of a team they are a member of: their manager no
+// longer sees their progress, and their open assignments from it end.
+func (s *Service) Leave(ctx context.Context, p accounts.Principal, teamID string) error {
+	if !accounts.IsUUID(teamID) {
+		return problem.New(problem.NotFound, "You are not a member of that team.")
+	}
+	err := s.removeMember(ctx, teamID, p.UserID, p.UserID, "team.leave")
+	var pe *problem.Error
+	if errors.As(err, &pe) && pe.Code == problem.NotFound {
+		return problem.New(problem.NotFound, "You are not a member of that team.")
+	}
+	return err
+}
+
+// removeMember ends userID's membership and cancels the open assignments
+// that came from the team, in one transaction: whether a manager removes
+// them or they leave, the team stops reaching them.
+func (s *Service) removeMember(ctx context.Context, teamID, userID, actorID, action string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := lockTeam(tx, t.ID); err != nil {
+		if err := lockTeam(tx, teamID); err != nil {
 			return err
 		}
-		res := tx.Exec(`DELETE FROM team_members WHERE team_id = ? AND user_id = ?`, t.ID, userID)
+		res := tx.Exec(`DELETE FROM team_members WHERE team_id = ? AND user_id = ?`, teamID, userID)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -320,10 +332,10 @@ func (s *Service) RemoveMember(ctx context.Context, m Managed, userID string) er
 			return problem.New(problem.NotFound, "No such member.")
 		}
 		if err := tx.Exec(`UPDATE assignments SET cancelled_at = now(), updated_at = now()
-			WHERE user_id = ? AND team_id = ? AND cancelled_at IS NULL`, userID, t.ID).Error; err != nil {
+			WHERE user_id = ? AND team_id = ? AND cancelled_at IS NULL`, userID, teamID).Error; err != nil {
 			return err
 		}
-		return record(ctx, tx, m.by.UserID, "team.member_remove", "team:"+t.ID, map[string]any{"user_id": userID})
+		return record(ctx, tx, actorID, action, "team:"+teamID, map[string]any{"user_id": userID})
 	})
 }
 

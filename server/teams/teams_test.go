@@ -166,7 +166,9 @@ func TestOnlyManagedTeams(t *testing.T) {
 	// A Managed nobody was given opens nothing.
 	var zero Managed
 	wantCode(t, errOf(e.Detail(ctx, zero)), problem.NotFound)
-	wantCode(t, errOf(e.AddMember(ctx, zero, "x@example.com")), problem.NotFound)
+	wantCode(t, errOf(e.Invite(ctx, zero, "x@example.com")), problem.NotFound)
+	wantCode(t, errOf(e.SentInvitations(ctx, zero)), problem.NotFound)
+	wantCode(t, e.Withdraw(ctx, zero, mgr.UserID), problem.NotFound)
 	wantCode(t, e.RemoveMember(ctx, zero, mgr.UserID), problem.NotFound)
 	wantCode(t, errOf(e.Report(ctx, zero)), problem.NotFound)
 	wantCode(t, errOf(e.Analytics(ctx, zero)), problem.NotFound)
@@ -205,7 +207,12 @@ func TestTeamAssignmentReachesLateJoiners(t *testing.T) {
 		t.Fatalf("%d assignments point at their team assignment, want 3", n)
 	}
 
-	must[Member](t)(e.AddMember(ctx, m, lateEmail))
+	joinByInvitation := func() {
+		t.Helper()
+		inv := must[InvitationStatus](t)(e.Invite(ctx, m, lateEmail))
+		must[TeamRef](t)(e.Accept(ctx, late, inv.ID))
+	}
+	joinByInvitation()
 	got := map[string]bool{}
 	for _, v := range must[[]AssignmentView](t)(e.For(ctx, late.UserID)) {
 		got[v.Module] = true
@@ -225,6 +232,18 @@ func TestTeamAssignmentReachesLateJoiners(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, e.RemoveMember(ctx, m, late.UserID), problem.NotFound)
+	if v := must[[]AssignmentView](t)(e.For(ctx, late.UserID)); len(v) != 0 {
+		t.Fatalf("removed from the team but kept %+v", v)
+	}
+	// Leaving is the same ending, by the member's own hand.
+	joinByInvitation()
+	if v := must[[]AssignmentView](t)(e.For(ctx, late.UserID)); len(v) != 1 {
+		t.Fatalf("rejoined with %+v", v)
+	}
+	if err := e.Leave(ctx, late, team.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, e.Leave(ctx, late, team.ID), problem.NotFound)
 	if v := must[[]AssignmentView](t)(e.For(ctx, late.UserID)); len(v) != 0 {
 		t.Fatalf("left the team but kept %+v", v)
 	}

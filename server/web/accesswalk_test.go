@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type world struct {
 	team, foreign                      teamJSON
 	otherAssignment, foreignAssignment string
 	otherNotification                  string
+	// foreignInvitation is a pending invitation of the foreign team to an
+	// address none of the world's accounts has.
+	foreignInvitation string
 }
 
 type teamJSON struct {
@@ -55,6 +59,12 @@ func newWorld(t *testing.T) *world {
 	soon := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	w.otherAssignment = assign(t, h, w.manager, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.team.ID})[0]
 	w.foreignAssignment = assign(t, h, w.admin, map[string]any{"module": "ceo-myth", "due_at": soon, "team_id": w.foreign.ID})[0]
+	r = call(t, h, "POST", "/api/teams/"+w.foreign.ID+"/members", map[string]string{"email": fmt.Sprintf("invitee%d@example.com", emailSeq.Add(1))}, w.admin.auth()...)
+	var sent struct{ Invitation struct{ ID string } }
+	if r.JSON(t, &sent); r.Status != 202 || sent.Invitation.ID == "" {
+		t.Fatalf("invite: %d %s", r.Status, r.Body)
+	}
+	w.foreignInvitation = sent.Invitation.ID
 	if _, err := s.svc.Notify.Reminders(context.Background(), time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +167,17 @@ func accessCases(w *world) []accessCase {
 		{method: "GET", pattern: "/api/teams/:id", path: "/api/teams/" + w.team.ID, want: roles(404, 200, 200)},
 		{method: "GET", pattern: "/api/teams/:id", path: "/api/teams/" + w.foreign.ID, want: roles(404, 404, 200)},
 		{method: "POST", pattern: "/api/teams/:id/invite-code", path: "/api/teams/" + w.foreign.ID + "/invite-code", want: roles(403, 404, 200)},
-		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.team.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 201, 201)},
-		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.foreign.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 404, 201)},
+		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.team.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 202, 202)},
+		{method: "POST", pattern: "/api/teams/:id/members", path: "/api/teams/" + w.foreign.ID + "/members", body: map[string]string{"email": w.learner.Email}, want: roles(403, 404, 202)},
+		{method: "GET", pattern: "/api/teams/:id/invitations", path: "/api/teams/" + w.team.ID + "/invitations", want: roles(403, 200, 200)},
+		{method: "GET", pattern: "/api/teams/:id/invitations", path: "/api/teams/" + w.foreign.ID + "/invitations", want: roles(403, 404, 200)},
+		{method: "DELETE", pattern: "/api/teams/:id/invitations/:invitation_id", path: "/api/teams/" + w.foreign.ID + "/invitations/" + w.foreignInvitation, want: roles(403, 404, 204)},
+		// None of the three is a member of team (other is; the manager manages
+		// it), and the foreign invitation is addressed to someone else.
+		{method: "DELETE", pattern: "/api/teams/:id/membership", path: "/api/teams/" + w.team.ID + "/membership", want: all(404)},
+		{method: "GET", pattern: "/api/invitations", path: "/api/invitations", want: all(200)},
+		{method: "POST", pattern: "/api/invitations/:id/accept", path: "/api/invitations/" + w.foreignInvitation + "/accept", want: all(404)},
+		{method: "POST", pattern: "/api/invitations/:id/decline", path: "/api/invitations/" + w.foreignInvitation + "/decline", want: all(404)},
 		{method: "GET", pattern: "/api/teams/:id/progress", path: "/api/teams/" + w.team.ID + "/progress", want: roles(404, 200, 200)},
 		{method: "GET", pattern: "/api/teams/:id/progress", path: "/api/teams/" + w.foreign.ID + "/progress", want: roles(404, 404, 200)},
 		{method: "GET", pattern: "/api/teams/:id/progress.csv", path: "/api/teams/" + w.foreign.ID + "/progress.csv", want: roles(404, 404, 200)},

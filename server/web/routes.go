@@ -57,7 +57,7 @@ func (s *Server) routes() {
 	api.POST("/teams/join", s.joinTeam, signedIn)                              // signedIn
 	api.GET("/teams/:id", s.getTeam, signedIn)                                 // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.POST("/teams/:id/invite-code", s.regenerateInviteCode, managers...)    // managers: own team (else 404)
-	api.POST("/teams/:id/members", s.addTeamMember, managers...)               // managers: own team (else 404)
+	api.POST("/teams/:id/members", s.inviteToTeam, managers...)                // managers: own team (else 404); invites, never enrols
 	api.DELETE("/teams/:id/members/:user_id", s.removeTeamMember, managers...) // managers: own team (else 404)
 	api.GET("/teams/:id/progress", s.teamProgress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.GET("/teams/:id/progress.csv", s.teamProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
@@ -70,6 +70,14 @@ func (s *Server) routes() {
 	api.POST("/notifications/:id/read", s.markNotificationRead, signedIn)      // signedIn: own (else 404)
 	api.POST("/notifications/read-all", s.markAllNotificationsRead, signedIn)  // signedIn: own
 	api.GET("/audit", s.listAudit, admins...)                                  // admins
+
+	// Consent to teams: invitations a learner answers, and leaving a team.
+	api.GET("/teams/:id/invitations", s.teamInvitations, managers...)                      // managers: own team (else 404)
+	api.DELETE("/teams/:id/invitations/:invitation_id", s.withdrawInvitation, managers...) // managers: own team's pending invitation (else 404)
+	api.DELETE("/teams/:id/membership", s.leaveTeam, signedIn)                             // signedIn: own membership (else 404)
+	api.GET("/invitations", s.myInvitations, signedIn)                                     // signedIn: own (addressed to the caller's email)
+	api.POST("/invitations/:id/accept", s.acceptInvitation, signedIn)                      // signedIn: own pending invitation (else 404)
+	api.POST("/invitations/:id/decline", s.declineInvitation, signedIn)                    // signedIn: own pending invitation (else 404)
 
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)

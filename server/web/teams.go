@@ -81,27 +81,6 @@ func (s *Server) joinTeam(c echo.Context) error {
 	return c.JSON(http.StatusOK, ref)
 }
 
-type addMemberRequest struct {
-	Email string `json:"email"`
-}
-
-// addTeamMember adds a registered user to a managed team by email.
-func (s *Server) addTeamMember(c echo.Context) error {
-	m, err := s.managedTeam(c)
-	if err != nil {
-		return err
-	}
-	var req addMemberRequest
-	if err := bind.JSON(c, &req); err != nil {
-		return err
-	}
-	member, err := s.Teams.AddMember(c.Request().Context(), m, req.Email)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, member)
-}
-
 // removeTeamMember takes a learner out of a managed team.
 func (s *Server) removeTeamMember(c echo.Context) error {
 	m, err := s.managedTeam(c)

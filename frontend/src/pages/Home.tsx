@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ApiError, errorMessage, post } from '../api';
+import { ApiError, del, errorMessage, post } from '../api';
 import { AssignmentList, ModuleCard } from '../components/course';
 import { Async, Badge, ErrorBox, Field, Loading, ProgressBar, Time, useApi, useTitle, type Resource } from '../components/ui';
 import { useSession } from '../session';
-import type { LearnerProgress, Me, Module, Notification } from '../types';
+import type { Invitation, LearnerProgress, Me, Module, Notification } from '../types';
 
 export function overallPercent(modules: Module[]): number {
   if (modules.length === 0) return 0;
@@ -25,7 +25,14 @@ export function HomePage() {
   const progress = useApi<LearnerProgress>('/api/progress');
   const notes = useApi<Notification[]>('/api/notifications?unread=1');
   const me = useApi<Me>('/api/me');
+  const invitations = useApi<Invitation[]>('/api/invitations');
   const name = session.user?.name ?? '';
+  // Joining or leaving a team changes the teams, assignments and notices shown.
+  const teamsChanged = () => {
+    me.reload();
+    progress.reload();
+    notes.reload();
+  };
 
   return (
     <div class="page">
@@ -44,6 +51,8 @@ export function HomePage() {
           </div>
         )}
       </header>
+
+      <Invitations res={invitations} onAnswered={teamsChanged} />
 
       <div class="layout-2col">
         <div class="col-main">
@@ -105,7 +114,7 @@ export function HomePage() {
 
           <Notifications res={notes} />
 
-          <TeamsCard me={me} />
+          <TeamsCard me={me} onChange={teamsChanged} />
         </aside>
       </div>
     </div>
@@ -186,11 +195,80 @@ function Notifications({ res }: { res: Resource<Notification[]> }) {
   );
 }
 
-function TeamsCard({ me }: { me: Resource<Me> }) {
+/**
+ * Invitations waiting for an answer: joining a team is the learner's choice,
+ * so the page says what accepting means before they choose.
+ */
+function Invitations({ res, onAnswered }: { res: Resource<Invitation[]>; onAnswered: () => void }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  const items = res.data ?? [];
+
+  async function answer(inv: Invitation, accept: boolean) {
+    setBusy(inv.id);
+    setError(null);
+    setStatus('');
+    try {
+      await post(`/api/invitations/${encodeURIComponent(inv.id)}/${accept ? 'accept' : 'decline'}`);
+      res.setData(items.filter((i) => i.id !== inv.id));
+      setStatus(accept ? `You joined ${inv.team.name}.` : `You declined the invitation to ${inv.team.name}.`);
+      onAnswered();
+    } catch (e) {
+      // An invitation that was withdrawn or expired meanwhile goes from the list.
+      if (e instanceof ApiError && e.status === 404) res.reload();
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  if (!items.length && !status && !error && !res.error) return null;
+  return (
+    <section class="card invitations" id="invitations" aria-labelledby="h-invitations">
+      <h2 id="h-invitations">Team invitations</h2>
+      {res.error && !res.data ? (
+        <ErrorBox error={res.error} onRetry={res.reload} />
+      ) : (
+        items.length > 0 && (
+          <ul class="invitation-list">
+            {items.map((inv) => (
+              <li key={inv.id}>
+                <p class="invitation-text">
+                  <strong>{inv.manager.name}</strong> invited you to join <strong>{inv.team.name}</strong>.
+                </p>
+                <p class="meta">
+                  If you accept, {inv.manager.name} will see your course progress and can assign you modules. You can leave the team at any time. The
+                  invitation expires <Time iso={inv.expires_at} />.
+                </p>
+                <div class="invitation-actions">
+                  <button type="button" class="btn btn-primary btn-sm" disabled={busy !== null} onClick={() => answer(inv, true)}>
+                    Accept<span class="visually-hidden"> the invitation to {inv.team.name}</span>
+                  </button>
+                  <button type="button" class="btn btn-secondary btn-sm" disabled={busy !== null} onClick={() => answer(inv, false)}>
+                    Decline<span class="visually-hidden"> the invitation to {inv.team.name}</span>
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )
+      )}
+      <p aria-live="polite" class="success-text">
+        {status}
+      </p>
+      <ErrorBox error={error} title="Not answered" />
+    </section>
+  );
+}
+
+function TeamsCard({ me, onChange }: { me: Resource<Me>; onChange: () => void }) {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [joined, setJoined] = useState('');
+  const [status, setStatus] = useState('');
+  const [leaving, setLeaving] = useState<string | null>(null);
+  const [leaveError, setLeaveError] = useState<unknown>(null);
 
   async function join(e: Event) {
     e.preventDefault();
@@ -200,16 +278,28 @@ function TeamsCard({ me }: { me: Resource<Me> }) {
     }
     setBusy(true);
     setError(null);
-    setJoined('');
+    setStatus('');
     try {
       const t = await post<{ id: string; name: string }>('/api/teams/join', { invite_code: code.trim().toUpperCase() });
-      setJoined(t.name);
+      setStatus(`You joined ${t.name}.`);
       setCode('');
-      me.reload();
+      onChange();
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
+    }
+  }
+  async function leave(team: { id: string; name: string }) {
+    setLeaveError(null);
+    setStatus('');
+    try {
+      await del(`/api/teams/${encodeURIComponent(team.id)}/membership`);
+      setLeaving(null);
+      setStatus(`You left ${team.name}.`);
+      onChange();
+    } catch (err) {
+      setLeaveError(err);
     }
   }
   const fieldErr = error instanceof ApiError ? error.fields.invite_code || errorMessage(error) : error ? errorMessage(error) : undefined;
@@ -219,9 +309,30 @@ function TeamsCard({ me }: { me: Resource<Me> }) {
       <h2 id="h-teams">Your teams</h2>
       {me.data ? (
         me.data.teams.length ? (
-          <ul class="plain-list">
+          <ul class="plain-list my-teams">
             {me.data.teams.map((t) => (
-              <li key={t.id}>{t.name}</li>
+              <li key={t.id}>
+                <span class="team-name">{t.name}</span>
+                {leaving === t.id ? (
+                  <div class="leave-confirm" role="group" aria-label={`Leave ${t.name}?`}>
+                    <p class="small">
+                      If you leave {t.name}, its manager will no longer see your progress, and your open assignments from this team end.
+                    </p>
+                    <span class="confirm">
+                      <button type="button" class="btn btn-danger btn-sm" onClick={() => leave(t)}>
+                        Leave {t.name}
+                      </button>
+                      <button type="button" class="btn btn-ghost btn-sm" onClick={() => setLeaving(null)}>
+                        Stay
+                      </button>
+                    </span>
+                  </div>
+                ) : (
+                  <button type="button" class="btn btn-link btn-sm" onClick={() => setLeaving(t.id)}>
+                    Leave team<span class="visually-hidden"> {t.name}</span>
+                  </button>
+                )}
+              </li>
             ))}
           </ul>
         ) : (
@@ -238,8 +349,9 @@ function TeamsCard({ me }: { me: Resource<Me> }) {
           {busy ? 'Joining…' : 'Join team'}
         </button>
       </form>
+      <ErrorBox error={leaveError} title="Not left" />
       <p aria-live="polite" class="success-text">
-        {joined && <>You joined {joined}.</>}
+        {status}
       </p>
     </section>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, del, errorMessage, post, request } from '../api';
 import { Async, Empty, ErrorBox, Field, Loading, Time, formatDate, statusLabel, useApi, useId, useTitle, type Resource } from '../components/ui';
-import type { Analytics, Assignment, Member, Module, TeamDetail, TeamProgress } from '../types';
+import type { Analytics, Assignment, Member, Module, SentInvitation, TeamDetail, TeamProgress } from '../types';
 
 export function TeamPage({ id }: { id: string }) {
   const base = `/api/teams/${encodeURIComponent(id)}`;
@@ -257,7 +257,7 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
           <button type="submit" class="btn btn-primary" disabled={busy || disabled}>
             {busy ? 'Assigning…' : 'Assign to the whole team'}
           </button>
-          {disabled && <p class="small muted">Add members first; later joiners also get open team assignments.</p>}
+          {disabled && <p class="small muted">No members yet: invite people or share the invite code; later joiners also get open team assignments.</p>}
         </form>
       )}
       {error !== null && !(error instanceof ApiError && Object.keys(error.fields).length) && <ErrorBox error={error} title="Not assigned" />}
@@ -274,22 +274,38 @@ function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => voi
   const [error, setError] = useState<unknown>(null);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [status, setStatus] = useState('');
+  const invitations = useApi<SentInvitation[]>(`/api/teams/${encodeURIComponent(team.id)}/invitations`);
 
-  async function add(e: Event) {
+  // The answer is the same whether or not the address has an account, so
+  // the page can only say the invitation went out.
+  async function invite(e: Event) {
     e.preventDefault();
-    if (!email.trim()) return setError(new Error('Enter the email address of a registered user.'));
+    const to = email.trim();
+    if (!to) return setError(new Error('Enter the email address of the person to invite.'));
     setBusy(true);
     setError(null);
     setStatus('');
     try {
-      const m = await post<Member>(`/api/teams/${encodeURIComponent(team.id)}/members`, { email: email.trim() });
+      await post(`/api/teams/${encodeURIComponent(team.id)}/members`, { email: to });
       setEmail('');
-      setStatus(`Added ${m.name || m.email}.`);
-      onChange();
+      setStatus(`Invitation sent to ${to}. They join the team once they accept.`);
+      invitations.reload();
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
+    }
+  }
+  async function withdraw(inv: SentInvitation) {
+    setError(null);
+    setStatus('');
+    try {
+      await del(`/api/teams/${encodeURIComponent(team.id)}/invitations/${encodeURIComponent(inv.id)}`);
+      setStatus(`Withdrew the invitation to ${inv.email}.`);
+      invitations.reload();
+    } catch (err) {
+      setError(err);
+      invitations.reload();
     }
   }
   async function remove(m: Member) {
@@ -308,17 +324,39 @@ function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => voi
   return (
     <section class="card members" aria-labelledby="h-members">
       <h2 id="h-members">Members</h2>
-      <form onSubmit={add} class="inline-form" noValidate>
-        <Field label="Add by email" name="member_email" type="email" value={email} onInput={setEmail} error={emailErr || undefined} autoComplete="off" />
+      <form onSubmit={invite} class="inline-form" noValidate>
+        <Field label="Invite by email" name="member_email" type="email" value={email} onInput={setEmail} error={emailErr || undefined} autoComplete="off" />
         <button type="submit" class="btn btn-secondary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add'}
+          {busy ? 'Inviting…' : 'Invite'}
         </button>
       </form>
-      <p class="small success-text" aria-live="polite">
+      <p class="small muted">People join only by accepting; until then you see nothing of them.</p>
+      <p class="small success-text" aria-live="polite" data-testid="invite-status">
         {status}
       </p>
+      {invitations.data && invitations.data.length > 0 && (
+        <>
+          <h3 class="small-heading">Invitations waiting for an answer</h3>
+          <ul class="member-list pending-list">
+            {invitations.data.map((inv) => (
+              <li key={inv.id}>
+                <div class="member-who">
+                  <span class="meta">{inv.email}</span>
+                  <span class="meta">
+                    invited <Time iso={inv.created_at} />
+                  </span>
+                </div>
+                <button type="button" class="btn btn-link btn-sm" onClick={() => withdraw(inv)}>
+                  Withdraw<span class="visually-hidden"> the invitation to {inv.email}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {invitations.error !== null && !invitations.data && <ErrorBox error={invitations.error} onRetry={invitations.reload} />}
       {team.members.length === 0 ? (
-        <Empty>No members yet. Share the invite code or add people by email.</Empty>
+        <Empty>No members yet. Share the invite code or invite people by email.</Empty>
       ) : (
         <ul class="member-list">
           {team.members.map((m) => (
