@@ -124,18 +124,26 @@ func (m Managed) valid() error {
 // holds it now, not only being the team's manager_id: a demoted manager
 // loses every view of their teams.
 func (s *Service) Manage(ctx context.Context, p accounts.Principal, teamID string) (Managed, error) {
-	var t Team
 	if !accounts.IsUUID(teamID) || !p.IsManager() {
 		return Managed{}, problem.New(problem.NotFound, "No such team.")
 	}
-	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at FROM teams WHERE id = ?`, teamID)
-	if err := q.Scan(&t).Error; err != nil {
+	// The caller's role is read again in the same statement: a manager
+	// demoted a moment ago on another instance is refused here at once, not
+	// a notification's delay later, at no extra round trip.
+	var row struct {
+		Team
+		CallerRole string
+	}
+	q := s.db.WithContext(ctx).Raw(`SELECT id, name, manager_id, invite_code, created_at,
+		(SELECT role FROM users WHERE id = ?) AS caller_role FROM teams WHERE id = ?`, p.UserID, teamID)
+	if err := q.Scan(&row).Error; err != nil {
 		return Managed{}, err
 	}
-	if t.ID == "" || (!p.IsAdmin() && t.ManagerID != p.UserID) {
+	p.Role = row.CallerRole
+	if row.ID == "" || !p.IsManager() || (!p.IsAdmin() && row.ManagerID != p.UserID) {
 		return Managed{}, problem.New(problem.NotFound, "No such team.")
 	}
-	return Managed{team: t, by: p}, nil
+	return Managed{team: row.Team, by: p}, nil
 }
 
 // NewTeam is a team to create.
