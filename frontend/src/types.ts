@@ -308,17 +308,34 @@ export interface TeamProgress {
 
 export interface Analytics {
   min_group: number;
+  /** Every count includes deliberate per-member noise; this says how much. */
+  noise: { noisy: boolean; truth_probability: number; estimate_min: number; note: string };
   /** First answers to each quick check (suppressed under min_group members). */
-  quick_checks?: { lesson: string; check_id: string; question: string; members_answered: number; suppressed: boolean; first_correct: number }[];
+  quick_checks?: {
+    lesson: string;
+    check_id: string;
+    question: string;
+    members_answered: number;
+    suppressed: boolean;
+    first_correct: number;
+    /** Noise-corrected share right first time; null for small groups. */
+    first_correct_percent: number | null;
+  }[];
+  /** One entry per scenario and variant. */
   scenarios: {
     slug: string;
     title: string;
+    variant: { id: string; title: string };
+    /** Members who finished their first attempt of this variant. */
+    members: number;
+    suppressed: boolean;
     steps: {
       step_id: string;
       text: string;
       members_answered: number;
       suppressed: boolean;
-      choices: { id: string; text: string; first_attempt: number; latest_attempt: number }[];
+      /** first_attempt counts are noisy; estimated_percent corrects for it (null for small groups). */
+      choices: { id: string; text: string; first_attempt: number; estimated_percent: number | null }[];
     }[];
   }[];
 }

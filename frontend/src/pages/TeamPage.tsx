@@ -48,8 +48,13 @@ export function TeamPage({ id }: { id: string }) {
             <section class="card" aria-labelledby="h-analytics">
               <h2 id="h-analytics">Choice analytics</h2>
               <p class="muted">
-                For each scenario step: which choices members made on their first attempt and on their latest. Steps answered by fewer than{' '}
-                {analytics.data?.min_group ?? 3} members are hidden to protect individuals.
+                For each scenario step: which choices members made on their first attempt. Scenarios finished by fewer than{' '}
+                {analytics.data?.min_group ?? 3} members are hidden.
+              </p>
+              <p class="noise-note" data-testid="analytics-noise">
+                <strong>Counts include deliberate noise to protect individuals.</strong> Each member&rsquo;s answer is counted as given only
+                some of the time, otherwise as a random choice that stays the same for them, so no one&rsquo;s choice can be worked out,
+                even by comparing teams. Read the counts as team tendencies.
               </p>
               <Async res={analytics} label="Loading analytics…">
                 {(a) => <AnalyticsView data={a} />}
@@ -506,7 +511,11 @@ function AnalyticsView({ data }: { data: Analytics }) {
           <ul>
             {checks.map((c) => (
               <li key={`${c.lesson}-${c.check_id}`}>
-                {c.question} <span class="meta">· {c.first_correct} of {c.members_answered} right first time</span>
+                {c.question}{' '}
+                <span class="meta">
+                  · {c.first_correct} of {c.members_answered} counted right first time
+                  {c.first_correct_percent !== null && <> (about {c.first_correct_percent}% once corrected for the noise)</>}
+                </span>
               </li>
             ))}
           </ul>
@@ -514,33 +523,33 @@ function AnalyticsView({ data }: { data: Analytics }) {
       )}
       {data.scenarios.map((s) => {
         const shown = s.steps.filter((st) => !st.suppressed);
+        const title = s.variant?.title ? `${s.title}: ${s.variant.title}` : s.title;
         return (
-          <details key={s.slug} class="analytics-scenario" open={shown.length > 0}>
+          <details key={`${s.slug}-${s.variant?.id ?? ''}`} class="analytics-scenario" open={shown.length > 0}>
             <summary>
-              <span class="an-title">{s.title}</span>
+              <span class="an-title">{title}</span>
               <span class="meta">
-                {shown.length} of {s.steps.length} steps shown
+                {s.suppressed ? 'too few members yet' : `${shown.length} of ${s.steps.length} steps shown`}
               </span>
             </summary>
-            {shown.length === 0 && (
+            {s.suppressed ? (
               <p class="suppressed-note">
-                Fewer than {data.min_group} members have answered any step of this scenario yet, so no distribution is shown.
+                Fewer than {data.min_group} members have finished this scenario yet ({s.members}), so nothing is shown.
               </p>
+            ) : (
+              <p class="suppressed-note">{s.members} members finished their first attempt.</p>
             )}
-            {s.steps.map((st) =>
-              st.suppressed ? (
-                shown.length > 0 ? (
+            {!s.suppressed &&
+              s.steps.map((st) =>
+                st.suppressed ? (
                   <div class="an-step suppressed" key={st.step_id}>
                     <p class="an-step-text">{st.text}</p>
-                    <p class="suppressed-note">
-                      Fewer than {data.min_group} members answered this step ({st.members_answered}); hidden to protect individuals.
-                    </p>
+                    <p class="suppressed-note">Fewer than {data.min_group} members are counted as answering this step; hidden.</p>
                   </div>
-                ) : null
-              ) : (
-                <StepChart key={st.step_id} step={st} />
-              ),
-            )}
+                ) : (
+                  <StepChart key={st.step_id} step={st} />
+                ),
+              )}
           </details>
         );
       })}
@@ -549,11 +558,11 @@ function AnalyticsView({ data }: { data: Analytics }) {
 }
 
 function StepChart({ step }: { step: Analytics['scenarios'][number]['steps'][number] }) {
-  const max = Math.max(1, ...step.choices.flatMap((c) => [c.first_attempt, c.latest_attempt]));
+  const max = Math.max(1, ...step.choices.map((c) => c.first_attempt));
   return (
     <div class="an-step">
       <p class="an-step-text">{step.text}</p>
-      <p class="meta">{step.members_answered} members answered</p>
+      <p class="meta">{step.members_answered} members counted as answering</p>
       <ul class="an-choices">
         {step.choices.map((c) => (
           <li key={c.id}>
@@ -566,13 +575,9 @@ function StepChart({ step }: { step: Analytics['scenarios'][number]['steps'][num
                 </span>
                 <span class="an-bar-val">{c.first_attempt}</span>
               </div>
-              <div class="an-bar-row">
-                <span class="an-bar-label">Latest</span>
-                <span class="an-bar-track">
-                  <span class="an-bar latest" style={{ width: `${(c.latest_attempt / max) * 100}%` }} />
-                </span>
-                <span class="an-bar-val">{c.latest_attempt}</span>
-              </div>
+              {c.estimated_percent !== null && (
+                <p class="meta an-estimate">About {c.estimated_percent}% of members, once corrected for the noise</p>
+              )}
             </div>
           </li>
         ))}
