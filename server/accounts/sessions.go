@@ -51,8 +51,8 @@ func newRefreshToken() string {
 // refresh token. It runs inside the caller's transaction.
 func startSession(tx *gorm.DB, userID string) (string, string, error) {
 	var id string
-	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at) VALUES (?, ?) RETURNING id`,
-		userID, time.Now().Add(sessionTTL)).Scan(&id).Error; err != nil {
+	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at, user_agent, last_used_at) VALUES (?, ?, ?, now()) RETURNING id`,
+		userID, time.Now().Add(sessionTTL), userAgentOf(tx.Statement.Context)).Scan(&id).Error; err != nil {
 		return "", "", err
 	}
 	raw := newRefreshToken()
@@ -93,6 +93,9 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (userID, sessionID, ne
 			return ErrRefreshRejected
 		}
 		if err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?`, now, hashToken(raw)).Error; err != nil {
+			return err
+		}
+		if err := touchSession(tx, s.ID); err != nil {
 			return err
 		}
 		next = newRefreshToken()

@@ -65,7 +65,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
 	s.Notify = notify.New(db.Gorm, s.Teams)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
-		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost,
+		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost, PublicURL: cfg.PublicURL,
 	}, log); err != nil {
 		return nil, err
 	}
