@@ -59,6 +59,17 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip s
 				return err
 			}
 		}
+		// Invitations are kept by address, not account (teams-consent), so
+		// the cascade does not reach those sent to the person.
+		var invitations bool
+		if err := tx.Raw(`SELECT to_regclass('team_invitations') IS NOT NULL`).Scan(&invitations).Error; err != nil {
+			return err
+		}
+		if invitations {
+			if err := tx.Exec(`DELETE FROM team_invitations WHERE email = ?`, u.Email).Error; err != nil {
+				return err
+			}
+		}
 		// No actor: the account is gone; the id is kept, the address not.
 		return appendAudit(ctx, tx, "", "user.delete", u.ID, map[string]any{"by": "self", "role": role})
 	})
