@@ -680,3 +680,35 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// One reset link used by several requests at once sets one password.
+func TestPasswordResetLinkRacesOnce(t *testing.T) {
+	t.Parallel()
+	s, db := newTestServer(t)
+	h := s.Handler()
+	a := signUp(t, h, db, "")
+	call(t, h, "POST", "/api/auth/password-reset", map[string]string{"email": a.Email})
+	token := queuedLink(t, db, a.Email, "password_reset")
+	var wg sync.WaitGroup
+	statuses := make([]int, 6)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = call(t, h, "POST", "/api/auth/password-reset/confirm",
+				map[string]string{"token": token, "password": "racing-passphrase-" + string(rune('a'+i))}).Status
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, st := range statuses {
+		if st == 204 {
+			ok++
+		} else if st != 400 {
+			t.Fatalf("statuses %v", statuses)
+		}
+	}
+	if ok != 1 || auditCount(t, db, "password.reset", "user:"+a.ID) != 1 {
+		t.Fatalf("%d requests set a password with one link: %v", ok, statuses)
+	}
+}
