@@ -32,6 +32,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/mailtest"
 	"github.com/baton-course/baton/server/testdb"
 )
 
@@ -855,7 +856,8 @@ func (c *apiClient) call(method, path string, body any, out any) int {
 
 func TestManagerJourney(t *testing.T) {
 	requireSetup(t)
-	base := startServer(t, "BATON_ADMIN_EMAILS=admin@e2e.test")
+	mp := mailtest.Start(t)
+	base := startServer(t, "BATON_ADMIN_EMAILS=admin@e2e.test", "BATON_SMTP_ADDR="+mp.SMTPAddr, "BATON_SMTP_FROM=baton@e2e.test")
 	browser := newBrowser(t)
 
 	// An admin, through the API.
@@ -870,8 +872,16 @@ func TestManagerJourney(t *testing.T) {
 	if code := admin.call("POST", "/api/auth/register", map[string]string{"email": "admin@e2e.test", "password": "Amber-rowing-kettle-8841", "name": "Ada Admin"}, &tok); code != 201 {
 		t.Fatalf("register admin: %d", code)
 	}
+	// A listed admin address is a learner until its mail is read.
+	if tok.User.Role != "learner" {
+		t.Fatalf("unverified admin@e2e.test has role %q, want learner", tok.User.Role)
+	}
+	verifyByMail(t, mp, 1, "admin@e2e.test", base)
+	if code := admin.call("POST", "/api/auth/login", map[string]string{"email": "admin@e2e.test", "password": "Amber-rowing-kettle-8841"}, &tok); code != 200 {
+		t.Fatalf("admin sign-in: %d", code)
+	}
 	if tok.User.Role != "admin" {
-		t.Fatalf("admin@e2e.test has role %q, want admin", tok.User.Role)
+		t.Fatalf("verified admin@e2e.test has role %q, want admin", tok.User.Role)
 	}
 	admin.token = tok.AccessToken
 

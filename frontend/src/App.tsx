@@ -1,6 +1,9 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { logout } from './api';
 import { Loading } from './components/ui';
+import { VerifyBanner } from './components/VerifyBanner';
+import { AccountPage } from './pages/Account';
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/AccountLinks';
 import { AdminUsersPage } from './pages/AdminUsers';
 import { AidPage } from './pages/AidPage';
 import { AttemptPage, PracticePage, ReplayPage } from './pages/AttemptPage';
@@ -16,7 +19,9 @@ import { match, navigate, useLocation } from './router';
 import { isManager, useSession } from './session';
 import type { User } from './types';
 
-type Guard = 'public' | 'user' | 'manager' | 'admin';
+// public: for the signed-out (the signed-in are sent on); link: opened from
+// an email, whoever is signed in or not.
+type Guard = 'public' | 'link' | 'user' | 'manager' | 'admin';
 interface RouteDef {
   pattern: string;
   guard: Guard;
@@ -26,6 +31,10 @@ interface RouteDef {
 const routes: RouteDef[] = [
   { pattern: '/login', guard: 'public', view: () => <LoginPage /> },
   { pattern: '/signup', guard: 'public', view: () => <SignupPage /> },
+  { pattern: '/forgot-password', guard: 'public', view: () => <ForgotPasswordPage /> },
+  { pattern: '/reset-password', guard: 'link', view: () => <ResetPasswordPage /> },
+  { pattern: '/verify-email', guard: 'link', view: () => <VerifyEmailPage /> },
+  { pattern: '/account', guard: 'user', view: () => <AccountPage /> },
   { pattern: '/', guard: 'user', view: () => <HomePage /> },
   { pattern: '/modules/:slug', guard: 'user', view: (p) => <ModulePage key={p.slug} slug={p.slug} /> },
   { pattern: '/lessons/:slug', guard: 'user', view: (p) => <LessonPage key={p.slug} slug={p.slug} /> },
@@ -50,7 +59,7 @@ function resolve(path: string): { route: RouteDef | null; params: Record<string,
 }
 
 function allowed(guard: Guard, user: User | null): boolean {
-  if (guard === 'public') return true;
+  if (guard === 'public' || guard === 'link') return true;
   if (!user) return false;
   if (guard === 'manager') return isManager(user);
   if (guard === 'admin') return user.role === 'admin';
@@ -67,7 +76,7 @@ export function App() {
   // Redirects: signed-out users to sign-in, signed-in users away from it.
   useEffect(() => {
     if (session.status === 'loading') return;
-    if (session.status === 'anon' && route && route.guard !== 'public') {
+    if (session.status === 'anon' && route && route.guard !== 'public' && route.guard !== 'link') {
       const next = loc.path + (loc.search.toString() ? `?${loc.search}` : '');
       navigate(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`, { replace: true });
     } else if (session.status === 'authed' && route?.guard === 'public') {
@@ -88,6 +97,7 @@ export function App() {
   let content: preact.JSX.Element;
   if (session.status === 'loading') content = <Loading label="Restoring your session…" />;
   else if (!route) content = <NotFoundBlock />;
+  else if (route.guard === 'link') content = route.view(params);
   else if (route.guard !== 'public' && session.status !== 'authed') content = <Loading label="Redirecting to sign in…" />;
   else if (route.guard === 'public' && session.status === 'authed') content = <Loading label="Signing you in…" />;
   else if (!allowed(route.guard, session.user))
@@ -101,7 +111,7 @@ export function App() {
     );
   else content = route.view(params);
 
-  const bare = route?.guard === 'public';
+  const bare = route?.guard === 'public' || (route?.guard === 'link' && session.status !== 'authed');
   return (
     <>
       <a class="skip-link" href="#main">
@@ -109,6 +119,7 @@ export function App() {
       </a>
       <Header user={session.user} path={loc.path} bare={bare} />
       <main id="main" ref={mainRef} tabIndex={-1} class={bare ? 'main-bare' : ''}>
+        {session.user && !bare && route?.guard !== 'link' && <VerifyBanner userId={session.user.id} email={session.user.email} />}
         {content}
       </main>
       <footer class="site-footer">
@@ -147,6 +158,7 @@ function Header({ user, path, bare }: { user: User | null; path: string; bare: b
               {link('/progress', 'My progress')}
               {isManager(user) && link('/teams', 'Teams')}
               {user.role === 'admin' && link('/admin/users', 'Users')}
+              {link('/account', 'Account')}
             </ul>
           </nav>
         )}

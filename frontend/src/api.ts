@@ -207,6 +207,22 @@ export async function logout(): Promise<void> {
   }
 }
 
+/** Forgets the session locally, after the server already ended it (a deleted account). */
+export function forgetSession(): void {
+  accessToken = null;
+  emit(null);
+}
+
+// The account lifecycle. The public calls never refresh: they carry their own proof (a token from an email).
+export const verifyEmail = (token: string) => post<void>('/api/auth/verify-email', { token }, { noRetry: true });
+export const requestPasswordReset = (email: string) => post<void>('/api/auth/password-reset', { email }, { noRetry: true });
+export const confirmPasswordReset = (token: string, password: string) =>
+  post<void>('/api/auth/password-reset/confirm', { token, password }, { noRetry: true });
+export const resendVerification = () => post<void>('/api/me/verification');
+export const changePassword = (current_password: string, new_password: string) => put<void>('/api/me/password', { current_password, new_password });
+export const revokeSession = (id: string) => del<void>(`/api/me/sessions/${encodeURIComponent(id)}`);
+export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password });
+
 /** Test helper: forget all state. */
 export function _reset(): void {
   accessToken = null;

@@ -8,7 +8,17 @@ export interface User {
 }
 
 export interface Me extends User {
+  email_verified: boolean;
   teams: { id: string; name: string }[];
+}
+
+/** One live sign-in of the caller's, as GET /api/me/sessions lists it. */
+export interface Session {
+  id: string;
+  current: boolean;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string;
 }
 
 export interface TokenResponse {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +23,9 @@ type Config struct {
 	// SecretKey (BATON_SECRET_KEY) seals the signing secrets at rest; empty:
 	// they are stored in plain text.
 	SecretKey string
+	// PublicURL is where people reach Baton (BATON_PUBLIC_URL): the links
+	// in account mail start with it.
+	PublicURL string
 }
 
 // Service is the accounts area: sign-up, sign-in, token refresh, sign-out,
@@ -35,6 +37,7 @@ type Service struct {
 	live   *liveSessions
 	hasher *Hasher
 	log    *slog.Logger
+	mail   mailWaker
 }
 
 // NewService loads (or creates) the signing keys, sealing them when a
@@ -70,21 +73,23 @@ type SignedIn struct {
 	RefreshTTL    time.Duration // how long Refresh is good for
 }
 
-// Register creates a learner account (admin when the email is listed in
-// BATON_ADMIN_EMAILS) and signs it in.
+// Register creates a learner account, emails it a verification link (an
+// address in BATON_ADMIN_EMAILS becomes admin once verified) and signs it in.
 func (s *Service) Register(ctx context.Context, email, password, name string) (SignedIn, error) {
 	u, err := s.CreateUser(ctx, email, password, name, "")
 	if err != nil {
 		return SignedIn{}, err
 	}
+	s.sendFirstVerification(ctx, u)
 	return s.signIn(ctx, u)
 }
 
 // ErrEmailTaken is CreateUser's answer for an email that has an account.
 var ErrEmailTaken = &problem.Error{Code: problem.Conflict, Detail: "An account with this email already exists."}
 
-// CreateUser validates and stores a new account. An empty role means the
-// default for that email.
+// CreateUser validates and stores a new account. An empty role means a
+// learner: an address in BATON_ADMIN_EMAILS is promoted only when it is
+// verified (VerifyEmail), so registering someone else's address gains nothing.
 func (s *Service) CreateUser(ctx context.Context, email, password, name, role string) (User, error) {
 	email, name = NormalizeEmail(email), CleanName(name)
 	if err := problem.Fields(
@@ -96,9 +101,6 @@ func (s *Service) CreateUser(ctx context.Context, email, password, name, role st
 	}
 	if role == "" {
 		role = RoleLearner
-		if slices.Contains(s.cfg.AdminEmails, email) {
-			role = RoleAdmin
-		}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
@@ -117,7 +119,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, name, role st
 }
 
 // userColumns are the users table's columns in User's order.
-const userColumns = `id, email, name, role, password_hash, created_at, updated_at`
+const userColumns = `id, email, name, role, password_hash, created_at, updated_at, email_verified_at`
 
 // userWhere loads the user matching cond, reporting whether there is one.
 func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User, bool, error) {
@@ -317,9 +319,11 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 		}
 		// A new privilege level gets a new session (OWASP session
 		// management): the person signs in again everywhere.
-		if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
-			WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error; err != nil {
-			return err
+		if from != role {
+			if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
+				WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error; err != nil {
+				return err
+			}
 		}
 		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "user.role", Subject: "user:" + u.ID,
 			Details: map[string]any{"from": from, "to": u.Role, "email": u.Email}})

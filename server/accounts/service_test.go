@@ -99,9 +99,9 @@ func TestSetRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newService(t, "boss@example.com")
-	boss, err := s.CreateUser(ctx, "boss@example.com", goodPassword, "Boss", "")
+	boss, err := s.CreateUser(ctx, "boss@example.com", goodPassword, "Boss", RoleAdmin)
 	if err != nil || boss.Role != RoleAdmin {
-		t.Fatalf("admin email: %v %+v", err, boss)
+		t.Fatalf("admin: %v %+v", err, boss)
 	}
 	ann, err := s.CreateUser(ctx, "ann@example.com", goodPassword, "Ann", "")
 	if err != nil {

@@ -63,9 +63,9 @@ type startedSession struct {
 // refresh token. It runs inside the caller's transaction.
 func startSession(tx *gorm.DB, userID string) (startedSession, error) {
 	var st startedSession
-	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at) VALUES (?, ?)
+	if err := tx.Raw(`INSERT INTO sessions (user_id, expires_at, user_agent, last_used_at) VALUES (?, ?, ?, now())
 		RETURNING id, expires_at, (SELECT role FROM users WHERE id = user_id) AS role`,
-		userID, time.Now().Add(sessionTTL)).Scan(&st).Error; err != nil {
+		userID, time.Now().Add(sessionTTL), userAgentOf(tx.Statement.Context)).Scan(&st).Error; err != nil {
 		return st, err
 	}
 	st.Refresh = newRefreshToken()
@@ -109,6 +109,9 @@ func rotate(ctx context.Context, db *gorm.DB, raw string) (s session, next strin
 			return ErrRefreshRejected
 		}
 		if err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?`, now, hashToken(raw)).Error; err != nil {
+			return err
+		}
+		if err := touchSession(tx, s.ID); err != nil {
 			return err
 		}
 		next = newRefreshToken()

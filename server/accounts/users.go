@@ -25,6 +25,8 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// EmailVerifiedAt is when the person proved they read Email (nil: not yet).
+	EmailVerifiedAt *time.Time
 }
 
 // UserView is a user as the API shows them.

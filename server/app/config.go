@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type Config struct {
 	// ReminderInterval is how often due-soon and overdue reminders are produced.
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
 	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
+	// PublicURL is where people reach Baton, without a trailing slash: the
+	// links in emails start with it.
+	PublicURL string // BATON_PUBLIC_URL; default http:// + BATON_ADDR
 	// HashCost is argon2id's cost for new password hashes; zero is the
 	// default. No variable sets it: only tests lower it, where hashing is
 	// not what they measure.
@@ -99,6 +103,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if _, err := mail.New(cfg.SMTP); err != nil {
 			return cfg, fmt.Errorf("BATON_SMTP_ADDR or BATON_SMTP_FROM: %v", err)
 		}
+	}
+	cfg.PublicURL = strings.TrimRight(orDefault(getenv("BATON_PUBLIC_URL"), "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return cfg, fmt.Errorf("BATON_PUBLIC_URL %q must be an http or https URL with a host and no query", cfg.PublicURL)
 	}
 	if cfg.PprofAddr = strings.TrimSpace(getenv("BATON_PPROF_ADDR")); cfg.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(cfg.PprofAddr)

@@ -39,6 +39,17 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("got %v", c.TrustedProxies)
 			}
 		}},
+		{name: "public url defaults to the listen address", env: map[string]string{"BATON_ADDR": "127.0.0.1:9090"}, check: func(t *testing.T, c Config) {
+			if c.PublicURL != "http://127.0.0.1:9090" {
+				t.Errorf("public url %q", c.PublicURL)
+			}
+		}},
+		{name: "public url", env: map[string]string{"BATON_PUBLIC_URL": "https://baton.example.com/"}, check: func(t *testing.T, c Config) {
+			if c.PublicURL != "https://baton.example.com" {
+				t.Errorf("public url %q", c.PublicURL)
+			}
+		}},
+		{name: "bad public url", env: map[string]string{"BATON_PUBLIC_URL": "javascript:alert(1)"}, wantErr: "BATON_PUBLIC_URL"},
 		{name: "bad addr", env: map[string]string{"BATON_ADDR": "8080"}, wantErr: "BATON_ADDR"},
 		{name: "bad ttl", env: map[string]string{"BATON_ACCESS_TTL": "forever"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "ttl too short", env: map[string]string{"BATON_ACCESS_TTL": "1s"}, wantErr: "BATON_ACCESS_TTL"},

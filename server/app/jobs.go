@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
 )
@@ -42,6 +43,45 @@ func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) e
 	return errors.Join(err, mailErr)
 }
 
+// accountMailArgs sends queued account mail (verification and reset links,
+// password notices). A job is inserted after every transaction that queues
+// such mail, so a link arrives within seconds; the periodic one retries
+// failed mail (the outbox keeps its backoff) and prunes spent tokens.
+type accountMailArgs struct {
+	Sweep bool `json:"sweep,omitempty"` // the periodic run: prune too
+}
+
+func (accountMailArgs) Kind() string { return "account_mail" }
+
+// accountMailSweep is how often the periodic account-mail job runs.
+const accountMailSweep = 15 * time.Second
+
+type accountMailWorker struct {
+	river.WorkerDefaults[accountMailArgs]
+	s    *Services
+	mail mail.Deliverer // SMTP, or the log when BATON_SMTP_ADDR is unset
+}
+
+func (w *accountMailWorker) Timeout(*river.Job[accountMailArgs]) time.Duration {
+	return accounts.MailSendWindow + time.Minute
+}
+
+func (w *accountMailWorker) Work(ctx context.Context, job *river.Job[accountMailArgs]) error {
+	var err error
+	if job.Args.Sweep {
+		err = w.s.Accounts.PruneLifecycle(ctx)
+	}
+	// Whole batches mean more may be due: keep going, within the timeout.
+	for range 10 {
+		sent, sendErr := w.s.Accounts.SendAccountMail(ctx, w.mail)
+		err = errors.Join(err, sendErr)
+		if sent < mail.Batch || sendErr != nil {
+			break
+		}
+	}
+	return err
+}
+
 // jobs is the running job queue of this instance.
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -57,8 +97,13 @@ func (s *Services) StartJobs(ctx context.Context) error {
 			return err
 		}
 	}
+	var accountMail mail.Deliverer = mail.LogDeliverer{Log: s.log}
+	if sender != nil {
+		accountMail = sender
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
+	river.AddWorker(workers, &accountMailWorker{s: s, mail: accountMail})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
@@ -66,6 +111,10 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(s.cfg.ReminderInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(accountMailSweep),
+			func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{Sweep: true}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true},
 		)},
 	})
@@ -76,6 +125,15 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		return err
 	}
 	s.jobs = &jobs{client: client}
+	s.Accounts.OnMailQueued(func() {
+		// After the mail's transaction committed; a lost wake-up only
+		// delays the mail until the next sweep.
+		insertCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := client.Insert(insertCtx, accountMailArgs{}, &river.InsertOpts{MaxAttempts: 1}); err != nil {
+			s.log.Warn("account mail job not queued; the sweep will send it", "err", err)
+		}
+	})
 	return nil
 }
 

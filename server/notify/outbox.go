@@ -2,25 +2,17 @@ package notify
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/baton-course/baton/server/mail"
 )
 
-// Outbox settings. A sender never starts a delivery its lease may not
-// cover: a whole batch takes at most emailBatch times mail.Timeout, and the
-// lease allows twice that.
-const (
-	maxEmailAttempts = 5 // bounds retries of one reminder email
-	emailBatch       = 20
-	emailLease       = 2 * emailBatch * mail.Timeout
-)
+// maxEmailAttempts bounds retries of one reminder email.
+const maxEmailAttempts = 5
 
 // SendWindow is the longest SendPendingEmails runs: a job that calls it must
 // allow that much (River's default job timeout is one minute).
-const SendWindow = emailLease
+const SendWindow = mail.Lease
 
 // PendingEmail is a reminder email claimed for delivery.
 type PendingEmail struct {
@@ -71,10 +63,11 @@ func (s *Service) releaseEmail(ctx context.Context, e PendingEmail) error {
 		WHERE id = ? AND email_attempts = ? AND email_status = 'pending'`, e.ID, e.Attempt).Error
 }
 
-// SendPendingEmails delivers queued reminder emails: it claims a batch, sends
-// each mail with no transaction open and marks it sent once the server
-// accepted it. A failed mail is tried again on a later run, up to
-// maxEmailAttempts times. It returns how many mails the server accepted.
+// SendPendingEmails delivers queued reminder emails through mail.Drain: it
+// claims a batch, sends each mail with no transaction open and marks it sent
+// once the server accepted it. A failed mail is tried again on a later run,
+// up to maxEmailAttempts times. It returns how many mails the server
+// accepted.
 func (s *Service) SendPendingEmails(ctx context.Context, sender *mail.Sender) (sent int, err error) {
 	if sender == nil {
 		return 0, nil
@@ -85,35 +78,33 @@ func (s *Service) SendPendingEmails(ctx context.Context, sender *mail.Sender) (s
 		WHERE email_status = 'pending' AND email_attempts >= ? AND email_lease_until < now()`, maxEmailAttempts).Error; err != nil {
 		return 0, err
 	}
-	leaseEnd := time.Now().Add(emailLease)
-	batch, err := s.ClaimEmails(ctx, emailBatch, emailLease)
-	if err != nil {
-		return 0, err
-	}
-	// Outcomes are recorded even when ctx ends mid-batch (a mail the server
-	// accepted must not go out again), but not past the lease.
-	book, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
-	defer cancel()
-	for _, e := range batch {
-		if ctx.Err() != nil {
-			err = errors.Join(err, s.releaseEmail(book, e))
-			continue
-		}
-		send, cancelSend := context.WithDeadline(ctx, leaseEnd)
-		sendErr := sender.Send(send, mail.Message{
+	return mail.Drain(ctx, reminderQueue{s}, sender)
+}
+
+// reminderQueue is the notifications outbox as mail.Drain works it.
+type reminderQueue struct{ s *Service }
+
+func (q reminderQueue) Claim(ctx context.Context, limit int, lease time.Duration) ([]mail.Claimed, error) {
+	batch, err := q.s.ClaimEmails(ctx, limit, lease)
+	out := make([]mail.Claimed, len(batch))
+	for i, e := range batch {
+		out[i] = mail.Claimed{ID: e.ID, Attempt: e.Attempt, Message: mail.Message{
 			To: e.Email, ToName: e.Name, Subject: e.Title, Body: e.Body + "\n\nOpen Baton to continue: " + e.Link + "\n",
-		})
-		cancelSend()
-		if sendErr != nil {
-			err = errors.Join(err, fmt.Errorf("send reminder %s: %w", e.ID, sendErr), s.markEmailFailed(book, e))
-			continue
-		}
-		sent++
-		marked, markErr := s.MarkEmailSent(book, e)
-		if markErr == nil && !marked {
-			markErr = fmt.Errorf("reminder %s: sent after its lease was taken over", e.ID)
-		}
-		err = errors.Join(err, markErr)
+		}}
 	}
-	return sent, err
+	return out, err
+}
+
+func pending(c mail.Claimed) PendingEmail { return PendingEmail{ID: c.ID, Attempt: c.Attempt} }
+
+func (q reminderQueue) Sent(ctx context.Context, c mail.Claimed) (bool, error) {
+	return q.s.MarkEmailSent(ctx, pending(c))
+}
+
+func (q reminderQueue) Failed(ctx context.Context, c mail.Claimed) error {
+	return q.s.markEmailFailed(ctx, pending(c))
+}
+
+func (q reminderQueue) Release(ctx context.Context, c mail.Claimed) error {
+	return q.s.releaseEmail(ctx, pending(c))
 }

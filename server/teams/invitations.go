@@ -62,13 +62,14 @@ var errNoInvitation = problem.New(problem.NotFound, "No such invitation; it may 
 // openInvitations is the one definition of the invitations a user (me.id =
 // the first argument) may see and answer: addressed to their email, pending,
 // not expired, from a team whose manager still holds the role, and not for
-// a team they manage. Listing and answering both read it, so a rule such as
-// "only verified emails" is added here once.
+// a team they manage — and only once they have verified that email: whoever
+// registers someone else's address must not see, or accept as them, the
+// invitations sent to it. Listing and answering both read it.
 const openInvitations = `FROM team_invitations i
 	JOIN users me ON me.email = i.email
 	JOIN teams t ON t.id = i.team_id
 	JOIN users mu ON mu.id = t.manager_id
-	WHERE me.id = ? AND i.answered_at IS NULL AND i.expires_at > now()
+	WHERE me.id = ? AND me.email_verified_at IS NOT NULL AND i.answered_at IS NULL AND i.expires_at > now()
 	  AND mu.role IN ('manager', 'admin') AND t.manager_id <> me.id`
 
 // Invite invites email to a managed team. It never enrols: the person

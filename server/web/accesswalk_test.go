@@ -52,6 +52,10 @@ func newWorld(t *testing.T) *world {
 	w.otherAttempt = started.ID
 
 	w.stranger = signUp(t, h, db, "learner")
+	// The world's people have verified their emails (invitations need it).
+	if err := db.Gorm.Exec(`UPDATE users SET email_verified_at = now()`).Error; err != nil {
+		t.Fatal(err)
+	}
 	w.team = createTeam(t, h, w.manager, "Product pod")
 	w.foreign = createTeam(t, h, w.admin, "Someone else's pod")
 	joinTeam(t, h, w.other, w.team.InviteCode)
@@ -135,6 +139,13 @@ func all(status int) map[string]int {
 func accessCases(w *world) []accessCase {
 	return []accessCase{
 		{method: "GET", pattern: "/api/me", path: "/api/me", want: all(200)},
+		{method: "POST", pattern: "/api/me/verification", path: "/api/me/verification", want: all(409)}, // the world's emails are verified
+		{method: "PUT", pattern: "/api/me/password", path: "/api/me/password", body: map[string]string{"current_password": "not-the-password", "new_password": "another-long-password"}, want: all(403)},
+		{method: "GET", pattern: "/api/me/sessions", path: "/api/me/sessions", want: all(200)},
+		// Another person's session is not found, whoever asks.
+		{method: "DELETE", pattern: "/api/me/sessions/:id", path: "/api/me/sessions/" + sessionOf(w, w.other), want: all(404)},
+		{method: "GET", pattern: "/api/me/export", path: "/api/me/export", want: all(200)},
+		{method: "DELETE", pattern: "/api/me", path: "/api/me", body: map[string]string{"password": "not-the-password"}, want: all(403)},
 		{method: "GET", pattern: "/api/users", path: "/api/users", want: map[string]int{"learner": 403, "manager": 403, "admin": 200}},
 		{method: "PATCH", pattern: "/api/users/:id", path: "/api/users/" + w.other.ID, body: map[string]string{"role": "learner"},
 			want: map[string]int{"learner": 403, "manager": 403, "admin": 200}},
@@ -224,6 +235,13 @@ func TestAccessByRole(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sessionOf is one of a's sessions.
+func sessionOf(w *world, a account) string {
+	var id string
+	w.db.Gorm.Raw("SELECT id FROM sessions WHERE user_id = ? LIMIT 1", a.ID).Scan(&id)
+	return id
 }
 
 func firstCheck(w *world) string {

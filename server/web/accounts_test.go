@@ -292,18 +292,6 @@ func TestRoleChanges(t *testing.T) {
 	}
 }
 
-func TestAdminEmailsBecomeAdmin(t *testing.T) {
-	t.Parallel()
-	db := newTestDB(t)
-	cfg := testConfig(t)
-	cfg.AdminEmails = []string{"boss@example.com"}
-	s := buildServer(t, cfg, db)
-	r := call(t, s.Handler(), "POST", "/api/auth/register", map[string]string{"email": "Boss@Example.com", "password": testPassword, "name": "Boss"})
-	if r.Status != 201 || !strings.Contains(string(r.Body), `"role":"admin"`) {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
-}
-
 // A burst of simultaneous wrong guesses cannot exceed the limit by queueing
 // behind the hashing slots: at most the pair limit are checked.
 func TestThrottlingHoldsUnderABurst(t *testing.T) {

@@ -154,7 +154,16 @@ func TestInvitingNeitherEnrolsNorEnumerates(t *testing.T) {
 	if late.Status != 201 {
 		t.Fatalf("register: %d %s", late.Status, late.Body)
 	}
-	if got := myInvitations(t, w, login(t, w.h, unknown)); len(got) != 1 || got[0].Team.Name != "Product pod" {
+	// Only once they have proved the address is theirs: whoever registers
+	// someone else's email sees nothing addressed to it.
+	lateAccount := login(t, w.h, unknown)
+	if got := myInvitations(t, w, lateAccount); len(got) != 0 {
+		t.Fatalf("an unverified registrant sees the invitations sent to the address: %+v", got)
+	}
+	if err := w.db.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE email = ?`, unknown).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := myInvitations(t, w, lateAccount); len(got) != 1 || got[0].Team.Name != "Product pod" {
 		t.Fatalf("late registrant's invitations %+v", got)
 	}
 }

@@ -11,7 +11,8 @@ import (
 
 type meResponse struct {
 	accounts.UserView
-	Teams []teams.TeamRef `json:"teams"`
+	EmailVerified bool            `json:"email_verified"`
+	Teams         []teams.TeamRef `json:"teams"`
 }
 
 // me answers with the caller's account as stored now (a role changed since
@@ -26,5 +27,5 @@ func (s *Server) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), Teams: memberOf})
+	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), EmailVerified: u.EmailVerifiedAt != nil, Teams: memberOf})
 }

@@ -23,15 +23,24 @@ func (s *Server) routes() {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 
 	api := e.Group("/api")
-	api.GET("/openapi.json", serveOpenAPI)                  // public
-	api.POST("/auth/register", s.register)                  // public
-	api.POST("/auth/login", s.login)                        // public
-	api.POST("/auth/refresh", s.refresh)                    // public (refresh cookie)
-	api.POST("/auth/logout", s.logout, signedIn)            // signedIn
-	api.GET("/me", s.me, signedIn)                          // signedIn
-	api.GET("/users", s.listUsers, admins...)               // admins
-	api.PATCH("/users/:id", s.setRole, admins...)           // admins
-	api.POST("/admin/signing-keys", s.rotateKey, admins...) // admins
+	api.GET("/openapi.json", serveOpenAPI)                           // public
+	api.POST("/auth/register", s.register)                           // public
+	api.POST("/auth/login", s.login)                                 // public
+	api.POST("/auth/refresh", s.refresh)                             // public (refresh cookie)
+	api.POST("/auth/logout", s.logout, signedIn)                     // signedIn
+	api.GET("/me", s.me, signedIn)                                   // signedIn
+	api.DELETE("/me", s.deleteMe, signedIn)                          // signedIn: own account, with the password
+	api.POST("/auth/verify-email", s.verifyEmail)                    // public (the emailed token)
+	api.POST("/auth/password-reset", s.requestPasswordReset)         // public (same answer for every address)
+	api.POST("/auth/password-reset/confirm", s.confirmPasswordReset) // public (the emailed token)
+	api.POST("/me/verification", s.resendVerification, signedIn)     // signedIn: own address
+	api.PUT("/me/password", s.changePassword, signedIn)              // signedIn: own password, with the current one
+	api.GET("/me/sessions", s.listSessions, signedIn)                // signedIn: own sessions
+	api.DELETE("/me/sessions/:id", s.revokeSession, signedIn)        // signedIn: own session (else 404)
+	api.GET("/me/export", s.exportMe, signedIn)                      // signedIn: own data
+	api.GET("/users", s.listUsers, admins...)                        // admins
+	api.PATCH("/users/:id", s.setRole, admins...)                    // admins
+	api.POST("/admin/signing-keys", s.rotateKey, admins...)          // admins
 
 	api.GET("/modules", s.modules, signedIn)                                  // signedIn
 	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn

@@ -15,6 +15,10 @@ var publicRoutes = map[string]bool{
 	"POST /api/auth/register": true,
 	"POST /api/auth/login":    true,
 	"POST /api/auth/refresh":  true,
+
+	"POST /api/auth/verify-email":           true,
+	"POST /api/auth/password-reset":         true,
+	"POST /api/auth/password-reset/confirm": true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-zA-Z_]+`)

@@ -19,6 +19,7 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/export"
 	"github.com/baton-course/baton/server/notify"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
@@ -51,6 +52,7 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *httpMetrics
 	reg     *prometheus.Registry
+	export  *export.Service
 }
 
 // maxBody is the largest request body accepted (docs/api.md: 413 above 1 MiB).
@@ -58,7 +60,7 @@ const maxBody = "1M"
 
 // New builds the router; it does no I/O.
 func New(d Deps) *Server {
-	s := &Server{Deps: d, reg: prometheus.NewRegistry()}
+	s := &Server{Deps: d, reg: prometheus.NewRegistry(), export: export.New(d.DB.Gorm, d.Catalog)}
 	db := d.DB
 	s.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -89,6 +91,7 @@ func New(d Deps) *Server {
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(requestTimeout(requestDeadline))
 	e.Use(securityHeaders)
+	e.Use(withUserAgent)
 	s.echo = e
 	s.routes()
 	return s

@@ -4,7 +4,7 @@ import { navigate, useLocation } from '../router';
 import { Field, useTitle } from '../components/ui';
 
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup') ? next : '/';
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup') && !next.startsWith('/forgot-password') ? next : '/';
 }
 
 function AuthShell({ title, lead, children }: { title: string; lead: string; children: preact.ComponentChildren }) {
@@ -31,6 +31,7 @@ export function LoginPage() {
   useTitle('Sign in');
   const loc = useLocation();
   const next = safeNext(loc.search.get('next'));
+  const notice = loc.search.get('reset') ? 'Your password is changed. Sign in with the new one.' : loc.search.get('deleted') ? 'Your account is deleted.' : '';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -53,6 +54,11 @@ export function LoginPage() {
   return (
     <AuthShell title="Sign in to Baton" lead="Welcome back. Pick up where you left off.">
       <form onSubmit={submit} noValidate class="stack">
+        {error === null && notice && (
+          <div class="alert alert-success" role="status">
+            {notice}
+          </div>
+        )}
         {error !== null && (
           <div class="alert alert-error" role="alert">
             {errorMessage(error)}
@@ -60,6 +66,9 @@ export function LoginPage() {
         )}
         <Field label="Email" name="email" type="email" value={email} onInput={setEmail} autoComplete="email" required error={fields.email} />
         <Field label="Password" name="password" type="password" value={password} onInput={setPassword} autoComplete="current-password" required error={fields.password} />
+        <p class="forgot-link">
+          <a href="/forgot-password">Forgot your password?</a>
+        </p>
         <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

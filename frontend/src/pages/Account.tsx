@@ -1,0 +1,272 @@
+// Account settings: the profile and its verification, the password, the
+// devices signed in, a copy of one's data, and deleting the account.
+import { useState } from 'preact/hooks';
+import { ApiError, changePassword, deleteAccount, errorMessage, forgetSession, logout, request, resendVerification, revokeSession } from '../api';
+import { Async, Badge, ErrorBox, Field, Time, useApi, useTitle } from '../components/ui';
+import { navigate } from '../router';
+import { noteMe, useVerified } from '../verification';
+import type { Me, Session } from '../types';
+
+export function AccountPage() {
+  useTitle('Account settings');
+  const me = useApi<Me>('/api/me');
+  return (
+    <div class="page narrow account-page">
+      <header class="page-header">
+        <h1 tabIndex={-1}>Account settings</h1>
+        <p class="lead">Your profile, password, the devices signed in to your account, and your data.</p>
+      </header>
+      <Async res={me} label="Loading your account…">
+        {(m) => (
+          <div class="stack">
+            <Profile me={m} />
+            <PasswordForm />
+            <Sessions />
+            <ExportData />
+            <DeleteAccount />
+          </div>
+        )}
+      </Async>
+    </div>
+  );
+}
+
+function Profile({ me }: { me: Me }) {
+  const verified = useVerified(me.id) ?? me.email_verified;
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function resend() {
+    setError(null);
+    try {
+      await resendVerification();
+      setSent(true);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) noteMe({ ...me, email_verified: true });
+      else setError(err);
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="h-profile">
+      <h2 id="h-profile">Profile</h2>
+      <dl class="profile-list">
+        <dt>Name</dt>
+        <dd>{me.name}</dd>
+        <dt>Email</dt>
+        <dd>
+          <span class="profile-email">{me.email}</span> {verified ? <Badge tone="success">Verified</Badge> : <Badge tone="warning">Not verified</Badge>}
+        </dd>
+        <dt>Role</dt>
+        <dd>{me.role}</dd>
+      </dl>
+      {!verified && (
+        <div class="stack">
+          <p>We sent you a link when you signed up. Open it to verify your address; it lasts 48 hours.</p>
+          {sent ? (
+            <p role="status" class="verify-sent">
+              A new link is on its way to {me.email}.
+            </p>
+          ) : (
+            <button type="button" class="btn btn-secondary" onClick={resend}>
+              Send a new verification link
+            </button>
+          )}
+          <ErrorBox error={error} title="Could not send the link" />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function PasswordForm() {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const fields = error instanceof ApiError ? error.fields : {};
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(false);
+    try {
+      await changePassword(current, next);
+      setCurrent('');
+      setNext('');
+      setDone(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="h-password">
+      <h2 id="h-password">Change password</h2>
+      <form onSubmit={submit} noValidate class="stack password-form">
+        {error !== null && (
+          <div class="alert alert-error" role="alert">
+            {error instanceof ApiError && error.status === 403 ? 'That is not your current password.' : errorMessage(error)}
+          </div>
+        )}
+        {done && (
+          <div class="alert alert-success" role="status">
+            Your password is changed. Your other devices were signed out.
+          </div>
+        )}
+        <Field label="Current password" name="current_password" type="password" value={current} onInput={setCurrent} autoComplete="current-password" required error={fields.current_password} />
+        <Field
+          label="New password"
+          name="new_password"
+          type="password"
+          value={next}
+          onInput={setNext}
+          autoComplete="new-password"
+          required
+          minLength={12}
+          hint="At least 12 characters. Every other device signed in to your account will be signed out."
+          error={fields.new_password}
+        />
+        <div>
+          <button type="submit" class="btn btn-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Change password'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** A short description of a device from its User-Agent. */
+export function deviceName(ua: string): string {
+  if (!ua) return 'Unknown device';
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : '';
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+  return [browser, os].filter(Boolean).join(' on ') || ua.slice(0, 60);
+}
+
+function Sessions() {
+  const list = useApi<Session[]>('/api/me/sessions');
+  const [error, setError] = useState<unknown>(null);
+  async function revoke(s: Session) {
+    setError(null);
+    try {
+      if (s.current) {
+        await logout();
+        navigate('/login', { replace: true });
+        return;
+      }
+      await revokeSession(s.id);
+      list.setData((list.data ?? []).filter((x) => x.id !== s.id));
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="h-sessions">
+      <h2 id="h-sessions">Where you are signed in</h2>
+      <ErrorBox error={error} title="Could not sign that device out" />
+      <Async res={list} label="Loading your sessions…">
+        {(sessions) => (
+          <ul class="session-list">
+            {sessions.map((s) => (
+              <li key={s.id} class="session-item" data-session={s.id}>
+                <div class="session-info">
+                  <p class="session-device">
+                    <span title={s.user_agent}>{deviceName(s.user_agent)}</span> {s.current && <Badge tone="info">This device</Badge>}
+                  </p>
+                  <p class="muted session-times">
+                    Signed in <Time iso={s.created_at} withTime /> · last active <Time iso={s.last_used_at} withTime />
+                  </p>
+                </div>
+                <button type="button" class="btn btn-secondary btn-sm" onClick={() => revoke(s)}>
+                  {s.current ? 'Sign out this device' : 'Sign out'}
+                  {!s.current && <span class="visually-hidden"> {deviceName(s.user_agent)}</span>}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+function ExportData() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function download() {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await request('GET', '/api/me/export', undefined);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `baton-export-${new Date().toISOString().slice(0, 10)}.json`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="h-export">
+      <h2 id="h-export">Your data</h2>
+      <p>Download everything Baton holds about you as one JSON file: profile, progress, reflections, answers, teams, assignments, notifications and sessions.</p>
+      <button type="button" class="btn btn-secondary export-data" onClick={download} disabled={busy}>
+        {busy ? 'Preparing…' : 'Download my data'}
+      </button>
+      <ErrorBox error={error} title="Download failed" />
+    </section>
+  );
+}
+
+function DeleteAccount() {
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const fields = error instanceof ApiError ? error.fields : {};
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await deleteAccount(password);
+      forgetSession();
+      navigate('/login?deleted=1', { replace: true });
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="card danger-zone" aria-labelledby="h-delete">
+      <h2 id="h-delete">Delete account</h2>
+      <div class="alert alert-warning">
+        <p>
+          <strong>This cannot be undone.</strong> Your progress, answers, reflections and team memberships are deleted at once, and your managers no longer see you. If you manage teams, those
+          teams are deleted too. Download your data first if you want to keep it.
+        </p>
+      </div>
+      <form onSubmit={submit} noValidate class="stack delete-form">
+        {error !== null && (
+          <div class="alert alert-error" role="alert">
+            {error instanceof ApiError && error.status === 403 ? 'That is not your password.' : errorMessage(error)}
+          </div>
+        )}
+        <Field label="Your password, to confirm" name="delete_password" type="password" value={password} onInput={setPassword} autoComplete="current-password" required error={fields.password} />
+        <div>
+          <button type="submit" class="btn btn-danger" disabled={busy || !password}>
+            {busy ? 'Deleting…' : 'Delete my account permanently'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,75 @@
+package accounts
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/baton-course/baton/server/problem"
+)
+
+// DeleteAccount deletes the caller's account once they confirm it with
+// their password (a wrong one: 403, counted as a failed sign-in). Deleting
+// the users row takes everything hanging off it (progress, attempts,
+// reflections, memberships, notifications, sessions, the teams the person
+// manages) through the schema's cascades, so no manager view or analytics
+// shows the person again and the address can register anew. Assignments the
+// person gave others stay those learners', cancelled if still open. The last
+// admin cannot leave (409): nobody could manage roles after them.
+func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip string) error {
+	if err := problem.Fields("password", problem.Required(password)); err != nil {
+		return err
+	}
+	u, err := s.confirmPassword(ctx, p, password, ip)
+	if err != nil {
+		return err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The roles lock orders this against a concurrent demotion, so two
+		// admins cannot both leave or be demoted into having none.
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.roles'))").Error; err != nil {
+			return err
+		}
+		var role string
+		if err := tx.Raw(`SELECT role FROM users WHERE id = ?`, u.ID).Scan(&role).Error; err != nil {
+			return err
+		}
+		if role == RoleAdmin {
+			var admins int64
+			if err := tx.Raw(`SELECT count(*) FROM users WHERE role = ?`, RoleAdmin).Scan(&admins).Error; err != nil {
+				return err
+			}
+			if admins <= 1 {
+				return problem.New(problem.Conflict, "You are the last admin; make someone else admin before deleting your account.")
+			}
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE assignments SET cancelled_at = now(), updated_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
+			{`UPDATE team_assignments SET cancelled_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
+			// The audit trail keeps what happened, not who the person was.
+			{`UPDATE audit_events SET details = details - 'email' WHERE details->>'email' = ?`, []any{u.Email}},
+			{`DELETE FROM login_throttle WHERE key = ? OR key LIKE ?`, []any{accountLimit.prefix + u.Email, escapeLike(pairLimit.prefix+u.Email+"|") + "%"}},
+			{`DELETE FROM mail_throttle WHERE key = ? OR key = ?`, []any{resetPerEmail.prefix + u.Email, verifyPerUser.prefix + u.ID}},
+			{`DELETE FROM users WHERE id = ?`, []any{u.ID}},
+		} {
+			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
+				return err
+			}
+		}
+		// Invitations are kept by address, not account, so the cascade does
+		// not reach those sent to the person.
+		if err := tx.Exec(`DELETE FROM team_invitations WHERE email = ?`, u.Email).Error; err != nil {
+			return err
+		}
+		// No actor: the account is gone; the id is kept, the address not.
+		return appendAudit(ctx, tx, "", "user.delete", u.ID, map[string]any{"by": "self", "role": role})
+	})
+	if err == nil {
+		s.live.forgetUser(u.ID)
+		s.log.Info("account deleted", "user", u.ID)
+	}
+	return err
+}
