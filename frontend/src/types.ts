@@ -7,6 +7,12 @@ export interface User {
   role: Role;
 }
 
+/** an account in the admin list */
+export interface ListedUser extends User {
+  /** the email mixes alphabets and could pass for another address */
+  lookalike: boolean;
+}
+
 export interface Me extends User {
   teams: { id: string; name: string }[];
 }
@@ -257,6 +263,8 @@ export interface Member {
   name: string;
   email: string;
   joined_at?: string;
+  /** the email mixes alphabets and could pass for another address */
+  lookalike: boolean;
 }
 
 /** A pending invitation as its invitee sees it. */
