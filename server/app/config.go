@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -35,6 +36,21 @@ type Config struct {
 	// SecretKey seals the token signing secrets in PostgreSQL; recommended
 	// in production (a database dump then cannot mint tokens).
 	SecretKey string // BATON_SECRET_KEY
+	// PublicURL is the address people reach Baton at, without a trailing
+	// slash: browsers on this origin may call the sign-in routes.
+	PublicURL string // BATON_PUBLIC_URL; default http:// + BATON_ADDR
+	// MetricsToken lets a scraper that is not on loopback read /metrics.
+	MetricsToken string // BATON_METRICS_TOKEN
+}
+
+// PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
+// browser sends it in Origin.
+func (c Config) PublicOrigin() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -105,6 +121,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			return cfg, fmt.Errorf("BATON_PPROF_ADDR %q must be a loopback host:port (profiles expose internals)", cfg.PprofAddr)
 		}
+	}
+	cfg.PublicURL = strings.TrimRight(orDefault(getenv("BATON_PUBLIC_URL"), "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return cfg, fmt.Errorf("BATON_PUBLIC_URL %q must be an http:// or https:// address such as https://baton.example.com", getenv("BATON_PUBLIC_URL"))
+	}
+	// A short token could be guessed; 16 characters is far past that.
+	if cfg.MetricsToken = strings.TrimSpace(getenv("BATON_METRICS_TOKEN")); cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
+		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)
