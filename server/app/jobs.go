@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
 )
@@ -42,6 +43,33 @@ func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) e
 	return errors.Join(err, mailErr)
 }
 
+// pruneArgs is the daily job that deletes expired sessions, tokens and
+// throttle rows (accounts.Prune says which and when). Like the reminders it
+// runs on the elected leader only.
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return "prune_expired" }
+
+// pruneInterval is how often expired rows are deleted.
+const pruneInterval = 24 * time.Hour
+
+type pruneWorker struct {
+	river.WorkerDefaults[pruneArgs]
+	s *Services
+}
+
+func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
+	deleted, err := accounts.Prune(ctx, w.s.db.Gorm, time.Now())
+	var total int64
+	for _, n := range deleted {
+		total += n
+	}
+	if total > 0 {
+		w.s.log.Info("pruned expired rows", "deleted", deleted)
+	}
+	return err
+}
+
 // jobs is the running job queue of this instance.
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -59,6 +87,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
+	river.AddWorker(workers, &pruneWorker{s: s})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
@@ -66,6 +95,12 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(s.cfg.ReminderInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(pruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			// On start too: instances redeployed more often than daily
+			// would otherwise never reach the first interval.
 			&river.PeriodicJobOpts{RunOnStart: true},
 		)},
 	})
