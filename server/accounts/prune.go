@@ -35,6 +35,10 @@ var pruneRules = []pruneRule{
 	// A throttle row whose counting window and block are both long over
 	// counts for nothing: the next failure starts afresh either way.
 	{Table: "login_throttle", Keep: day, Stale: "window_started_at < @cutoff AND (blocked_until IS NULL OR blocked_until < @cutoff)"},
+	// Team invitations, answered or not, once they expired and any answer
+	// is a quarter old: past the per-manager invitation limit's window and
+	// an audit's usual look-back. Their in-app notice goes with them.
+	{Table: "team_invitations", Keep: 90 * day, Stale: "expires_at < @cutoff AND (answered_at IS NULL OR answered_at < @cutoff)"},
 }
 
 // pruneBatch bounds one DELETE, so pruning a large backlog holds no lock

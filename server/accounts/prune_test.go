@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,12 +62,33 @@ func TestPrune(t *testing.T) {
 	throttle("old window, blocked now", "-3 days", "10 minutes")
 	throttle("old window, block ended recently", "-3 days", "-1 hour")
 
+	var teamID string
+	if err := db.Gorm.Raw(`INSERT INTO teams (name, manager_id, invite_code) VALUES ('Pod', ?, 'PRUNE-TEST-0001') RETURNING id`, user).Scan(&teamID).Error; err != nil {
+		t.Fatal(err)
+	}
+	invitation := func(email, expires, answered string) {
+		t.Helper()
+		exec(`INSERT INTO team_invitations (team_id, email, invited_by, expires_at, answered_at, answer)
+			VALUES (?, ?, ?, now() + ?::interval, now() + NULLIF(?, '')::interval, CASE WHEN ? = '' THEN NULL ELSE 'declined' END)`,
+			teamID, email, user, expires, answered, answered)
+	}
+	invitation("expired-long-ago@example.com", "-100 days", "")
+	invitation("answered-long-ago@example.com", "-95 days", "-99 days")
+	invitation("pending@example.com", "5 days", "")
+	invitation("expired-recently@example.com", "-10 days", "")
+	invitation("answered-recently@example.com", "-100 days", "-1 day")
+
 	deleted, err := Prune(ctx, db.Gorm, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deleted["sessions"] != 2 || deleted["login_throttle"] != 2 {
-		t.Errorf("deleted %v, want 2 sessions and 2 throttle rows", deleted)
+	if deleted["sessions"] != 2 || deleted["login_throttle"] != 2 || deleted["team_invitations"] != 2 {
+		t.Errorf("deleted %v, want 2 sessions, 2 throttle rows and 2 invitations", deleted)
+	}
+	var invited []string
+	db.Gorm.Raw(`SELECT email FROM team_invitations ORDER BY email`).Scan(&invited)
+	if strings.Join(invited, " ") != "answered-recently@example.com expired-recently@example.com pending@example.com" {
+		t.Errorf("invitations left %v", invited)
 	}
 
 	var sessions []string
