@@ -17,22 +17,28 @@ import (
 var mailedLink = regexp.MustCompile(`https?://\S+/(verify-email|reset-password)\?token=[A-Za-z0-9_-]+`)
 
 // linkFrom is the path (with its token) of the link in the newest mail to
-// email whose subject contains subject, waiting for it to arrive.
+// email whose subject contains subject, waiting up to 15 s for it (n is
+// kept for callers that know how many mails came before; 0: any).
 func linkFrom(t *testing.T, mp *mailtest.Server, n int, email, subject, base string) string {
 	t.Helper()
-	msgs := mp.WaitFor(t, n, 15*time.Second)
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
-		if len(m.To) == 1 && m.To[0].Address == email && strings.Contains(m.Subject, subject) {
-			link := mailedLink.FindString(m.Text)
-			if !strings.HasPrefix(link, base+"/") {
-				t.Fatalf("mail %q has no link to %s: %q", m.Subject, base, m.Text)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		msgs := mp.Messages(t)
+		for i := len(msgs) - 1; len(msgs) >= n && i >= 0; i-- {
+			m := msgs[i]
+			if len(m.To) == 1 && m.To[0].Address == email && strings.Contains(m.Subject, subject) {
+				link := mailedLink.FindString(m.Text)
+				if !strings.HasPrefix(link, base+"/") {
+					t.Fatalf("mail %q has no link to %s: %q", m.Subject, base, m.Text)
+				}
+				return strings.TrimPrefix(link, base)
 			}
-			return strings.TrimPrefix(link, base)
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail %q to %s among %d", subject, email, len(msgs))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no mail %q to %s among %d", subject, email, len(msgs))
-	return ""
 }
 
 // verifyByMail follows the verification link mailed to email, through the
@@ -165,4 +171,48 @@ func TestAccountJourney(t *testing.T) {
 	if code := phone.call("POST", "/api/auth/login", map[string]string{"email": email, "password": pw3}, nil); code != 401 {
 		t.Fatalf("the deleted account signed in: %d", code)
 	}
+}
+
+// startServerWithMail starts Baton sending its mail to a Mailpit the test
+// starts, and returns both.
+func startServerWithMail(t *testing.T, env ...string) (string, *mailtest.Server) {
+	t.Helper()
+	mp := mailtest.Start(t)
+	env = append(env, "BATON_SMTP_ADDR="+mp.SMTPAddr, "BATON_SMTP_FROM=baton@e2e.test")
+	return startServer(t, env...), mp
+}
+
+// verifiedAdmin registers email (listed in BATON_ADMIN_EMAILS), follows the
+// verification link mailed to it, which makes it admin, and returns a client
+// signed in as that admin.
+func verifiedAdmin(t *testing.T, base string, mp *mailtest.Server, email, password string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	admin := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	if code := admin.call("POST", "/api/auth/register", map[string]string{"email": email, "password": password, "name": "Ada Admin"}, nil); code != 201 {
+		t.Fatalf("register admin: %d", code)
+	}
+	verifyByMail(t, mp, 0, email, base)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		User        struct {
+			Role string `json:"role"`
+		} `json:"user"`
+	}
+	if code := admin.call("POST", "/api/auth/login", map[string]string{"email": email, "password": password}, &tok); code != 200 || tok.User.Role != "admin" {
+		t.Fatalf("admin sign-in after verification: %d, role %q", code, tok.User.Role)
+	}
+	admin.token = tok.AccessToken
+	return admin
+}
+
+// signInAgain signs u in through the sign-in page it was sent to (after a
+// role change ended its session) and waits for ready.
+func (u *user) signInAgain(email, password, ready string) {
+	u.t.Helper()
+	u.do("sign-in page", chromedp.WaitVisible(chromedp.CSS("form input[name=password]")))
+	u.typeInto("input[name=email]", email)
+	u.typeInto("input[name=password]", password)
+	u.click("form button[type=submit]")
+	u.do("signed in again", chromedp.WaitVisible(chromedp.CSS(ready)))
 }

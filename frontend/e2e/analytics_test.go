@@ -74,9 +74,9 @@ func finishAttempt(t *testing.T, c *apiClient, quiz string) string {
 // page passes axe and fits 360 px.
 func TestTeamAnalyticsJourney(t *testing.T) {
 	requireSetup(t)
-	base := startServer(t, "BATON_ADMIN_EMAILS=admin@e2e.test")
+	base, mp := startServerWithMail(t, "BATON_ADMIN_EMAILS=admin@e2e.test")
 	browser := newBrowser(t)
-	admin := signedUp(t, base, "admin@e2e.test", "Ada Admin")
+	admin := verifiedAdmin(t, base, mp, "admin@e2e.test", "Amber-rowing-kettle-8841")
 	signedUp(t, base, "mira@e2e.test", "Mira Manager")
 	var users []struct {
 		ID string `json:"id"`

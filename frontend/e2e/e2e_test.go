@@ -902,11 +902,8 @@ func TestManagerJourney(t *testing.T) {
 	// A role change ends the person's sessions (a new privilege level gets a
 	// new session): the next page load asks them to sign in, and the new
 	// session carries the manager role.
-	mgr.do("reload after promotion", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("form input[name=password]")))
-	mgr.typeInto("input[name=email]", "morgan@e2e.test")
-	mgr.typeInto("input[name=password]", "Copper-meadow-signal-5512")
-	mgr.click("form button[type=submit]")
-	mgr.do("signed in as manager", chromedp.WaitVisible(chromedp.CSS(`.main-nav a[href="/teams"]`)))
+	mgr.do("reload after promotion", chromedp.Reload())
+	mgr.signInAgain("morgan@e2e.test", "Copper-meadow-signal-5512", `.main-nav a[href="/teams"]`)
 
 	// Create a team in the UI.
 	mgr.click(`.main-nav a[href="/teams"]`)

@@ -33,18 +33,9 @@ func signIn(t *testing.T, base, email, password string) *apiClient {
 // confirmation, and the manager no longer sees them.
 func TestInvitationJourney(t *testing.T) {
 	requireSetup(t)
-	base := startServer(t, "BATON_ADMIN_EMAILS=admin@invite.test")
+	base, mp := startServerWithMail(t, "BATON_ADMIN_EMAILS=admin@invite.test")
 	browser := newBrowser(t)
-
-	jar, _ := cookiejar.New(nil)
-	admin := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if code := admin.call("POST", "/api/auth/register", map[string]string{"email": "admin@invite.test", "password": "Amber-rowing-kettle-8841", "name": "Ada Admin"}, &tok); code != 201 {
-		t.Fatalf("register admin: %d", code)
-	}
-	admin.token = tok.AccessToken
+	admin := verifiedAdmin(t, base, mp, "admin@invite.test", "Amber-rowing-kettle-8841")
 
 	const mgrPassword = "Copper-meadow-signal-5512"
 	mgr := newUser(t, browser, base, "manager")
@@ -54,7 +45,9 @@ func TestInvitationJourney(t *testing.T) {
 	if len(users) != 1 || admin.call("PATCH", "/api/users/"+users[0].ID, map[string]string{"role": "manager"}, nil) != 200 {
 		t.Fatalf("promote the manager: %+v", users)
 	}
-	mgr.do("reload after promotion", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`.main-nav a[href="/teams"]`)))
+	// The promotion ended the manager's session: they sign in again.
+	mgr.do("reload after promotion", chromedp.Reload())
+	mgr.signInAgain("morgan@invite.test", mgrPassword, `.main-nav a[href="/teams"]`)
 	mgr.click(`.main-nav a[href="/teams"]`)
 	mgr.do("teams page", chromedp.WaitVisible(chromedp.CSS("input[name=team_name]")))
 	mgr.typeInto("input[name=team_name]", "Growth pod")
@@ -64,6 +57,9 @@ func TestInvitationJourney(t *testing.T) {
 
 	lrn := newUser(t, browser, base, "learner")
 	lrn.signUp("Ines Invitee", "ines@invite.test", "Velvet-canyon-orbit-3390")
+	// Invitations are shown only to an address its owner has confirmed:
+	// the learner follows the link Baton mailed.
+	lrn.open(linkFrom(t, mp, 0, "ines@invite.test", "Confirm your email", base), ".account-link-page .alert-success")
 
 	// Inviting someone with an account and someone without reads the same.
 	invite := func(email string) string {

@@ -7,6 +7,12 @@ export interface User {
   role: Role;
 }
 
+/** an account in the admin list */
+export interface ListedUser extends User {
+  /** the email mixes alphabets and could pass for another address */
+  lookalike: boolean;
+}
+
 export interface Me extends User {
   email_verified: boolean;
   teams: { id: string; name: string }[];
@@ -267,6 +273,8 @@ export interface Member {
   name: string;
   email: string;
   joined_at?: string;
+  /** the email mixes alphabets and could pass for another address */
+  lookalike: boolean;
 }
 
 /** A pending invitation as its invitee sees it. */

@@ -149,7 +149,7 @@ describe('team progress table', () => {
       team: { id: 't', name: 'T' },
       members: [
         {
-          user: { id: 'u', name: '<img src=x onerror=alert(1)>', email: 'u@x.y' },
+          user: { id: 'u', name: '<img src=x onerror=alert(1)>', email: 'u@x.y', lookalike: false },
           modules: [
             { slug: 'm1', percent: 100, completed: true, best_percent: 90 },
             { slug: 'm2', percent: 10, completed: false, best_percent: null },
@@ -164,6 +164,20 @@ describe('team progress table', () => {
     expect(root.querySelector('tbody th')?.textContent).toContain('<img src=x onerror=alert(1)>');
     expect(root.querySelector('td[data-module=m2]')?.classList.contains('overdue')).toBe(true);
     expect(root.querySelector('td[data-module=m1]')?.textContent).toContain('100%');
+  });
+
+  it('warns, in words, about a member whose email mixes alphabets', () => {
+    const member = (id: string, email: string, lookalike: boolean) => ({
+      user: { id, name: 'Ana', email, lookalike },
+      modules: [],
+      skills: { vision: 0, alignment: 0, inspiration: 0 },
+      assignments: [],
+    });
+    const data: TeamProgress = { team: { id: 't', name: 'T' }, members: [member('a', 'ana@x.y', false), member('b', '\u0430na@x.y', true)] };
+    render(<ProgressTable progress={data} modules={[]} />, root);
+    const rows = root.querySelectorAll('tbody tr');
+    expect(rows[0].querySelector('[data-testid=lookalike]')).toBeNull();
+    expect(rows[1].querySelector('[data-testid=lookalike]')?.textContent).toContain('mixes alphabets');
   });
 
   it('converts a datetime-local value to RFC 3339 UTC', () => {

@@ -28,7 +28,8 @@ type Config struct {
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
 	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
 	// PublicURL is where people reach Baton, without a trailing slash: the
-	// links in emails start with it.
+	// links in emails start with it, and browsers on its origin may call the
+	// sign-in routes.
 	PublicURL string // BATON_PUBLIC_URL; default http:// + BATON_ADDR
 	// HashCost is argon2id's cost for new password hashes; zero is the
 	// default. No variable sets it: only tests lower it, where hashing is
@@ -39,6 +40,18 @@ type Config struct {
 	// SecretKey seals the token signing secrets in PostgreSQL; recommended
 	// in production (a database dump then cannot mint tokens).
 	SecretKey string // BATON_SECRET_KEY
+	// MetricsToken lets a scraper that is not on loopback read /metrics.
+	MetricsToken string // BATON_METRICS_TOKEN
+}
+
+// PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
+// browser sends it in Origin.
+func (c Config) PublicOrigin() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -104,16 +117,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("BATON_SMTP_ADDR or BATON_SMTP_FROM: %v", err)
 		}
 	}
-	cfg.PublicURL = strings.TrimRight(orDefault(getenv("BATON_PUBLIC_URL"), "http://"+cfg.Addr), "/")
-	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return cfg, fmt.Errorf("BATON_PUBLIC_URL %q must be an http or https URL with a host and no query", cfg.PublicURL)
-	}
 	if cfg.PprofAddr = strings.TrimSpace(getenv("BATON_PPROF_ADDR")); cfg.PprofAddr != "" {
 		host, _, err := net.SplitHostPort(cfg.PprofAddr)
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			return cfg, fmt.Errorf("BATON_PPROF_ADDR %q must be a loopback host:port (profiles expose internals)", cfg.PprofAddr)
 		}
+	}
+	cfg.PublicURL = strings.TrimRight(orDefault(getenv("BATON_PUBLIC_URL"), "http://"+cfg.Addr), "/")
+	if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return cfg, fmt.Errorf("BATON_PUBLIC_URL %q must be an http:// or https:// address such as https://baton.example.com", getenv("BATON_PUBLIC_URL"))
+	}
+	// A short token could be guessed; 16 characters is far past that.
+	if cfg.MetricsToken = strings.TrimSpace(getenv("BATON_METRICS_TOKEN")); cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
+		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)

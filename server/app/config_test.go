@@ -69,6 +69,23 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("%+v", c.SMTP)
 			}
 		}},
+		{name: "public url", env: map[string]string{"BATON_PUBLIC_URL": "HTTPS://Baton.Example.com/"}, check: func(t *testing.T, c Config) {
+			if c.PublicURL != "HTTPS://Baton.Example.com" || c.PublicOrigin() != "https://baton.example.com" {
+				t.Errorf("%q %q", c.PublicURL, c.PublicOrigin())
+			}
+		}},
+		{name: "public url default", env: map[string]string{"BATON_ADDR": "0.0.0.0:9000"}, check: func(t *testing.T, c Config) {
+			if c.PublicOrigin() != "http://0.0.0.0:9000" {
+				t.Error(c.PublicOrigin())
+			}
+		}},
+		{name: "bad public url", env: map[string]string{"BATON_PUBLIC_URL": "baton.example.com"}, wantErr: "BATON_PUBLIC_URL"},
+		{name: "metrics token", env: map[string]string{"BATON_METRICS_TOKEN": " 0123456789abcdef0123 "}, check: func(t *testing.T, c Config) {
+			if c.MetricsToken != "0123456789abcdef0123" {
+				t.Error(c.MetricsToken)
+			}
+		}},
+		{name: "short metrics token", env: map[string]string{"BATON_METRICS_TOKEN": "secret"}, wantErr: "BATON_METRICS_TOKEN"},
 		{name: "bad log format", env: map[string]string{"BATON_LOG_FORMAT": "xml"}, wantErr: "BATON_LOG_FORMAT"},
 	}
 	for _, tc := range cases {

@@ -82,6 +82,33 @@ func (w *accountMailWorker) Work(ctx context.Context, job *river.Job[accountMail
 	return err
 }
 
+// pruneArgs is the daily job that deletes expired sessions, tokens and
+// throttle rows (accounts.Prune says which and when). Like the reminders it
+// runs on the elected leader only.
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return "prune_expired" }
+
+// pruneInterval is how often expired rows are deleted.
+const pruneInterval = 24 * time.Hour
+
+type pruneWorker struct {
+	river.WorkerDefaults[pruneArgs]
+	s *Services
+}
+
+func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
+	deleted, err := accounts.Prune(ctx, w.s.db.Gorm, time.Now())
+	var total int64
+	for _, n := range deleted {
+		total += n
+	}
+	if total > 0 {
+		w.s.log.Info("pruned expired rows", "deleted", deleted)
+	}
+	return err
+}
+
 // jobs is the running job queue of this instance.
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -104,6 +131,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
 	river.AddWorker(workers, &accountMailWorker{s: s, mail: accountMail})
+	river.AddWorker(workers, &pruneWorker{s: s})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
@@ -115,6 +143,12 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		), river.NewPeriodicJob(
 			river.PeriodicInterval(accountMailSweep),
 			func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{Sweep: true}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		), river.NewPeriodicJob(
+			river.PeriodicInterval(pruneInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			// On start too: instances redeployed more often than daily
+			// would otherwise never reach the first interval.
 			&river.PeriodicJobOpts{RunOnStart: true},
 		)},
 	})

@@ -21,6 +21,7 @@ const (
 	NotAllowed   Code = "not-allowed"  // 405
 	Conflict     Code = "conflict"     // 409
 	TooLarge     Code = "too-large"    // 413
+	MediaType    Code = "media-type"   // 415: a body that is not application/json
 	Invalid      Code = "validation"   // 422
 	TooMany      Code = "rate-limited" // 429
 	Internal     Code = "internal"     // 500

@@ -36,13 +36,14 @@ func FreeAddr(t testing.TB) string {
 }
 
 // User inserts an account straight into db (its password hash is a dummy:
-// it cannot sign in) and returns its id and email. Domain tests that need
-// someone to act for use it instead of the accounts area.
+// it cannot sign in) with a verified email and returns its id and email.
+// Domain tests that need someone to act for use it instead of the accounts
+// area.
 func User(t testing.TB, db *database.DB, role, name string) (id, email string) {
 	t.Helper()
 	email = fmt.Sprintf("user%d@example.com", seq.Add(1))
 	if err := db.Pool.QueryRow(context.Background(),
-		`INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id`,
+		`INSERT INTO users (email, name, role, password_hash, email_verified_at) VALUES ($1, $2, $3, 'x', now()) RETURNING id`,
 		email, name, role).Scan(&id); err != nil {
 		t.Fatal(err)
 	}

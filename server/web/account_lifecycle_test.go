@@ -679,23 +679,6 @@ func TestAccountMailWithoutSMTPGoesToTheLog(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // One reset link used by several requests at once sets one password.
 func TestPasswordResetLinkRacesOnce(t *testing.T) {
 	t.Parallel()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -60,23 +59,4 @@ func (s *Server) requireRole(roles ...string) echo.MiddlewareFunc {
 			return problem.New(problem.Forbidden, "Your role (%s) may not do this.", p.Role)
 		}
 	}
-}
-
-// sameOrigin rejects a browser request sent from another site to the
-// cookie-authenticated endpoints. Clients that send no Origin (not browsers)
-// pass; SameSite=Strict already keeps the cookie off cross-site requests.
-func sameOrigin(c echo.Context) error {
-	req := c.Request()
-	if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" {
-		return problem.New(problem.Forbidden, "Cross-site requests are not allowed here.")
-	}
-	origin := req.Header.Get("Origin")
-	if origin == "" {
-		return nil
-	}
-	u, err := url.Parse(origin)
-	if err != nil || !strings.EqualFold(u.Host, req.Host) {
-		return problem.New(problem.Forbidden, "Cross-site requests are not allowed here.")
-	}
-	return nil
 }

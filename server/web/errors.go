@@ -25,6 +25,7 @@ var statusOf = map[problem.Code]int{
 	problem.NotAllowed:   http.StatusMethodNotAllowed,
 	problem.Conflict:     http.StatusConflict,
 	problem.TooLarge:     http.StatusRequestEntityTooLarge,
+	problem.MediaType:    http.StatusUnsupportedMediaType,
 	problem.Invalid:      http.StatusUnprocessableEntity,
 	problem.TooMany:      http.StatusTooManyRequests,
 	problem.Internal:     http.StatusInternalServerError,

@@ -2,13 +2,23 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/baton-course/baton/server/problem"
 )
 
 type httpMetrics struct {
@@ -47,11 +57,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.requests.WithLabelValues(req.Method, route, strconv.Itoa(res.Status)).Inc()
-		s.metrics.duration.WithLabelValues(req.Method, route).Observe(took.Seconds())
+		method := methodLabel(req.Method)
+		s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(res.Status)).Inc()
+		s.metrics.duration.WithLabelValues(method, route).Observe(took.Seconds())
 		s.Log.LogAttrs(req.Context(), levelFor(res.Status), "request",
 			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", req.Method),
+			slog.String("method", method),
 			slog.String("route", route),
 			slog.String("path", req.URL.Path),
 			slog.Int("status", res.Status),
@@ -63,9 +74,93 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// knownMethods are the method label's values besides "other": a label value
+// a client chose would let anyone grow /metrics without bound.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodOptions: true, http.MethodConnect: true, http.MethodTrace: true,
+}
+
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// serveMetrics is /metrics for the scrapers allowed to read it; anyone else
+// gets the 404 of a path that does not exist. The figures tell an attacker
+// about load, accounts and timings, so they are not public.
+func (s *Server) serveMetrics() echo.HandlerFunc {
+	h := echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	var want []byte
+	if s.MetricsToken != "" {
+		sum := sha256.Sum256([]byte(s.MetricsToken))
+		want = sum[:]
+	}
+	return func(c echo.Context) error {
+		if !fromLoopback(c.Request()) && !bearerMatches(c.Request(), want) {
+			return problem.New(problem.NotFound, "Not found.")
+		}
+		return h(c)
+	}
+}
+
+// bearerMatches compares the request's bearer token with want (a SHA-256
+// digest, so the comparison takes the same time whatever the length).
+func bearerMatches(req *http.Request, want []byte) bool {
+	scheme, raw, ok := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
+	if want == nil || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(raw)))
+	return subtle.ConstantTimeCompare(got[:], want) == 1
+}
+
+// fromLoopback: the connection comes from this machine and not through a
+// proxy. A reverse proxy on the same host also connects from loopback, but
+// it says whom it forwards for; such requests need the token.
+func fromLoopback(req *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if req.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// requestIDPattern is what a client's X-Request-Id must look like to be
+// kept: a short token that is safe in a log line and a header. Anything
+// else (3,000 characters of markup, say) is replaced by a generated id.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID gives every request an id, the client's own when it is a safe
+// token, else one Echo generates. It is echoed in the response, where the
+// request log reads it, and replaces the request's header, so nothing later
+// sees the client's original.
+func requestID() echo.MiddlewareFunc {
+	withID := middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) { c.Request().Header.Set(echo.HeaderXRequestID, id) },
+	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := withID(next)
+		return func(c echo.Context) error {
+			if !requestIDPattern.MatchString(c.Request().Header.Get(echo.HeaderXRequestID)) {
+				c.Request().Header.Del(echo.HeaderXRequestID) // Echo generates one when there is none
+			}
+			return h(c)
+		}
+	}
+}
+
 // securityHeaders sets the headers every response carries. The CSP allows
 // only the app's own scripts and styles: no inline script, no framing.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -74,8 +169,24 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.SecureCookies || c.Request().TLS != nil {
+			// Served over HTTPS (here or at the proxy): the browser must not
+			// try plain HTTP again, where a network attacker could answer.
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if personal(c.Request().URL.Path) {
+			// Accounts, progress and team data must not linger in a shared
+			// browser's or proxy's cache. A handler may still set its own.
+			h.Set("Cache-Control", "no-store")
+		}
 		return next(c)
 	}
+}
+
+// personal says which responses may carry someone's data: every /api
+// answer but the OpenAPI document (which sets its own caching).
+func personal(path string) bool {
+	return (path == "/api" || strings.HasPrefix(path, "/api/")) && path != "/api/openapi.json"
 }
 
 // ipExtractor reads the client address from the connection, or from

@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/baton-course/baton/server/accounts"
 )
@@ -20,7 +19,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
+	e.GET("/metrics", s.serveMetrics()) // loopback, or the bearer BATON_METRICS_TOKEN (else 404)
 
 	api := e.Group("/api")
 	api.GET("/openapi.json", serveOpenAPI)                           // public

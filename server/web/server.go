@@ -42,8 +42,14 @@ type Deps struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// SecureCookies sets the Secure flag on cookies even over plain HTTP
-	// (behind a TLS-terminating proxy).
+	// (behind a TLS-terminating proxy), and asks browsers for HTTPS only
+	// (HSTS).
 	SecureCookies bool
+	// PublicOrigin is BATON_PUBLIC_URL's origin ("https://baton.example.com"):
+	// besides the request's own host, the one origin the sign-in routes accept.
+	PublicOrigin string
+	// MetricsToken, when set, lets a scraper off loopback read /metrics.
+	MetricsToken string
 }
 
 // Server is the router with the handlers of every area.
@@ -85,13 +91,15 @@ func New(d Deps) *Server {
 	// client could rotate X-Forwarded-For to dodge per-address limits.
 	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
-	e.Use(middleware.RequestID())
+	e.Use(requestID())
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(requestTimeout(requestDeadline))
-	e.Use(securityHeaders)
+
 	e.Use(withUserAgent)
+	e.Use(s.securityHeaders)
+	e.Use(s.refuseCrossSite)
 	s.echo = e
 	s.routes()
 	return s

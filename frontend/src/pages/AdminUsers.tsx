@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { errorMessage, patch } from '../api';
 import { Async, Badge, Empty, useApi, useId, useTitle } from '../components/ui';
 import { useSession } from '../session';
-import type { Role, User } from '../types';
+import { LookalikeWarning } from '../components/Lookalike';
+import type { ListedUser, Role, User } from '../types';
 
 export function AdminUsersPage() {
   useTitle('Users');
@@ -12,7 +13,7 @@ export function AdminUsersPage() {
     const t = window.setTimeout(() => setTerm(q.trim()), 300);
     return () => window.clearTimeout(t);
   }, [q]);
-  const users = useApi<User[]>(`/api/users${term ? `?q=${encodeURIComponent(term)}` : ''}`);
+  const users = useApi<ListedUser[]>(`/api/users${term ? `?q=${encodeURIComponent(term)}` : ''}`);
   const searchId = useId('search');
 
   return (
@@ -46,7 +47,7 @@ export function AdminUsersPage() {
                   </thead>
                   <tbody>
                     {list.map((u) => (
-                      <UserRow key={u.id} user={u} onSaved={(nu) => users.setData(list.map((x) => (x.id === nu.id ? nu : x)))} />
+                      <UserRow key={u.id} user={u} onSaved={(nu) => users.setData(list.map((x) => (x.id === nu.id ? { ...x, ...nu } : x)))} />
                     ))}
                   </tbody>
                 </table>
@@ -59,7 +60,7 @@ export function AdminUsersPage() {
   );
 }
 
-function UserRow({ user, onSaved }: { user: User; onSaved: (u: User) => void }) {
+function UserRow({ user, onSaved }: { user: ListedUser; onSaved: (u: User) => void }) {
   const session = useSession();
   const [role, setRole] = useState<Role>(user.role);
   const [busy, setBusy] = useState(false);
@@ -90,7 +91,10 @@ function UserRow({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
       <td>
         {user.name} {self && <Badge tone="info">You</Badge>}
       </td>
-      <td>{user.email}</td>
+      <td>
+        {user.email}
+        <LookalikeWarning lookalike={user.lookalike} />
+      </td>
       <td>
         <form class="role-form" onSubmit={save}>
           <label for={id} class="visually-hidden">

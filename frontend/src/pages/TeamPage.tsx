@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, del, errorMessage, post, request } from '../api';
+import { LookalikeWarning } from '../components/Lookalike';
 import { Async, Empty, ErrorBox, Field, Loading, Time, formatDate, statusLabel, useApi, useId, useTitle, type Resource } from '../components/ui';
 import type { Analytics, Assignment, Member, Module, SentInvitation, TeamDetail, TeamProgress } from '../types';
 
@@ -369,6 +370,7 @@ function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => voi
               <div class="member-who">
                 <span class="member-name">{m.name}</span>
                 <span class="meta">{m.email}</span>
+                <LookalikeWarning lookalike={m.lookalike} />
               </div>
               {confirm === m.id ? (
                 <span class="confirm">
@@ -429,6 +431,7 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
                 <th scope="row" class="sticky-col">
                   <span class="member-name">{m.user.name}</span>
                   <span class="meta">{m.user.email}</span>
+                  <LookalikeWarning lookalike={m.user.lookalike} />
                 </th>
                 {slugs.map((s) => {
                   const mm = m.modules.find((x) => x.slug === s);

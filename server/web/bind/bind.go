@@ -1,5 +1,6 @@
-// Package bind decodes request bodies strictly: one JSON value, no unknown
-// fields, the right types. Anything else is a 400 problem naming what is
+// Package bind decodes request bodies strictly: sent as application/json,
+// one JSON value, no unknown fields, the right types. A body of another media
+// type is a 415 problem; anything else wrong is a 400 problem naming what is
 // wrong, so clients learn of typos instead of having fields ignored.
 package bind
 
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +23,9 @@ func JSON(c echo.Context, v any) error {
 	if body == nil {
 		return problem.New(problem.Malformed, "The request needs a JSON body.")
 	}
+	if err := mediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -28,6 +33,27 @@ func JSON(c echo.Context, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem.New(problem.Malformed, "The body must hold exactly one JSON value.")
+	}
+	return nil
+}
+
+// mediaType accepts only application/json, with at most a UTF-8 charset.
+// A browser sends a cross-site form or a text/plain fetch without asking the
+// server first (no CORS preflight); refusing every other type here, before
+// the body is read, keeps such a request from ever being taken as JSON.
+func mediaType(header string) error {
+	refuse := problem.New(problem.MediaType, "Send the body as Content-Type: application/json.")
+	if header == "" {
+		return refuse
+	}
+	mt, params, err := mime.ParseMediaType(header)
+	if err != nil || mt != "application/json" {
+		return refuse
+	}
+	for name, value := range params {
+		if name != "charset" || !strings.EqualFold(value, "utf-8") {
+			return refuse
+		}
 	}
 	return nil
 }

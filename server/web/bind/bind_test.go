@@ -17,9 +17,14 @@ type sample struct {
 	IDs     []string `json:"ids"`
 }
 
-func decode(body string) (sample, error) {
+func decode(body string) (sample, error) { return decodeAs("application/json", body) }
+
+func decodeAs(contentType, body string) (sample, error) {
 	e := echo.New()
 	req := httptest.NewRequest("POST", "/", strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	c := e.NewContext(req, httptest.NewRecorder())
 	var s sample
 	err := JSON(c, &s)
@@ -57,6 +62,26 @@ func TestJSON(t *testing.T) {
 		}
 		if tc.field != "" && (len(p.Fields) == 0 || p.Fields[0].Field != tc.field) {
 			t.Errorf("%.40q: fields %v, want %s", tc.body, p.Fields, tc.field)
+		}
+	}
+}
+
+// TestJSONMediaType: the L1 finding. A cross-site form or text/plain post
+// (which a browser sends without a CORS preflight) carrying a JSON-shaped
+// body must not be decoded: only application/json, optionally UTF-8, is.
+func TestJSONMediaType(t *testing.T) {
+	body := `{"name":"a"}`
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; charset=UTF-8"} {
+		if s, err := decodeAs(ct, body); err != nil || s.Name != "a" {
+			t.Errorf("%q: %v", ct, err)
+		}
+	}
+	for _, ct := range []string{"", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+		"application/json; charset=latin1", "application/json; foo=bar", "application/jsonx", "application/problem+json", "json", "application/json;;"} {
+		_, err := decodeAs(ct, body)
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Code != problem.MediaType {
+			t.Errorf("%q: %v, want a media-type problem", ct, err)
 		}
 	}
 }
