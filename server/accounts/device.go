@@ -43,11 +43,15 @@ func keepDevice(tx *gorm.DB, userID, raw string, trusted bool) error {
 			expires, hashToken(raw)).Error
 	}
 	// The DELETE sees the table as it was before the INSERT, so it keeps
-	// devicesPerUser-1 older tokens beside the new one.
+	// devicesPerUser-1 older tokens beside the new one. It skips the rows
+	// that simultaneous sign-ins of the same account are deleting: waiting
+	// for them could deadlock, and they are going anyway.
 	return tx.Exec(`
-		WITH fresh AS (INSERT INTO device_tokens (user_id, expires_at, token_hash) VALUES (?, ?, ?))
-		DELETE FROM device_tokens WHERE user_id = ? AND (expires_at < now() OR token_hash NOT IN (
-		  SELECT token_hash FROM device_tokens WHERE user_id = ? ORDER BY used_at DESC LIMIT ?))`,
+		WITH fresh AS (INSERT INTO device_tokens (user_id, expires_at, token_hash) VALUES (?, ?, ?)),
+		gone AS (SELECT token_hash FROM device_tokens WHERE user_id = ? AND (expires_at < now() OR token_hash NOT IN (
+		           SELECT token_hash FROM device_tokens WHERE user_id = ? ORDER BY used_at DESC LIMIT ?))
+		         FOR UPDATE SKIP LOCKED)
+		DELETE FROM device_tokens WHERE token_hash IN (SELECT token_hash FROM gone)`,
 		userID, expires, hashToken(raw), userID, userID, devicesPerUser-1).Error
 }
 

@@ -368,3 +368,33 @@ func TestSignInSecurityEventsAndStatements(t *testing.T) {
 		t.Fatalf("the audit log does not show the sign-in events: %.300s", r.Body)
 	}
 }
+
+// Simultaneous sign-ins of one account from clients without a cookie jar
+// all succeed (pruning old device tokens never makes them wait for, or
+// deadlock with, each other), and the account keeps at most 20 device
+// tokens.
+func TestSimultaneousSignInsKeepFewDevices(t *testing.T) {
+	t.Parallel()
+	s, db := newTestServer(t)
+	h := s.Handler()
+	owner := signUp(t, h, db, "")
+	for round := range 2 {
+		var wg sync.WaitGroup
+		for i := range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if r := signInFrom(t, h, fmt.Sprintf("198.51.100.%d:1", i+1), owner.Email, testPassword, ""); r.Status != 200 {
+					t.Errorf("round %d, sign-in %d: %d %s", round, i, r.Status, r.Body)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	signInFrom(t, h, "198.51.100.1:1", owner.Email, testPassword, "") // one alone prunes what the others skipped
+	var n int64
+	db.Gorm.Raw(`SELECT count(*) FROM device_tokens WHERE user_id = ?`, owner.ID).Scan(&n)
+	if n > 20 {
+		t.Fatalf("%d device tokens kept, want at most 20", n)
+	}
+}
