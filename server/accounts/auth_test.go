@@ -67,17 +67,17 @@ func TestHashAndVerify(t *testing.T) {
 }
 
 // The hasher never runs more hashes at once than its bound, however many
-// callers arrive together.
+// callers of either priority arrive together.
 func TestHasherBoundsConcurrency(t *testing.T) {
 	h := NewHasher(HashCost{})
 	var mu sync.Mutex
 	running, peak := 0, 0
 	var wg sync.WaitGroup
-	for range 12 {
+	for i := range 12 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := h.acquire(context.Background()); err != nil {
+			if err := h.acquire(context.Background(), Priority(i%2)); err != nil {
 				t.Error(err)
 				return
 			}
@@ -98,12 +98,24 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	}
 	// A caller that gives up while waiting leaves without a slot.
 	for range h.MaxConcurrent() {
-		_ = h.acquire(context.Background())
+		_ = h.acquire(context.Background(), PrioritySignIn)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	if _, err := h.Hash(ctx, "x"); err == nil {
 		t.Fatal("hash ran past the bound")
+	}
+	if _, err := h.Verify(ctx, "x", ""); err == nil {
+		t.Fatal("verify ran past the bound")
+	}
+	if in, up := h.Waiting(); in != 0 || up != 0 {
+		t.Fatalf("callers that gave up still wait: %d sign-ins, %d sign-ups", in, up)
+	}
+	for range h.MaxConcurrent() {
+		h.release()
+	}
+	if _, err := h.Hash(context.Background(), "x"); err != nil {
+		t.Fatalf("the slots were not all freed: %v", err)
 	}
 }
 

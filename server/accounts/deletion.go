@@ -51,13 +51,15 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip s
 			{`UPDATE team_assignments SET cancelled_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
 			// The audit trail keeps what happened, not who the person was.
 			{`UPDATE audit_events SET details = details - 'email' WHERE details->>'email' = ?`, []any{u.Email}},
-			{`DELETE FROM login_throttle WHERE key = ? OR key LIKE ?`, []any{accountLimit.prefix + u.Email, escapeLike(pairLimit.prefix+u.Email+"|") + "%"}},
 			{`DELETE FROM mail_throttle WHERE key = ? OR key = ?`, []any{resetPerEmail.prefix + u.Email, verifyPerUser.prefix + u.ID}},
 			{`DELETE FROM users WHERE id = ?`, []any{u.ID}},
 		} {
 			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
 				return err
 			}
+		}
+		if err := ClearThrottle(ctx, tx, u.Email); err != nil {
+			return err
 		}
 		// Invitations are kept by address, not account, so the cascade does
 		// not reach those sent to the person.

@@ -167,7 +167,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, raw, password string
 		if err := s.setPassword(ctx, tx, u, hash, "", "password reset"); err != nil {
 			return err
 		}
-		if err := clearSignInThrottle(tx, u.Email); err != nil {
+		if err := ClearThrottle(ctx, tx, u.Email); err != nil {
 			return err
 		}
 		if err := appendAudit(ctx, tx, u.ID, "password.reset", u.ID, nil); err != nil {
@@ -213,10 +213,14 @@ func (s *Service) confirmPassword(ctx context.Context, p Principal, password, ip
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // never hash a megabyte
 	}
-	ok, err := s.checkPassword(ctx, keysFor(u.Email, ip), password, u.PasswordHash)
+	a := signInAttempt{keys: keysFor(u.Email, ip)}
+	v, ok, locks, err := s.checkPassword(ctx, a, password, u.PasswordHash)
 	if err != nil {
 		return u, err
 	} else if !ok {
+		if err := s.auditFailure(ctx, a, v, u, true, locks); err != nil {
+			return u, err
+		}
 		return u, problem.New(problem.Forbidden, "That is not your current password.")
 	}
 	return u, nil
@@ -238,12 +242,4 @@ func (s *Service) setPassword(ctx context.Context, tx *gorm.DB, u User, hash, ke
 	return queueMail(tx, u.ID, "password_changed", "Your Baton password was changed",
 		"The password of your Baton account was just changed, and your other sessions were signed out.\n\n"+
 			"If this was not you, reset your password now: "+s.link("/forgot-password")+"\n")
-}
-
-// clearSignInThrottle forgets the failed sign-ins counted against an
-// account (not those of the addresses they came from): whoever reset the
-// password owns the mailbox and must be able to sign in.
-func clearSignInThrottle(tx *gorm.DB, email string) error {
-	return tx.Exec(`DELETE FROM login_throttle WHERE key = ? OR key LIKE ?`,
-		accountLimit.prefix+email, escapeLike(pairLimit.prefix+email+"|")+"%").Error
 }

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -112,15 +111,4 @@ func (q accountQueue) Failed(ctx context.Context, c mail.Claimed) error {
 func (q accountQueue) Release(ctx context.Context, c mail.Claimed) error {
 	return q.s.db.WithContext(ctx).Exec(`UPDATE account_emails SET lease_until = NULL, attempts = attempts - 1
 		WHERE id = ? AND attempts = ?`, c.ID, c.Attempt).Error
-}
-
-// PruneLifecycle deletes what the lifecycle keeps only for a while: tokens
-// past their expiry (a day's grace, so a late click still gets a clear
-// "expired") and finished throttle windows.
-func (s *Service) PruneLifecycle(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	return errors.Join(
-		db.Exec(`DELETE FROM account_tokens WHERE expires_at < now() - interval '1 day'`).Error,
-		db.Exec(`DELETE FROM mail_throttle WHERE window_started_at < now() - make_interval(secs => ?)`, mailWindow.Seconds()).Error,
-	)
 }

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,12 +48,37 @@ const (
 )
 
 // Hasher hashes and verifies passwords with argon2id, at most `slots` at a
-// time: a login storm queues instead of exhausting memory.
+// time: a login storm queues instead of exhausting memory. Waiters are served
+// by priority, so a storm of sign-ups cannot starve people signing in: a
+// free slot goes to a waiting sign-in first, except that after
+// signInsPerSignUp sign-ins in a row a waiting sign-up gets one, so
+// sign-ups slow down under a sign-in storm but are never starved either.
 type Hasher struct {
 	cost  HashCost
-	slots chan struct{}
 	dummy string
+
+	mu      sync.Mutex
+	slots   int
+	running int                         // slots held; below slots only while nobody waits
+	waiting [priorities][]chan struct{} // FIFO per priority; a slot is handed over by closing
+	streak  int                         // sign-ins granted in a row while a sign-up waited
 }
+
+// Priority is which queue a hash waits in for a slot.
+type Priority int
+
+const (
+	// PrioritySignIn is for checking an existing account's password: people
+	// signing in are served first.
+	PrioritySignIn Priority = iota
+	// PrioritySignUp is for hashing a new password (sign-ups, and password
+	// changes), which can wait behind sign-ins.
+	PrioritySignUp
+	priorities
+)
+
+// signInsPerSignUp bounds how long waiting sign-ups yield to sign-ins.
+const signInsPerSignUp = 4
 
 // NewHasher bounds concurrent hashing to half the CPUs (at least one), so a
 // sign-in storm can keep at most half the machine busy hashing and the other
@@ -61,8 +88,7 @@ func NewHasher(cost HashCost) *Hasher {
 	if cost == (HashCost{}) {
 		cost = DefaultHashCost
 	}
-	n := hashSlots()
-	h := &Hasher{cost: cost, slots: make(chan struct{}, n)}
+	h := &Hasher{cost: cost, slots: hashSlots()}
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	return h
 }
@@ -74,22 +100,71 @@ func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
 func HashingMemory() int64 { return int64(hashSlots()) * int64(DefaultHashCost.MemoryKiB) * 1024 }
 
 // MaxConcurrent is how many hashes may run at once.
-func (h *Hasher) MaxConcurrent() int { return cap(h.slots) }
+func (h *Hasher) MaxConcurrent() int { return h.slots }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// Waiting is how many callers of each priority wait for a slot now.
+func (h *Hasher) Waiting() (signIns, signUps int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
+}
+
+func (h *Hasher) acquire(ctx context.Context, p Priority) error {
+	h.mu.Lock()
+	if h.running < h.slots {
+		h.running++
+		h.mu.Unlock()
+		return nil
+	}
+	granted := make(chan struct{})
+	h.waiting[p] = append(h.waiting[p], granted)
+	h.mu.Unlock()
 	select {
-	case h.slots <- struct{}{}:
+	case <-granted:
 		return nil
 	case <-ctx.Done():
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if i := slices.Index(h.waiting[p], granted); i >= 0 {
+			h.waiting[p] = slices.Delete(h.waiting[p], i, i+1)
+		} else {
+			h.handOver() // the slot came as the caller gave up: pass it on
+		}
 		return ctx.Err()
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.handOver()
+}
 
-// Hash returns the PHC-format argon2id hash of password.
+// handOver gives a held slot to the next waiter, or frees it.
+func (h *Hasher) handOver() {
+	in, up := len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
+	p := PrioritySignIn
+	switch {
+	case in == 0 && up == 0:
+		h.running--
+		return
+	case in == 0 || (up > 0 && h.streak >= signInsPerSignUp):
+		p = PrioritySignUp
+	}
+	if p == PrioritySignIn && up > 0 {
+		h.streak++
+	} else {
+		h.streak = 0
+	}
+	next := h.waiting[p][0]
+	h.waiting[p] = slices.Delete(h.waiting[p], 0, 1)
+	close(next)
+}
+
+// Hash returns the PHC-format argon2id hash of a new password; it waits
+// behind sign-ins for a slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+	if err := h.acquire(ctx, PrioritySignUp); err != nil {
 		return "", err
 	}
 	defer h.release()
@@ -109,9 +184,10 @@ func (h *Hasher) hashNow(password string) string {
 }
 
 // Verify reports whether password matches encoded. An empty encoded hash (no
-// such user) is checked against a dummy so it costs the same time.
+// such user) is checked against a dummy so it costs the same time. It waits
+// for a slot as a sign-in.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
-	if err := h.acquire(ctx); err != nil {
+	if err := h.acquire(ctx, PrioritySignIn); err != nil {
 		return false, err
 	}
 	defer h.release()
@@ -120,9 +196,9 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 
 // Hold takes a hashing slot for a caller that must check something just
 // before hashing (sign-in limits); it verifies with VerifyHeld and calls
-// release when done.
+// release when done. It waits for the slot as a sign-in.
 func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
-	if err := h.acquire(ctx); err != nil {
+	if err := h.acquire(ctx, PrioritySignIn); err != nil {
 		return nil, err
 	}
 	return h.release, nil

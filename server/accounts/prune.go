@@ -39,7 +39,20 @@ var pruneRules = []pruneRule{
 	// is a quarter old: past the per-manager invitation limit's window and
 	// an audit's usual look-back. Their in-app notice goes with them.
 	{Table: "team_invitations", Keep: 90 * day, Stale: "expires_at < @cutoff AND (answered_at IS NULL OR answered_at < @cutoff)"},
+	// Emailed verification and reset tokens: a day's grace past expiry, so a
+	// late click still gets a clear "expired".
+	{Table: "account_tokens", Keep: day, Stale: "expires_at < @cutoff"},
+	// Mail limits whose window is over count for nothing.
+	{Table: "mail_throttle", Keep: mailWindow, Stale: "window_started_at < @cutoff"},
+	// Device tokens past their life.
+	{Table: "device_tokens", Keep: 0, Stale: "expires_at < @cutoff"},
+	// A sign-up bucket untouched for as long as it takes to refill is full
+	// again: the same as no row.
+	{Table: "rate_buckets", Keep: signUpRefill, Stale: "updated_at < @cutoff"},
 }
+
+// signUpRefill is how long an emptied sign-up bucket takes to fill again.
+var signUpRefill = time.Duration(signUpLimit.burst / signUpLimit.perSecond * float64(time.Second))
 
 // pruneBatch bounds one DELETE, so pruning a large backlog holds no lock
 // for long and never fills the WAL in one go.

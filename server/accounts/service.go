@@ -71,6 +71,7 @@ type SignedIn struct {
 	AccessExpires time.Time
 	Refresh       string        // the opaque refresh token, for the HttpOnly cookie
 	RefreshTTL    time.Duration // how long Refresh is good for
+	Device        string        // the device token, for its HttpOnly cookie (DeviceTTL); "" for none
 }
 
 // Register creates a learner account, emails it a verification link (an
@@ -81,7 +82,13 @@ func (s *Service) Register(ctx context.Context, email, password, name string) (S
 		return SignedIn{}, err
 	}
 	s.sendFirstVerification(ctx, u)
-	return s.signIn(ctx, u)
+	device := newRefreshToken() // the browser that signed up is the owner's device
+	in, err := s.signIn(ctx, u, func(tx *gorm.DB) error { return keepDevice(tx, u.ID, device, false) })
+	if err != nil {
+		return SignedIn{}, err
+	}
+	in.Device = device
+	return in, nil
 }
 
 // ErrEmailTaken is CreateUser's answer for an email that has an account.
@@ -128,75 +135,147 @@ func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User
 	return u, res.RowsAffected == 1, res.Error
 }
 
-// Login checks a password under the sign-in limits, which count per account
-// and address (ip is the client's). Unknown email and wrong password cost
-// the same time and get the same answer.
-func (s *Service) Login(ctx context.Context, email, password, ip string) (SignedIn, error) {
+// Login checks a password under the sign-in limits. device is the client's
+// device token ("" for none): one this account was given at an earlier
+// sign-in is judged only by its own failures, so nobody else's failures can
+// lock the owner out of a device they used before (device.go); without
+// one, failures count per account and per address (ip is the client's).
+// Unknown email and wrong password cost the same time and get the same
+// answer. Each sign-in, failure and newly blocked limit is a security event
+// in the audit log.
+func (s *Service) Login(ctx context.Context, email, password, ip, device string) (SignedIn, error) {
 	email = NormalizeEmail(email)
 	if err := problem.Fields("email", problem.Required(email), "password", problem.Required(password)); err != nil {
 		return SignedIn{}, err
 	}
-	keys := keysFor(email, ip)
-	if wait, err := blockedFor(ctx, s.db, keys); err != nil {
+	a := signInAttempt{keys: keysFor(email, ip), device: deviceHash(device)}
+	if v, err := judgeSignIn(ctx, s.db, a.keys, a.device); err != nil {
 		return SignedIn{}, err
-	} else if wait > 0 {
-		return SignedIn{}, tooManySignIns(wait)
+	} else if err := v.refusal(); err != nil {
+		return SignedIn{}, err // refused before queueing for a hashing slot
 	}
-	u, _, err := userWhere(ctx, s.db, "email = ?", email)
+	u, found, err := userWhere(ctx, s.db, "email = ?", email)
 	if err != nil {
 		return SignedIn{}, err
 	}
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // never hash a megabyte
 	}
-	if ok, err := s.checkPassword(ctx, keys, password, u.PasswordHash); err != nil {
+	v, ok, locks, err := s.checkPassword(ctx, a, password, u.PasswordHash)
+	if err != nil {
 		return SignedIn{}, err
-	} else if !ok {
+	}
+	if !ok {
+		if err := s.auditFailure(ctx, a, v, u, found, locks); err != nil {
+			return SignedIn{}, err
+		}
 		return SignedIn{}, problem.New(problem.Unauthorized, "Wrong email or password.")
 	}
-	return s.signIn(ctx, u)
+	token := device
+	if !v.trusted {
+		token = newRefreshToken() // a fresh device token for a device not trusted yet
+	}
+	in, err := s.signIn(ctx, u, func(tx *gorm.DB) error {
+		if !v.trusted {
+			if err := recordSuccess(tx, a.keys); err != nil {
+				return err
+			}
+		}
+		if err := keepDevice(tx, u.ID, token, v.trusted); err != nil {
+			return err
+		}
+		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: u.ID, Action: "auth.sign_in", Subject: "user:" + u.ID,
+			Details: map[string]any{"email": a.keys.email, "ip": a.keys.ip, "device": v.trusted}})
+	})
+	if err != nil {
+		return SignedIn{}, err
+	}
+	in.Device = token
+	return in, nil
 }
 
-func tooManySignIns(wait time.Duration) error {
-	return &problem.Error{Code: problem.TooMany, Detail: "Too many failed sign-ins. Wait before trying again.", RetryAfter: wait}
+// signInAttempt is what the limits know of one sign-in.
+type signInAttempt struct {
+	keys   throttleKeys
+	device []byte // the device token's hash; nil for none
 }
 
 // checkPassword verifies a password under the sign-in limits. The limits are
-// checked again and the outcome recorded while the hashing slot is held, so
+// judged again and the outcome recorded while the hashing slot is held, so
 // a burst of guesses queued behind the slots cannot all slip past a block
-// that the first failures set.
-func (s *Service) checkPassword(ctx context.Context, keys throttleKeys, password, hash string) (bool, error) {
+// (or a device token's limit) that the first failures set.
+func (s *Service) checkPassword(ctx context.Context, a signInAttempt, password, hash string) (verdict, bool, []lock, error) {
 	release, err := s.hasher.Hold(ctx)
 	if err != nil {
-		return false, err
+		return verdict{}, false, nil, err
 	}
 	defer release()
-	if wait, err := blockedFor(ctx, s.db, keys); err != nil {
-		return false, err
-	} else if wait > 0 {
-		return false, tooManySignIns(wait)
+	v, err := judgeSignIn(ctx, s.db, a.keys, a.device)
+	if err != nil {
+		return v, false, nil, err
+	} else if err := v.refusal(); err != nil {
+		return v, false, nil, err
 	}
 	ok, err := s.hasher.VerifyHeld(password, hash)
-	if err != nil {
-		return false, err
+	if err != nil || ok {
+		return v, ok, nil, err
 	}
-	if !ok {
-		return false, recordFailure(ctx, s.db, keys)
+	var locks []lock
+	if v.trusted {
+		locks, err = recordDeviceFailure(ctx, s.db, a.device)
+	} else {
+		locks, err = recordFailure(ctx, s.db, a.keys)
 	}
-	return true, recordSuccess(ctx, s.db, keys)
+	return v, false, locks, err
 }
 
-// signIn opens a session and issues its first tokens.
+// auditFailure records a failed sign-in, and each limit it tripped, with the
+// account (the user, or the email tried when there is none) and address.
+func (s *Service) auditFailure(ctx context.Context, a signInAttempt, v verdict, u User, found bool, locks []lock) error {
+	subject := "email:" + a.keys.email
+	if found {
+		subject = "user:" + u.ID
+	}
+	x := database.GormExec(s.db.WithContext(ctx))
+	if err := audit.Append(ctx, x, audit.Entry{Action: "auth.sign_in_failed", Subject: subject,
+		Details: map[string]any{"email": a.keys.email, "ip": a.keys.ip, "device": v.trusted}}); err != nil {
+		return err
+	}
+	for _, l := range locks {
+		e := audit.Entry{Action: "auth.lock", Subject: subject,
+			Details: map[string]any{"limit": l.limit, "email": a.keys.email, "ip": a.keys.ip}}
+		if l.block > 0 {
+			e.Details["seconds"] = int(l.block.Seconds())
+		}
+		if l.limit == addressLimit.name() {
+			e.Subject = "address:" + a.keys.ip
+		}
+		if err := audit.Append(ctx, x, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signIn opens a session and issues its first tokens; also runs in the
+// session's transaction (a sign-in's bookkeeping and security event).
 // The token carries the role as the session's insert read it, after gen
 // was taken: a change after that read raises gen, so the cache never keeps
 // an older role.
-func (s *Service) signIn(ctx context.Context, u User) (SignedIn, error) {
+func (s *Service) signIn(ctx context.Context, u User, also ...func(tx *gorm.DB) error) (SignedIn, error) {
 	gen := s.live.generation()
 	var st startedSession
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		st, err = startSession(tx, u.ID)
-		return err
+		if st, err = startSession(tx, u.ID); err != nil {
+			return err
+		}
+		for _, f := range also {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return SignedIn{}, err

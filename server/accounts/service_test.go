@@ -53,10 +53,10 @@ func TestSessionCycle(t *testing.T) {
 	if _, err := s.Register(ctx, "ann@example.com", goodPassword, "Ann"); !errors.Is(err, ErrEmailTaken) {
 		t.Fatalf("second sign-up: %v", err)
 	}
-	if _, err := s.Login(ctx, "ann@example.com", "wrong-password-here", "192.0.2.1"); codeOf(err) != problem.Unauthorized {
+	if _, err := s.Login(ctx, "ann@example.com", "wrong-password-here", "192.0.2.1", ""); codeOf(err) != problem.Unauthorized {
 		t.Fatalf("wrong password: %v", err)
 	}
-	login, err := s.Login(ctx, "ANN@example.com", goodPassword, "192.0.2.1")
+	login, err := s.Login(ctx, "ANN@example.com", goodPassword, "192.0.2.1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestValidationIsPerField(t *testing.T) {
 	if !errors.As(err, &p) || p.Code != problem.Invalid || len(p.Fields) != 3 {
 		t.Fatalf("%v", err)
 	}
-	if _, err := s.Login(context.Background(), "", "", "192.0.2.1"); codeOf(err) != problem.Invalid {
+	if _, err := s.Login(context.Background(), "", "", "192.0.2.1", ""); codeOf(err) != problem.Invalid {
 		t.Fatalf("empty login: %v", err)
 	}
 }

@@ -46,10 +46,9 @@ func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) e
 // accountMailArgs sends queued account mail (verification and reset links,
 // password notices). A job is inserted after every transaction that queues
 // such mail, so a link arrives within seconds; the periodic one retries
-// failed mail (the outbox keeps its backoff) and prunes spent tokens.
-type accountMailArgs struct {
-	Sweep bool `json:"sweep,omitempty"` // the periodic run: prune too
-}
+// failed mail (the outbox keeps its backoff). Spent tokens go with the
+// daily prune job.
+type accountMailArgs struct{}
 
 func (accountMailArgs) Kind() string { return "account_mail" }
 
@@ -66,11 +65,8 @@ func (w *accountMailWorker) Timeout(*river.Job[accountMailArgs]) time.Duration {
 	return accounts.MailSendWindow + time.Minute
 }
 
-func (w *accountMailWorker) Work(ctx context.Context, job *river.Job[accountMailArgs]) error {
+func (w *accountMailWorker) Work(ctx context.Context, _ *river.Job[accountMailArgs]) error {
 	var err error
-	if job.Args.Sweep {
-		err = w.s.Accounts.PruneLifecycle(ctx)
-	}
 	// Whole batches mean more may be due: keep going, within the timeout.
 	for range 10 {
 		sent, sendErr := w.s.Accounts.SendAccountMail(ctx, w.mail)
@@ -142,7 +138,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 			&river.PeriodicJobOpts{RunOnStart: true},
 		), river.NewPeriodicJob(
 			river.PeriodicInterval(accountMailSweep),
-			func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{Sweep: true}, nil },
+			func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true},
 		), river.NewPeriodicJob(
 			river.PeriodicInterval(pruneInterval),

@@ -15,6 +15,13 @@ import (
 // refreshCookie is the name of the HttpOnly refresh-token cookie.
 const refreshCookie = "baton_refresh"
 
+// deviceCookie holds the device token a sign-in hands out (accounts'
+// device.go); only sign-ins read it, so only they are sent it.
+const (
+	deviceCookie     = "baton_device"
+	deviceCookiePath = "/api/auth/login"
+)
+
 type registerRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -42,6 +49,9 @@ func (s *Server) register(c echo.Context) error {
 	if err := bind.JSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.Accounts.AllowSignUp(c.Request().Context(), c.RealIP()); err != nil {
+		return err
+	}
 	in, err := s.Accounts.Register(c.Request().Context(), req.Email, req.Password, req.Name)
 	if err != nil {
 		return err
@@ -54,7 +64,11 @@ func (s *Server) login(c echo.Context) error {
 	if err := bind.JSON(c, &req); err != nil {
 		return err
 	}
-	in, err := s.Accounts.Login(c.Request().Context(), req.Email, req.Password, c.RealIP())
+	var device string
+	if cookie, err := c.Cookie(deviceCookie); err == nil {
+		device = cookie.Value
+	}
+	in, err := s.Accounts.Login(c.Request().Context(), req.Email, req.Password, c.RealIP(), device)
 	if err != nil {
 		return err
 	}
@@ -88,10 +102,13 @@ func (s *Server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// signedIn sets the session's refresh cookie and answers with the access
-// token.
+// signedIn sets the session's refresh cookie (and the device cookie, when
+// the sign-in hands one out) and answers with the access token.
 func (s *Server) signedIn(c echo.Context, status int, in accounts.SignedIn) error {
 	s.setRefreshCookie(c, in.Refresh, in.RefreshTTL)
+	if in.Device != "" {
+		s.setCookie(c, deviceCookie, deviceCookiePath, in.Device, accounts.DeviceTTL())
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(status, tokenResponse{
 		User: in.User.View(), AccessToken: in.AccessToken, TokenType: "Bearer",
@@ -100,10 +117,15 @@ func (s *Server) signedIn(c echo.Context, status int, in accounts.SignedIn) erro
 }
 
 func (s *Server) setRefreshCookie(c echo.Context, value string, ttl time.Duration) {
+	s.setCookie(c, refreshCookie, "/api/auth", value, ttl)
+}
+
+// setCookie sets (ttl < 0: deletes) one of the auth cookies.
+func (s *Server) setCookie(c echo.Context, name, path, value string, ttl time.Duration) {
 	cookie := &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Strict always; Secure over TLS or when BATON_SECURE_COOKIES=1 (plain-HTTP localhost otherwise)
-		Name:     refreshCookie,
+		Name:     name,
 		Value:    value,
-		Path:     "/api/auth",
+		Path:     path,
 		HttpOnly: true,
 		SameSite: http.SameSiteStrictMode,
 		Secure:   s.SecureCookies || c.Request().TLS != nil,

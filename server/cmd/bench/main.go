@@ -421,7 +421,8 @@ type authResponse struct {
 }
 
 // signUp registers the learners (not timed), a few at a time: password
-// hashing is deliberately slow and limited to one per CPU.
+// hashing is deliberately slow and limited to one per CPU, and sign-ups
+// from one address are limited to 60 a minute.
 func (b *bench) signUp(ctx context.Context) error {
 	n := b.o.Learners + 1 // the last one is the SQL probe's
 	logf("signing up %d learners", n)
@@ -440,9 +441,19 @@ func (b *bench) signUp(ctx context.Context) error {
 			password := "violet-harbor-lantern-" + run
 			body, _ := json.Marshal(map[string]string{"email": email, "password": password, "name": fmt.Sprintf("Learner %d", i)})
 			var res authResponse
-			if _, err := b.h.do(ctx, http.MethodPost, b.base+"/api/auth/register", "", body, &res); err != nil {
-				errs <- fmt.Errorf("sign up %s: %w", email, err)
-				return
+			for {
+				status, err := b.h.do(ctx, http.MethodPost, b.base+"/api/auth/register", "", body, &res)
+				if status == http.StatusTooManyRequests && ctx.Err() == nil {
+					// Past 60 sign-ups a minute from one address the server
+					// asks to wait; its bucket refills one a second.
+					time.Sleep(time.Second)
+					continue
+				}
+				if err != nil {
+					errs <- fmt.Errorf("sign up %s: %w", email, err)
+					return
+				}
+				break
 			}
 			all[i] = &learner{ID: res.User.ID, Email: email, Password: password, Token: res.AccessToken}
 		}()
