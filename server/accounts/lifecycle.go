@@ -86,6 +86,11 @@ func (s *Service) markVerified(ctx context.Context, tx *gorm.DB, t usedToken, ho
 	if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, RoleAdmin, t.UserID).Error; err != nil {
 		return err
 	}
+	// As with any role change, the new privilege gets a new session.
+	if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
+		WHERE user_id = ? AND revoked_at IS NULL`, t.UserID).Error; err != nil {
+		return err
+	}
 	s.log.Info("verified admin address promoted", "user", t.UserID)
 	return appendAudit(ctx, tx, "", "user.role", t.UserID,
 		map[string]any{"from": role, "to": RoleAdmin, "reason": "verified address listed in BATON_ADMIN_EMAILS"})

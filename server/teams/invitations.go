@@ -152,7 +152,9 @@ func underInviteLimit(tx *gorm.DB, senderID string) error {
 }
 
 // noticeInvitation tells the invitee in the app and by email, when the
-// address has an account. A stranger is not mailed: Baton would otherwise
+// address has an account whose owner verified it (whoever registered
+// someone else's address hears nothing of what is sent to it). A stranger
+// is not mailed: Baton would otherwise
 // send a manager's chosen words to any address; their invitation waits and
 // shows once they register with it. A team whose invitation this address
 // declined in the last 30 days may invite again, but is not mailed again,
@@ -168,7 +170,7 @@ func (s *Service) noticeInvitation(tx *gorm.DB, t Team, invitationID, email stri
 	return tx.Exec(`INSERT INTO notifications (user_id, kind, invitation_id, title, body, link, email_status)
 		SELECT u.id, ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM team_invitations d WHERE d.team_id = ? AND d.email = u.email
 			AND d.answer = 'declined' AND d.answered_at > now() - interval '30 days') THEN 'none' ELSE 'pending' END
-		FROM users u WHERE u.email = ?`,
+		FROM users u WHERE u.email = ? AND u.email_verified_at IS NOT NULL`,
 		KindInvitation, invitationID, title, body, invitationsLink, t.ID, email).Error
 }
 

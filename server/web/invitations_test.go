@@ -443,3 +443,23 @@ func TestDemotedManagerLosesTeamViews(t *testing.T) {
 	}
 	joinTeam(t, w.h, w.stranger, w.team.InviteCode)
 }
+
+// Whoever registers someone else's address and never verifies it hears
+// nothing of the invitations sent there: no notice, no way to answer.
+func TestUnverifiedAddressHearsNoInvitation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	squatter := signUp(t, w.h, w.db, "learner") // registered, not verified
+	id := invite(t, w, w.manager, w.team, squatter.Email)
+	var notices int64
+	if err := w.db.Gorm.Raw(`SELECT count(*) FROM notifications WHERE user_id = ? AND invitation_id IS NOT NULL`, squatter.ID).Scan(&notices).Error; err != nil {
+		t.Fatal(err)
+	}
+	if notices != 0 {
+		t.Fatalf("an unverified account got %d invitation notices", notices)
+	}
+	if got := myInvitations(t, w, squatter); len(got) != 0 {
+		t.Fatalf("an unverified account lists %+v", got)
+	}
+	assertProblem(t, call(t, w.h, "POST", "/api/invitations/"+id+"/accept", nil, squatter.auth()...), 404)
+}
