@@ -1,7 +1,7 @@
 // Account settings: the profile and its verification, the password, the
 // devices signed in, a copy of one's data, and deleting the account.
 import { useState } from 'preact/hooks';
-import { ApiError, changePassword, deleteAccount, errorMessage, forgetSession, logout, request, resendVerification, revokeSession } from '../api';
+import { ApiError, changePassword, deleteAccount, downloadFile, errorMessage, forgetSession, logout, resendVerification, revokeSession } from '../api';
 import { Async, Badge, ErrorBox, Field, Time, useApi, useTitle } from '../components/ui';
 import { navigate } from '../router';
 import { noteMe, useVerified } from '../verification';
@@ -200,15 +200,7 @@ function ExportData() {
     setBusy(true);
     setError(null);
     try {
-      const res = await request('GET', '/api/me/export', undefined);
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `baton-export-${new Date().toISOString().slice(0, 10)}.json`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      await downloadFile('/api/me/export', `baton-export-${new Date().toISOString().slice(0, 10)}.json`);
     } catch (err) {
       setError(err);
     } finally {
