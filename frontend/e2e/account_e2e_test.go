@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/cookiejar"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,15 +112,7 @@ func TestAccountJourney(t *testing.T) {
 	u.do("password changed", chromedp.WaitVisible(chromedp.CSS(".password-form .alert-success")))
 
 	// Another device signs in; the list shows it, and signing it out ends it.
-	jar, _ := cookiejar.New(nil)
-	phone := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if code := phone.call("POST", "/api/auth/login", map[string]string{"email": email, "password": pw3}, &tok); code != 200 {
-		t.Fatalf("second device sign-in: %d", code)
-	}
-	phone.token = tok.AccessToken
+	phone := signIn(t, base, email, pw3)
 	var mine []struct {
 		ID      string `json:"id"`
 		Current bool   `json:"current"`
@@ -187,22 +178,12 @@ func startServerWithMail(t *testing.T, env ...string) (string, *mailtest.Server)
 // signed in as that admin.
 func verifiedAdmin(t *testing.T, base string, mp *mailtest.Server, email, password string) *apiClient {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	admin := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	if code := admin.call("POST", "/api/auth/register", map[string]string{"email": email, "password": password, "name": "Ada Admin"}, nil); code != 201 {
-		t.Fatalf("register admin: %d", code)
-	}
+	admin := newAPIClient(t, base)
+	admin.register("Ada Admin", email, password)
 	verifyByMail(t, mp, 0, email, base)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		User        struct {
-			Role string `json:"role"`
-		} `json:"user"`
+	if role := admin.login(email, password).Role; role != "admin" {
+		t.Fatalf("admin sign-in after verification: role %q", role)
 	}
-	if code := admin.call("POST", "/api/auth/login", map[string]string{"email": email, "password": password}, &tok); code != 200 || tok.User.Role != "admin" {
-		t.Fatalf("admin sign-in after verification: %d, role %q", code, tok.User.Role)
-	}
-	admin.token = tok.AccessToken
 	return admin
 }
 

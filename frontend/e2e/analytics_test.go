@@ -2,33 +2,11 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-// signedUp registers an account through the API and returns a client
-// carrying its access token.
-func signedUp(t *testing.T, base, email, name string) *apiClient {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		User        struct {
-			ID string `json:"id"`
-		} `json:"user"`
-	}
-	if code := c.call("POST", "/api/auth/register", map[string]string{"email": email, "password": "Quartz-harbor-lantern-7713", "name": name}, &tok); code != 201 {
-		t.Fatalf("register %s: %d", email, code)
-	}
-	c.token = tok.AccessToken
-	return c
-}
 
 // finishAttempt plays one attempt of the scenario through the API, taking
 // the first choice shown at every step, and returns the variant's id.
@@ -77,7 +55,8 @@ func TestTeamAnalyticsJourney(t *testing.T) {
 	base, mp := startServerWithMail(t, "BATON_ADMIN_EMAILS=admin@e2e.test")
 	browser := newBrowser(t)
 	admin := verifiedAdmin(t, base, mp, "admin@e2e.test", "Amber-rowing-kettle-8841")
-	signedUp(t, base, "mira@e2e.test", "Mira Manager")
+	const password = "Quartz-harbor-lantern-7713"
+	signedUp(t, base, "Mira Manager", "mira@e2e.test", password)
 	var users []struct {
 		ID string `json:"id"`
 	}
@@ -89,15 +68,7 @@ func TestTeamAnalyticsJourney(t *testing.T) {
 		t.Fatalf("promote manager: %d", code)
 	}
 	// The manager signs in after the promotion, in the browser and the API.
-	jar, _ := cookiejar.New(nil)
-	mgrAPI := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if code := mgrAPI.call("POST", "/api/auth/login", map[string]string{"email": "mira@e2e.test", "password": "Quartz-harbor-lantern-7713"}, &tok); code != 200 {
-		t.Fatalf("manager login: %d", code)
-	}
-	mgrAPI.token = tok.AccessToken
+	mgrAPI := signIn(t, base, "mira@e2e.test", password)
 	var team struct {
 		ID         string `json:"id"`
 		InviteCode string `json:"invite_code"`
@@ -116,7 +87,7 @@ func TestTeamAnalyticsJourney(t *testing.T) {
 		if i > 40 {
 			t.Fatal("no variant reached seven learners")
 		}
-		l := signedUp(t, base, fmt.Sprintf("learner%d@e2e.test", i), fmt.Sprintf("Learner %d", i))
+		l := signedUp(t, base, fmt.Sprintf("Learner %d", i), fmt.Sprintf("learner%d@e2e.test", i), password)
 		if code := l.call("POST", "/api/teams/join", map[string]string{"invite_code": team.InviteCode}, nil); code != 200 {
 			t.Fatalf("join: %d", code)
 		}
@@ -127,10 +98,7 @@ func TestTeamAnalyticsJourney(t *testing.T) {
 	}
 
 	mgr := newUser(t, browser, base, "manager")
-	mgr.open("/login", "input[name=email]")
-	mgr.typeInto("input[name=email]", "mira@e2e.test")
-	mgr.typeInto("input[name=password]", "Quartz-harbor-lantern-7713")
-	mgr.click("form button[type=submit]")
+	mgr.signIn("mira@e2e.test", password)
 	mgr.do("signed in", chromedp.WaitVisible(chromedp.CSS(`.main-nav a[href="/teams"]`)))
 	mgr.open("/teams/"+team.ID, "[data-testid=analytics-noise]")
 	if note := normal(mgr.text("[data-testid=analytics-noise]")); !strings.Contains(note, "Counts include deliberate noise to protect individuals") {

@@ -9,15 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// signIn fills the sign-in form and submits it.
-func (u *user) signIn(email, password string) {
-	u.t.Helper()
-	u.open("/login", "input[name=email]")
-	u.typeInto("input[name=email]", email)
-	u.typeInto("input[name=password]", password)
-	u.click("form button[type=submit]")
-}
-
 // M4 in a real browser: a stranger's failures block the account for
 // clients without a device cookie, but the owner's browser, which signed in
 // before and holds the HttpOnly device cookie Chromium keeps and sends to

@@ -458,6 +458,16 @@ func (u *user) signUp(name, email, password string) {
 	u.do("course map after sign-up", chromedp.WaitVisible(chromedp.CSS(".module-card")))
 }
 
+// signIn fills in and sends the sign-in page (the caller waits for what
+// should follow).
+func (u *user) signIn(email, password string) {
+	u.t.Helper()
+	u.open("/login", "input[name=email]")
+	u.typeInto("input[name=email]", email)
+	u.typeInto("input[name=password]", password)
+	u.click("form button[type=submit]")
+}
+
 // scenarioNamed is a shipped scenario as the engine loads it: on the page
 // a choice goes by a per-attempt token, so the test knows a choice by what
 // it says, and the state it is in by replaying its own choices.
@@ -854,6 +864,62 @@ func (c *apiClient) call(method, path string, body any, out any) int {
 	return res.StatusCode
 }
 
+// newAPIClient is a client of the API with its own cookie jar (for the
+// refresh and device cookies), signed in as no one.
+func newAPIClient(t *testing.T, base string) *apiClient {
+	jar, _ := cookiejar.New(nil)
+	return &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// apiUser is the account a sign-up or sign-in answers with.
+type apiUser struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+}
+
+// register signs an account up through the API and keeps its access token.
+func (c *apiClient) register(name, email, password string) apiUser {
+	c.t.Helper()
+	return c.authenticate("/api/auth/register", map[string]string{"email": email, "password": password, "name": name}, 201)
+}
+
+// login signs in through the API and keeps the access token.
+func (c *apiClient) login(email, password string) apiUser {
+	c.t.Helper()
+	return c.authenticate("/api/auth/login", map[string]string{"email": email, "password": password}, 200)
+}
+
+func (c *apiClient) authenticate(path string, body map[string]string, want int) apiUser {
+	c.t.Helper()
+	var tok struct {
+		AccessToken string  `json:"access_token"`
+		User        apiUser `json:"user"`
+	}
+	if code := c.call("POST", path, body, &tok); code != want {
+		c.t.Fatalf("%s as %s: %d, want %d", path, body["email"], code, want)
+	}
+	c.token = tok.AccessToken
+	return tok.User
+}
+
+// signedUp is a client of a new account registered through the API (for
+// set-up steps the journey does not look at).
+func signedUp(t *testing.T, base, name, email, password string) *apiClient {
+	t.Helper()
+	c := newAPIClient(t, base)
+	c.register(name, email, password)
+	return c
+}
+
+// signIn is a client signed in through the API (for set-up steps the
+// journey does not look at).
+func signIn(t *testing.T, base, email, password string) *apiClient {
+	t.Helper()
+	c := newAPIClient(t, base)
+	c.login(email, password)
+	return c
+}
+
 func TestManagerJourney(t *testing.T) {
 	requireSetup(t)
 	mp := mailtest.Start(t)
@@ -861,29 +927,15 @@ func TestManagerJourney(t *testing.T) {
 	browser := newBrowser(t)
 
 	// An admin, through the API.
-	jar, _ := cookiejar.New(nil)
-	admin := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		User        struct {
-			Role string `json:"role"`
-		} `json:"user"`
-	}
-	if code := admin.call("POST", "/api/auth/register", map[string]string{"email": "admin@e2e.test", "password": "Amber-rowing-kettle-8841", "name": "Ada Admin"}, &tok); code != 201 {
-		t.Fatalf("register admin: %d", code)
-	}
+	admin := newAPIClient(t, base)
 	// A listed admin address is a learner until its mail is read.
-	if tok.User.Role != "learner" {
-		t.Fatalf("unverified admin@e2e.test has role %q, want learner", tok.User.Role)
+	if role := admin.register("Ada Admin", "admin@e2e.test", "Amber-rowing-kettle-8841").Role; role != "learner" {
+		t.Fatalf("unverified admin@e2e.test has role %q, want learner", role)
 	}
 	verifyByMail(t, mp, 1, "admin@e2e.test", base)
-	if code := admin.call("POST", "/api/auth/login", map[string]string{"email": "admin@e2e.test", "password": "Amber-rowing-kettle-8841"}, &tok); code != 200 {
-		t.Fatalf("admin sign-in: %d", code)
+	if role := admin.login("admin@e2e.test", "Amber-rowing-kettle-8841").Role; role != "admin" {
+		t.Fatalf("verified admin@e2e.test has role %q, want admin", role)
 	}
-	if tok.User.Role != "admin" {
-		t.Fatalf("verified admin@e2e.test has role %q, want admin", tok.User.Role)
-	}
-	admin.token = tok.AccessToken
 
 	// The manager signs up in the UI and is promoted by the admin.
 	mgr := newUser(t, browser, base, "manager")

@@ -2,30 +2,12 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-// signIn is a client signed in through the API (for set-up steps the
-// journey does not look at).
-func signIn(t *testing.T, base, email, password string) *apiClient {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if code := c.call("POST", "/api/auth/login", map[string]string{"email": email, "password": password}, &tok); code != 200 {
-		t.Fatalf("sign in %s: %d", email, code)
-	}
-	c.token = tok.AccessToken
-	return c
-}
 
 // A manager invites a learner by email; the learner sees the invitation on
 // the home page, accepts it (and the team's assignment appears at once);

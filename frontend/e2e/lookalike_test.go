@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -20,38 +17,12 @@ func TestLookalikeWarning(t *testing.T) {
 	requireSetup(t)
 	base, mp := startServerWithMail(t, "BATON_ADMIN_EMAILS=admin@e2e.test")
 	browser := newBrowser(t)
-	client := func() *apiClient {
-		jar, _ := cookiejar.New(nil)
-		return &apiClient{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	}
-	register := func(email, name, password string) (*apiClient, string) {
-		t.Helper()
-		c := client()
-		var tok struct {
-			AccessToken string `json:"access_token"`
-			User        struct {
-				ID string `json:"id"`
-			} `json:"user"`
-		}
-		if code := c.call("POST", "/api/auth/register", map[string]string{"email": email, "password": password, "name": name}, &tok); code != 201 {
-			t.Fatalf("register %s: %d", email, code)
-		}
-		c.token = tok.AccessToken
-		return c, tok.User.ID
-	}
 	admin := verifiedAdmin(t, base, mp, "admin@e2e.test", "Amber-rowing-kettle-8841")
-	_, managerID := register("morgan@e2e.test", "Morgan Manager", "Copper-meadow-signal-5512")
+	managerID := newAPIClient(t, base).register("Morgan Manager", "morgan@e2e.test", "Copper-meadow-signal-5512").ID
 	if code := admin.call("PATCH", "/api/users/"+managerID, map[string]string{"role": "manager"}, nil); code != 200 {
 		t.Fatalf("promote manager: %d", code)
 	}
-	manager := client()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if code := manager.call("POST", "/api/auth/login", map[string]string{"email": "morgan@e2e.test", "password": "Copper-meadow-signal-5512"}, &tok); code != 200 {
-		t.Fatalf("manager sign-in: %d", code)
-	}
-	manager.token = tok.AccessToken
+	manager := signIn(t, base, "morgan@e2e.test", "Copper-meadow-signal-5512")
 	var team struct {
 		ID         string `json:"id"`
 		InviteCode string `json:"invite_code"`
@@ -64,19 +35,12 @@ func TestLookalikeWarning(t *testing.T) {
 		{"ana@e2e.test", "Ana Real"},
 		{"\u0430na@e2e.test", "Ana Real\u202E\u2066"},
 	} {
-		c, _ := register(p.email, p.name, "Velvet-canyon-orbit-3390")
+		c := signedUp(t, base, p.name, p.email, "Velvet-canyon-orbit-3390")
 		if code := c.call("POST", "/api/teams/join", map[string]string{"invite_code": team.InviteCode}, nil); code != 200 {
 			t.Fatalf("%s joins: %d", p.email, code)
 		}
 	}
 
-	signIn := func(u *user, email, password, ready string) {
-		u.open("/login", "input[name=email]")
-		u.typeInto("input[name=email]", email)
-		u.typeInto("input[name=password]", password)
-		u.click("form button[type=submit]")
-		u.do("signed in", chromedp.WaitVisible(chromedp.CSS(ready)))
-	}
 	// warned lists, for each row, whether it carries the warning.
 	warned := func(u *user, rows string) string {
 		return u.eval("warnings in "+rows, fmt.Sprintf(`[...document.querySelectorAll(%q)].map(r =>
@@ -84,7 +48,8 @@ func TestLookalikeWarning(t *testing.T) {
 	}
 
 	mgr := newUser(t, browser, base, "manager")
-	signIn(mgr, "morgan@e2e.test", "Copper-meadow-signal-5512", `.main-nav a[href="/teams"]`)
+	mgr.signIn("morgan@e2e.test", "Copper-meadow-signal-5512")
+	mgr.do("signed in", chromedp.WaitVisible(chromedp.CSS(`.main-nav a[href="/teams"]`)))
 	mgr.open("/teams/"+team.ID, ".member-list")
 	mgr.waitFor("both members", `document.querySelectorAll(".member-list li").length === 2`)
 	if got := warned(mgr, ".member-list li"); got != "ana@e2e.test=plain,\u0430na@e2e.test=warned" {
@@ -101,7 +66,8 @@ func TestLookalikeWarning(t *testing.T) {
 	mgr.mobileShot("team-lookalike")
 
 	adm := newUser(t, browser, base, "admin")
-	signIn(adm, "admin@e2e.test", "Amber-rowing-kettle-8841", `.main-nav a[href="/admin/users"]`)
+	adm.signIn("admin@e2e.test", "Amber-rowing-kettle-8841")
+	adm.do("signed in", chromedp.WaitVisible(chromedp.CSS(`.main-nav a[href="/admin/users"]`)))
 	adm.open("/admin/users", ".users-table")
 	adm.waitFor("all users", `document.querySelectorAll(".users-table tbody tr").length === 4`)
 	rows := adm.eval("flagged rows", `[...document.querySelectorAll(".users-table tbody tr")].filter(r => r.querySelector("[data-testid=lookalike]")).map(r => r.querySelector("td:nth-child(2)").textContent).join("|")`)

@@ -174,6 +174,19 @@ export async function request(method: string, path: string, body?: unknown, opts
   return res;
 }
 
+/** Fetches path and hands the body to the browser as a download named filename. */
+export async function downloadFile(path: string, filename: string): Promise<void> {
+  const res = await request('GET', path, undefined);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** JSON request: resolves the parsed body (undefined for 204). */
 export async function api<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
   const res = await request(method, path, body, opts);

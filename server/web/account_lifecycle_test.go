@@ -270,11 +270,7 @@ func TestPasswordReset(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("sign in with the new password: %d %s", r.Status, r.Body)
 	}
-	var in struct {
-		AccessToken string `json:"access_token"`
-	}
-	r.JSON(t, &in)
-	if !me(t, h, account{Token: in.AccessToken}).EmailVerified {
+	if !me(t, h, accountFrom(t, r, a.Email)).EmailVerified {
 		t.Fatal("a reset did not verify the address")
 	}
 	if auditCount(t, db, "password.reset", "user:"+a.ID) != 1 || auditCount(t, db, "password.reset_requested", "user:"+a.ID) != 2 {
@@ -359,12 +355,8 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("login: %d", r.Status)
 	}
-	phoneRefresh := refreshCookie(t, r)
-	var phoneLogin struct {
-		AccessToken string `json:"access_token"`
-	}
-	r.JSON(t, &phoneLogin)
-	phoneAccess := account{ID: a.ID, Token: phoneLogin.AccessToken}
+	phoneAccess := accountFrom(t, r, a.Email)
+	phoneRefresh := phoneAccess.Refresh
 	if r := call(t, h, "GET", "/api/me", nil, phoneAccess.auth()...); r.Status != 200 {
 		t.Fatalf("phone's access token before the revocation: %d", r.Status)
 	}

@@ -24,14 +24,35 @@ type account struct {
 
 func (a account) auth() []string { return []string{"Authorization", "Bearer " + a.Token} }
 
-func refreshCookie(t testing.TB, r response) string {
-	t.Helper()
+// cookieOf is the Set-Cookie of name in r, or nil.
+func cookieOf(r response, name string) *http.Cookie {
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == "baton_refresh" {
-			return c.Value
+		if c.Name == name {
+			return c
 		}
 	}
+	return nil
+}
+
+// refreshCookie is the refresh token r sets, or "".
+func refreshCookie(t testing.TB, r response) string {
+	t.Helper()
+	if c := cookieOf(r, "baton_refresh"); c != nil {
+		return c.Value
+	}
 	return ""
+}
+
+// accountFrom is the account of email as a sign-up, sign-in or refresh
+// answer r carries it: its id, access token and refresh cookie.
+func accountFrom(t testing.TB, r response, email string) account {
+	t.Helper()
+	var body struct {
+		User        struct{ ID string }
+		AccessToken string `json:"access_token"`
+	}
+	r.JSON(t, &body)
+	return account{ID: body.User.ID, Email: email, Token: body.AccessToken, Refresh: refreshCookie(t, r)}
 }
 
 // signUp registers a fresh account and gives it role (set in the database,
@@ -43,12 +64,7 @@ func signUp(t testing.TB, h http.Handler, db *database.DB, role string) account 
 	if r.Status != 201 {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
-	var body struct {
-		User        struct{ ID string }
-		AccessToken string `json:"access_token"`
-	}
-	r.JSON(t, &body)
-	a := account{ID: body.User.ID, Email: email, Token: body.AccessToken, Refresh: refreshCookie(t, r)}
+	a := accountFrom(t, r, email)
 	if role != "" && role != "learner" {
 		if err := db.Gorm.Exec("UPDATE users SET role = ? WHERE id = ?", role, a.ID).Error; err != nil {
 			t.Fatal(err)
@@ -64,12 +80,7 @@ func login(t testing.TB, h http.Handler, email string) account {
 	if r.Status != 200 {
 		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
-	var body struct {
-		User        struct{ ID string }
-		AccessToken string `json:"access_token"`
-	}
-	r.JSON(t, &body)
-	return account{ID: body.User.ID, Email: email, Token: body.AccessToken, Refresh: refreshCookie(t, r)}
+	return accountFrom(t, r, email)
 }
 
 func TestAccountLifecycle(t *testing.T) {

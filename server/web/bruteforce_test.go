@@ -15,16 +15,6 @@ import (
 	"github.com/baton-course/baton/server/database"
 )
 
-// cookieOf is the Set-Cookie of name in r, or nil.
-func cookieOf(r response, name string) *http.Cookie {
-	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
 // signInFrom signs in to email with password from the address remote,
 // presenting device as the device cookie unless it is "".
 func signInFrom(t testing.TB, h http.Handler, remote, email, password, device string) response {

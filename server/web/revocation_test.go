@@ -153,11 +153,7 @@ func TestAccessTokensDieWithTheirSession(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("refresh: %d", r.Status)
 		}
-		var fresh struct {
-			AccessToken string `json:"access_token"`
-		}
-		r.JSON(t, &fresh)
-		newer := account{ID: u.ID, Token: fresh.AccessToken}
+		newer := accountFrom(t, r, u.Email)
 		if r := call(t, b, "GET", "/api/me", nil, newer.auth()...); r.Status != 200 {
 			t.Fatalf("me: %d", r.Status)
 		}

@@ -211,13 +211,9 @@ func addMembers(t *testing.T, w *world, team teamJSON, n int, name func(int) str
 		if r.Status != 201 {
 			t.Fatalf("register %d %s", r.Status, r.Body)
 		}
-		var body struct {
-			User        struct{ ID string }
-			AccessToken string `json:"access_token"`
-		}
-		r.JSON(t, &body)
-		joinTeam(t, w.h, account{Token: body.AccessToken}, team.InviteCode)
-		out = append(out, account{ID: body.User.ID, Email: email, Token: body.AccessToken})
+		a := accountFrom(t, r, email)
+		joinTeam(t, w.h, a, team.InviteCode)
+		out = append(out, a)
 	}
 	return out
 }

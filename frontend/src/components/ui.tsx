@@ -181,6 +181,14 @@ export function Field(p: FieldProps) {
   );
 }
 
+/** The shortest password the server accepts. */
+export const PASSWORD_MIN_LENGTH = 12;
+
+/** A field for choosing a password: required, at least PASSWORD_MIN_LENGTH characters, offered to password managers as a new one; hint follows the stated length rule. */
+export function NewPasswordField({ label = 'New password', hint = 'A short phrase of unrelated words works well.', ...p }: Pick<FieldProps, 'name' | 'value' | 'onInput' | 'error'> & { label?: string; hint?: string }) {
+  return <Field {...p} label={label} type="password" autoComplete="new-password" required minLength={PASSWORD_MIN_LENGTH} hint={`At least ${PASSWORD_MIN_LENGTH} characters. ${hint}`} />;
+}
+
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }

@@ -1,8 +1,8 @@
 // Account settings: the profile and its verification, the password, the
 // devices signed in, a copy of one's data, and deleting the account.
 import { useState } from 'preact/hooks';
-import { ApiError, changePassword, deleteAccount, errorMessage, forgetSession, logout, request, resendVerification, revokeSession } from '../api';
-import { Async, Badge, ErrorBox, Field, Time, useApi, useTitle } from '../components/ui';
+import { ApiError, changePassword, deleteAccount, downloadFile, errorMessage, forgetSession, logout, resendVerification, revokeSession } from '../api';
+import { Async, Badge, ErrorBox, Field, NewPasswordField, Time, useApi, useTitle } from '../components/ui';
 import { navigate } from '../router';
 import { noteMe, useVerified } from '../verification';
 import type { Me, Session } from '../types';
@@ -116,18 +116,7 @@ function PasswordForm() {
           </div>
         )}
         <Field label="Current password" name="current_password" type="password" value={current} onInput={setCurrent} autoComplete="current-password" required error={fields.current_password} />
-        <Field
-          label="New password"
-          name="new_password"
-          type="password"
-          value={next}
-          onInput={setNext}
-          autoComplete="new-password"
-          required
-          minLength={12}
-          hint="At least 12 characters. Every other device signed in to your account will be signed out."
-          error={fields.new_password}
-        />
+        <NewPasswordField name="new_password" value={next} onInput={setNext} hint="Every other device signed in to your account will be signed out." error={fields.new_password} />
         <div>
           <button type="submit" class="btn btn-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Change password'}
@@ -200,15 +189,7 @@ function ExportData() {
     setBusy(true);
     setError(null);
     try {
-      const res = await request('GET', '/api/me/export', undefined);
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `baton-export-${new Date().toISOString().slice(0, 10)}.json`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      await downloadFile('/api/me/export', `baton-export-${new Date().toISOString().slice(0, 10)}.json`);
     } catch (err) {
       setError(err);
     } finally {

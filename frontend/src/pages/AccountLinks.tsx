@@ -4,7 +4,7 @@
 // (the Referrer-Policy already keeps it out of Referer headers).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, confirmPasswordReset, errorMessage, requestPasswordReset, verifyEmail } from '../api';
-import { Field, Loading, useTitle } from '../components/ui';
+import { Field, Loading, NewPasswordField, useTitle } from '../components/ui';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { markVerified } from '../verification';
@@ -127,18 +127,7 @@ export function ResetPasswordPage() {
             {errorMessage(error)}
           </div>
         )}
-        <Field
-          label="New password"
-          name="password"
-          type="password"
-          value={password}
-          onInput={setPassword}
-          autoComplete="new-password"
-          required
-          minLength={12}
-          hint="At least 12 characters. A short phrase of unrelated words works well."
-          error={fields.password}
-        />
+        <NewPasswordField name="password" value={password} onInput={setPassword} error={fields.password} />
         <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Saving…' : 'Set new password'}
         </button>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, errorMessage, login, register } from '../api';
 import { navigate, useLocation } from '../router';
-import { Field, useTitle } from '../components/ui';
+import { Field, NewPasswordField, PASSWORD_MIN_LENGTH, useTitle } from '../components/ui';
 
 function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup') && !next.startsWith('/forgot-password') ? next : '/';
@@ -97,7 +97,7 @@ export function SignupPage() {
     const l: Record<string, string> = {};
     if (!name.trim()) l.name = 'Enter your name.';
     if (!email.trim()) l.email = 'Enter your email address.';
-    if (password.length < 12) l.password = 'Use at least 12 characters.';
+    if (password.length < PASSWORD_MIN_LENGTH) l.password = `Use at least ${PASSWORD_MIN_LENGTH} characters.`;
     setLocal(l);
     setError(null);
     if (Object.keys(l).length) return;
@@ -122,18 +122,7 @@ export function SignupPage() {
         )}
         <Field label="Name" name="name" value={name} onInput={setName} autoComplete="name" required maxLength={100} error={fields.name} />
         <Field label="Work email" name="email" type="email" value={email} onInput={setEmail} autoComplete="email" required error={fields.email} />
-        <Field
-          label="Password"
-          name="password"
-          type="password"
-          value={password}
-          onInput={setPassword}
-          autoComplete="new-password"
-          required
-          minLength={12}
-          hint="At least 12 characters. A short phrase of unrelated words works well."
-          error={fields.password}
-        />
+        <NewPasswordField label="Password" name="password" value={password} onInput={setPassword} error={fields.password} />
         <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Creating account…' : 'Create account'}
         </button>

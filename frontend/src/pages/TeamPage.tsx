@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, del, errorMessage, post, request } from '../api';
+import { ApiError, del, downloadFile, errorMessage, post } from '../api';
 import { LookalikeWarning } from '../components/Lookalike';
 import { Async, Empty, ErrorBox, Field, Loading, Time, formatDate, statusLabel, useApi, useId, useTitle, type Resource } from '../components/ui';
 import type { Analytics, Assignment, Member, Module, SentInvitation, TeamDetail, TeamProgress } from '../types';
@@ -75,16 +75,8 @@ function CsvButton({ teamId, name }: { teamId: string; name: string }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await request('GET', `/api/teams/${encodeURIComponent(teamId)}/progress.csv`, undefined);
-      const blob = await res.blob();
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${name.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'team'}-progress.csv`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      const slug = name.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'team';
+      await downloadFile(`/api/teams/${encodeURIComponent(teamId)}/progress.csv`, `${slug}-progress.csv`);
     } catch (err) {
       setError(err);
     } finally {
