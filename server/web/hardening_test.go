@@ -345,6 +345,19 @@ func TestNoStoreAndHSTS(t *testing.T) {
 			t.Errorf("BATON_SECURE_COOKIES=1, GET %s: HSTS %q", p, got)
 		}
 	}
+	// The cookies a sign-in sets are Secure behind a TLS proxy, and only then.
+	for name, h := range map[string]http.Handler{"plain": plain, "behind a TLS proxy": behindProxy} {
+		r := call(t, h, "POST", "/api/auth/login", map[string]string{"email": a.Email, "password": testPassword})
+		cookies := (&http.Response{Header: r.Header}).Cookies()
+		if len(cookies) < 2 {
+			t.Fatalf("%s: sign-in set %d cookies, want the refresh and device cookies", name, len(cookies))
+		}
+		for _, c := range cookies {
+			if c.Secure != (h == behindProxy) || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("%s: cookie %s Secure=%v HttpOnly=%v SameSite=%v", name, c.Name, c.Secure, c.HttpOnly, c.SameSite)
+			}
+		}
+	}
 }
 
 // TestRequestIDIsSafe: the L4 finding. A client's X-Request-Id was logged and
