@@ -133,7 +133,7 @@ type memberDetailJSON struct {
 			Variant struct{ ID, Title string }
 		}
 	}
-	Skills map[string]struct{ Score, Decisions int }
+	Skills   map[string]struct{ Score, Decisions int }
 	Practice []struct{ Module, Note string }
 }
 
