@@ -995,6 +995,9 @@ func TestManagerJourney(t *testing.T) {
 	yesterday := time.Now().Add(-24 * time.Hour).Format("2006-01-02T15:04")
 	mgr.setInput("section[aria-labelledby=h-assign] input[type=datetime-local]", yesterday)
 	mgr.click("section[aria-labelledby=h-assign] button[type=submit]")
+	// A date in the past is asked about before it is sent.
+	mgr.do("past-date warning", chromedp.WaitVisible(chromedp.CSS("[data-testid=past-date-warning]")))
+	mgr.click("[data-testid=past-date-warning] .btn-primary")
 	mgr.waitFor("second assignment", `document.querySelector("section[aria-labelledby=h-assign] .success-text").textContent.includes("What a PM does not control")`)
 	mgr.waitFor("progress row", `[...document.querySelectorAll("[data-testid=team-progress] tbody th")].some(th => th.textContent.includes("Jo Joiner"))`)
 	mgr.waitFor("assignment in table", `document.querySelector("[data-testid=team-progress] td[data-module=ceo-myth] .cell-tag")`)

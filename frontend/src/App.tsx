@@ -14,6 +14,7 @@ import { ModulePage, NotFoundBlock } from './pages/ModulePage';
 import { ProgressPage } from './pages/ProgressPage';
 import { QuizPage } from './pages/QuizPage';
 import { TeamPage } from './pages/TeamPage';
+import { MemberPage } from './pages/MemberPage';
 import { TeamsPage } from './pages/Teams';
 import { match, navigate, useLocation } from './router';
 import { isManager, useSession } from './session';
@@ -46,6 +47,7 @@ const routes: RouteDef[] = [
   { pattern: '/progress', guard: 'user', view: () => <ProgressPage /> },
   { pattern: '/teams', guard: 'manager', view: () => <TeamsPage /> },
   { pattern: '/teams/:id', guard: 'manager', view: (p) => <TeamPage key={p.id} id={p.id} /> },
+  { pattern: '/teams/:id/members/:user_id', guard: 'manager', view: (p) => <MemberPage key={p.user_id} teamId={p.id} userId={p.user_id} /> },
   { pattern: '/admin/users', guard: 'admin', view: () => <AdminUsersPage /> },
 ];
 

@@ -386,3 +386,24 @@ export interface Aid {
   html: string;
   practice: PracticeTask;
 }
+
+/** A finished attempt as the member's manager sees it (never its choices). */
+export interface AttemptResult {
+  number: number;
+  version: string;
+  variant: { id: string; title: string };
+  percent: number;
+  passed: boolean;
+  finished_at: string;
+}
+
+/** One member's drill-down for their team's manager. */
+export interface MemberDetail {
+  team: { id: string; name: string };
+  user: Member;
+  modules: { slug: string; title: string; percent: number; completed: boolean; started: boolean }[];
+  assignments: Assignment[];
+  scenarios: { slug: string; title: string; module: string; attempts: number; passed: boolean; best: AttemptResult | null; latest: AttemptResult | null }[];
+  skills: Record<'vision' | 'alignment' | 'inspiration', { score: number; decisions: number }>;
+  practice: { module: string; note: string; shared: boolean; done_at: string }[];
+}

@@ -168,6 +168,9 @@ func (s *Service) assignTeam(ctx context.Context, tx *gorm.DB, p accounts.Princi
 	if err != nil {
 		return nil, err
 	}
+	if err := noticeAssigned(tx, rowIDs(rows)); err != nil {
+		return nil, err
+	}
 	return rows, record(ctx, tx, p.UserID, "assignment.create", "team:"+t.ID,
 		map[string]any{"module": module, "due_at": due, "team_assignment_id": taID, "learners": len(rows)})
 }
@@ -212,8 +215,19 @@ func (s *Service) assignUsers(ctx context.Context, tx *gorm.DB, p accounts.Princ
 			rows = append(rows, row)
 		}
 	}
+	if err := noticeAssigned(tx, rowIDs(rows)); err != nil {
+		return nil, err
+	}
 	return rows, record(ctx, tx, p.UserID, "assignment.create", "users",
 		map[string]any{"module": module, "due_at": due, "user_ids": ids})
+}
+
+func rowIDs(rows []assignmentRow) []string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 // TeamAssignments is a manager's view of a managed team's active
@@ -285,8 +299,9 @@ func (s *Service) ChangeDue(ctx context.Context, a ManagedAssignment, dueAt stri
 		if res.RowsAffected == 0 {
 			return problem.New(problem.NotFound, "No such assignment.")
 		}
-		// A new date deserves new reminders.
-		if err := tx.Exec(`DELETE FROM notifications WHERE assignment_id = ? AND read_at IS NULL`, row.ID).Error; err != nil {
+		// A new date deserves new reminders; the notice of the assignment
+		// itself stays.
+		if err := tx.Exec(`DELETE FROM notifications WHERE assignment_id = ? AND read_at IS NULL AND kind <> ?`, row.ID, KindAssigned).Error; err != nil {
 			return err
 		}
 		return record(ctx, tx, a.by.UserID, "assignment.due_change", "assignment:"+row.ID,

@@ -292,6 +292,9 @@ func addMember(ctx context.Context, tx *gorm.DB, teamID, userID, actorID, action
 		ON CONFLICT (user_id, module_slug) WHERE cancelled_at IS NULL DO NOTHING`, userID, teamID).Error; err != nil {
 		return err
 	}
+	if err := noticeJoined(tx, teamID, userID); err != nil {
+		return err
+	}
 	d := map[string]any{"user_id": userID}
 	for k, v := range details {
 		d[k] = v

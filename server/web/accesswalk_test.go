@@ -197,6 +197,12 @@ func accessCases(w *world) []accessCase {
 		{method: "POST", pattern: "/api/assignments", path: "/api/assignments", body: map[string]any{"module": "vision-and-narrative", "due_at": "2030-01-01T00:00:00Z", "user_ids": []string{w.stranger.ID}}, want: roles(403, 403, 201)},
 		{method: "GET", pattern: "/api/assignments", path: "/api/assignments", want: all(200)},
 		{method: "GET", pattern: "/api/assignments", path: "/api/assignments?team_id=" + w.foreign.ID, want: roles(404, 404, 200)},
+		{method: "GET", pattern: "/api/teams/:id/members/:user_id", path: "/api/teams/" + w.team.ID + "/members/" + w.other.ID, want: roles(404, 200, 200)},
+		{method: "GET", pattern: "/api/teams/:id/members/:user_id", path: "/api/teams/" + w.foreign.ID + "/members/" + w.stranger.ID, want: roles(404, 404, 200)},
+		// Only a current member is found, even by an admin.
+		{method: "GET", pattern: "/api/teams/:id/members/:user_id", path: "/api/teams/" + w.team.ID + "/members/" + w.stranger.ID, want: roles(404, 404, 404)},
+		// Before PATCH and DELETE below: the admin's nudge needs the assignment open.
+		{method: "POST", pattern: "/api/assignments/:id/nudge", path: "/api/assignments/" + w.foreignAssignment + "/nudge", body: map[string]string{"note": "How is it going?"}, want: roles(403, 404, 202)},
 		{method: "PATCH", pattern: "/api/assignments/:id", path: "/api/assignments/" + w.foreignAssignment, body: map[string]string{"due_at": "2030-02-01T00:00:00Z"}, want: roles(403, 404, 200)},
 		{method: "DELETE", pattern: "/api/assignments/:id", path: "/api/assignments/" + w.foreignAssignment, want: roles(403, 404, 204)},
 		{method: "DELETE", pattern: "/api/teams/:id/members/:user_id", path: "/api/teams/" + w.foreign.ID + "/members/" + w.stranger.ID, want: roles(403, 404, 204)},

@@ -91,3 +91,24 @@ func (s *Server) cancelAssignment(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+type nudgeRequest struct {
+	Note string `json:"note"`
+}
+
+// nudgeAssignment sends the assignment's learner the manager's short note.
+func (s *Server) nudgeAssignment(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := s.Teams.ManageAssignment(ctx, principalOf(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req nudgeRequest
+	if err := bind.JSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.Teams.Nudge(ctx, a, req.Note); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusAccepted)
+}

@@ -70,10 +70,12 @@ func (s *Server) routes() {
 	api.GET("/teams/:id/progress", s.teamProgress, signedIn)                   // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.GET("/teams/:id/progress.csv", s.teamProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.GET("/teams/:id/analytics", s.teamAnalytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
+	api.GET("/teams/:id/members/:user_id", s.teamMember, signedIn)             // signedIn: that team's manager or an admin, a current member (else 404)
 	api.POST("/assignments", s.createAssignments, managers...)                 // managers: own teams' members (else 403)
 	api.GET("/assignments", s.listAssignments, signedIn)                       // signedIn: own; ?team_id= managers' own team
 	api.PATCH("/assignments/:id", s.changeAssignmentDue, managers...)          // managers: own teams' members (else 404)
 	api.DELETE("/assignments/:id", s.cancelAssignment, managers...)            // managers: own teams' members (else 404)
+	api.POST("/assignments/:id/nudge", s.nudgeAssignment, managers...)         // managers: own teams' members (else 404); one a day (else 429)
 	api.GET("/notifications", s.listNotifications, signedIn)                   // signedIn: own
 	api.POST("/notifications/:id/read", s.markNotificationRead, signedIn)      // signedIn: own (else 404)
 	api.POST("/notifications/read-all", s.markAllNotificationsRead, signedIn)  // signedIn: own

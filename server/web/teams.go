@@ -115,3 +115,12 @@ func (s *Server) teamProgressCSV(c echo.Context) error {
 
 // teamAnalytics answers how the team's members chose, step by step.
 func (s *Server) teamAnalytics(c echo.Context) error { return answerManaged(s, c, s.Teams.Analytics) }
+
+// teamMember answers one member's drill-down: their modules, assignments
+// from the team, attempts per scenario, skills with their evidence and
+// shared practice notes.
+func (s *Server) teamMember(c echo.Context) error {
+	return answerManaged(s, c, func(ctx context.Context, m teams.Managed) (teams.MemberDetail, error) {
+		return s.Teams.Member(ctx, m, c.Param("user_id"))
+	})
+}

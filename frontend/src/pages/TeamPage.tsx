@@ -3,6 +3,7 @@ import { ApiError, del, downloadFile, errorMessage, post } from '../api';
 import { LookalikeWarning } from '../components/Lookalike';
 import { Async, Empty, ErrorBox, Field, Loading, Time, formatDate, statusLabel, useApi, useId, useTitle, type Resource } from '../components/ui';
 import type { Analytics, Assignment, Member, Module, SentInvitation, TeamDetail, TeamProgress } from '../types';
+import { AssignmentsCard, PastDateWarning, TeamSummary, filterMembers, hasSkills, isPast, memberPath, sortMembers, type Filter, type SortKey } from './cockpit';
 
 export function TeamPage({ id }: { id: string }) {
   const base = `/api/teams/${encodeURIComponent(id)}`;
@@ -35,11 +36,13 @@ export function TeamPage({ id }: { id: string }) {
               </div>
               <CsvButton teamId={t.id} name={t.name} />
             </header>
+            {progress.data && <TeamSummary progress={progress.data} />}
             <div class="grid-3">
               <InviteCard team={t} onChange={(nt) => team.setData({ ...t, invite_code: nt.invite_code })} />
-              <AssignCard teamId={t.id} modules={modules} onDone={refresh} disabled={t.members.length === 0} />
+              <AssignCard teamId={t.id} members={t.members} modules={modules} onDone={refresh} disabled={t.members.length === 0} />
               <MembersCard team={t} onChange={refresh} />
             </div>
+            {progress.data && <AssignmentsCard progress={progress.data} onChange={progress.reload} />}
             <section class="card" aria-labelledby="h-progress">
               <h2 id="h-progress">Team progress</h2>
               <Async res={progress} label="Loading team progress…">
@@ -184,9 +187,24 @@ export function localToRFC3339(v: string): string | null {
   return isNaN(d.getTime()) ? null : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; modules: Resource<Module[]>; onDone: () => void; disabled: boolean }) {
+function AssignCard({
+  teamId,
+  members,
+  modules,
+  onDone,
+  disabled,
+}: {
+  teamId: string;
+  members: Member[];
+  modules: Resource<Module[]>;
+  onDone: () => void;
+  disabled: boolean;
+}) {
   const [mod, setMod] = useState('');
   const [due, setDue] = useState(defaultDue);
+  const [who, setWho] = useState<'team' | 'chosen'>('team');
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [warnPast, setWarnPast] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
@@ -194,19 +212,31 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
   const dueId = useId('due');
   const fields = error instanceof ApiError ? error.fields : {};
 
-  async function assign(e: Event) {
+  function assign(e: Event) {
     e.preventDefault();
+    void send(false);
+  }
+  // send posts the assignment; a past date is allowed (the assignment is
+  // overdue at once), but only once the manager said so (pastOk).
+  async function send(pastOk: boolean) {
     const slug = mod || modules.data?.[0]?.slug || '';
     const dueAt = localToRFC3339(due);
     setDone('');
     if (!slug) return setError(new Error('Choose a module.'));
     if (!dueAt) return setError(new ApiError({ type: 'local', title: 'Invalid', status: 422, detail: 'Enter a due date and time.', errors: [{ field: 'due_at', message: 'Enter a due date and time.' }] }));
+    if (who === 'chosen' && chosen.length === 0) return setError(new Error('Choose at least one member, or assign to the whole team.'));
+    if (isPast(dueAt) && !pastOk) {
+      setWarnPast(true);
+      return;
+    }
+    setWarnPast(false);
     setBusy(true);
     setError(null);
     try {
-      const r = await post<{ assignments: Assignment[] }>('/api/assignments', { module: slug, due_at: dueAt, team_id: teamId });
+      const target = who === 'team' ? { team_id: teamId } : { user_ids: chosen };
+      const r = await post<{ assignments: Assignment[] }>('/api/assignments', { module: slug, due_at: dueAt, ...target });
       const title = modules.data?.find((m) => m.slug === slug)?.title ?? slug;
-      setDone(`Assigned “${title}” to ${r.assignments.length} member${r.assignments.length === 1 ? '' : 's'}, due ${formatDate(dueAt)}.`);
+      setDone(`Assigned “${title}” to ${r.assignments.length} member${r.assignments.length === 1 ? '' : 's'}, due ${formatDate(dueAt)}. They have been told.`);
       onDone();
     } catch (err) {
       setError(err);
@@ -214,6 +244,7 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
       setBusy(false);
     }
   }
+  const toggle = (id: string, on: boolean) => setChosen((c) => (on ? [...c.filter((x) => x !== id), id] : c.filter((x) => x !== id)));
 
   return (
     <section class="card" aria-labelledby="h-assign">
@@ -223,7 +254,7 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
       ) : !modules.data ? (
         <Loading label="Loading modules…" />
       ) : (
-        <form onSubmit={assign} class="stack" noValidate>
+        <form onSubmit={assign} class="stack" noValidate data-testid="assign-form">
           <div class={`field${fields.module ? ' has-error' : ''}`}>
             <label for={selId}>Module</label>
             <select id={selId} name="module" value={mod || modules.data[0]?.slug} onChange={(e) => setMod((e.currentTarget as HTMLSelectElement).value)}>
@@ -242,7 +273,10 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
               name="due_at"
               type="datetime-local"
               value={due}
-              onInput={(e) => setDue((e.currentTarget as HTMLInputElement).value)}
+              onInput={(e) => {
+                setDue((e.currentTarget as HTMLInputElement).value);
+                setWarnPast(false);
+              }}
               aria-invalid={fields.due_at ? 'true' : undefined}
               aria-describedby={fields.due_at ? `${dueId}-err` : undefined}
             />
@@ -252,9 +286,41 @@ function AssignCard({ teamId, modules, onDone, disabled }: { teamId: string; mod
               </p>
             )}
           </div>
-          <button type="submit" class="btn btn-primary" disabled={busy || disabled}>
-            {busy ? 'Assigning…' : 'Assign to the whole team'}
-          </button>
+          <fieldset class="assign-who">
+            <legend>Assign to</legend>
+            <label class="check">
+              <input type="radio" name="assign_who" value="team" checked={who === 'team'} onChange={() => setWho('team')} /> The whole team (and later joiners)
+            </label>
+            <label class="check">
+              <input type="radio" name="assign_who" value="chosen" checked={who === 'chosen'} onChange={() => setWho('chosen')} /> Chosen members
+            </label>
+            {who === 'chosen' && (
+              <ul class="assign-members" data-testid="assign-members">
+                {members.map((m) => (
+                  <li key={m.id}>
+                    <label class="check">
+                      <input type="checkbox" name="user_ids" value={m.id} checked={chosen.includes(m.id)} onChange={(e) => toggle(m.id, (e.currentTarget as HTMLInputElement).checked)} />{' '}
+                      {m.name}
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </fieldset>
+          {warnPast ? (
+            <PastDateWarning
+              onConfirm={() => void send(true)}
+              onCancel={() => {
+                setWarnPast(false);
+                document.getElementById(dueId)?.focus();
+              }}
+              confirmLabel="Assign anyway"
+            />
+          ) : (
+            <button type="submit" class="btn btn-primary" disabled={busy || disabled}>
+              {busy ? 'Assigning…' : who === 'team' ? 'Assign to the whole team' : `Assign to ${chosen.length} member${chosen.length === 1 ? '' : 's'}`}
+            </button>
+          )}
           {disabled && <p class="small muted">No members yet: invite people or share the invite code; later joiners also get open team assignments.</p>}
         </form>
       )}
@@ -311,7 +377,7 @@ function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => voi
     try {
       await del(`/api/teams/${encodeURIComponent(team.id)}/members/${encodeURIComponent(m.id)}`);
       setConfirm(null);
-      setStatus(`Removed ${m.name}.`);
+      setStatus(`Removed ${m.name}; their open assignments from this team ended.`);
       onChange();
     } catch (err) {
       setError(err);
@@ -360,12 +426,17 @@ function MembersCard({ team, onChange }: { team: TeamDetail; onChange: () => voi
           {team.members.map((m) => (
             <li key={m.id}>
               <div class="member-who">
-                <span class="member-name">{m.name}</span>
+                <a class="member-name" href={memberPath(team.id, m.id)}>
+                  {m.name}
+                </a>
                 <span class="meta">{m.email}</span>
                 <LookalikeWarning lookalike={m.lookalike} />
               </div>
               {confirm === m.id ? (
                 <span class="confirm">
+                  <span class="small warning-text" data-testid="remove-warning">
+                    {m.name}&rsquo;s open assignments from this team end, and you stop seeing their progress.
+                  </span>
                   <button type="button" class="btn btn-danger btn-sm" onClick={() => remove(m)}>
                     Remove<span class="visually-hidden"> {m.name}</span>
                   </button>
@@ -395,33 +466,83 @@ function bucket(p: number): string {
   return 'h0';
 }
 
+const sortLabels: Record<SortKey, string> = {
+  overdue: 'Overdue first',
+  name: 'Name',
+  completion: 'Completion',
+  vision: 'Vision',
+  alignment: 'Alignment',
+  inspiration: 'Inspiration',
+};
+
 export function ProgressTable({ progress, modules }: { progress: TeamProgress; modules: Module[] }) {
+  const [sort, setSort] = useState<SortKey>('overdue');
+  const [filter, setFilter] = useState<Filter>('all');
+  const sortId = useId('sort');
+  const filterId = useId('filter');
   if (progress.members.length === 0) return <Empty>No members yet, so no progress to show.</Empty>;
   const slugs = modules.length ? modules.map((m) => m.slug) : progress.members[0].modules.map((m) => m.slug);
   const modTitle = (s: string) => modules.find((m) => m.slug === s)?.title ?? s;
+  const rows = sortMembers(filterMembers(progress.members, filter), sort);
   return (
     <>
+      <div class="table-controls">
+        <div class="field">
+          <label for={sortId}>Sort by</label>
+          <select id={sortId} name="sort" value={sort} onChange={(e) => setSort((e.currentTarget as HTMLSelectElement).value as SortKey)}>
+            {(Object.keys(sortLabels) as SortKey[]).map((k) => (
+              <option key={k} value={k}>
+                {sortLabels[k]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for={filterId}>Show</label>
+          <select id={filterId} name="filter" value={filter} onChange={(e) => setFilter((e.currentTarget as HTMLSelectElement).value as Filter)}>
+            <option value="all">All members</option>
+            <option value="overdue">Overdue only</option>
+            <option value="not_started">Not started</option>
+          </select>
+        </div>
+        <p class="small muted" aria-live="polite" data-testid="progress-count">
+          {rows.length} of {progress.members.length} member{progress.members.length === 1 ? '' : 's'} shown
+        </p>
+      </div>
       <div class="table-wrap heatmap-wrap" tabIndex={0} role="region" aria-label="Team progress by member and module">
         <table class="heatmap" data-testid="team-progress">
           <thead>
             <tr>
-              <th scope="col" class="sticky-col">
+              <th scope="col" class="sticky-col" aria-sort={sort === 'name' ? 'ascending' : undefined}>
                 Member
               </th>
               {slugs.map((s, i) => (
                 <th scope="col" key={s} title={modTitle(s)}>
-                  <span class="col-num">M{i + 1}</span>
+                  <span class="col-num" aria-hidden="true">
+                    M{i + 1}
+                  </span>
                   <span class="col-title">{modTitle(s)}</span>
                 </th>
               ))}
-              <th scope="col">Skills (V · A · I)</th>
+              <th scope="col">
+                Skills <abbr title="Vision · Alignment · Inspiration">(V · A · I)</abbr>
+              </th>
             </tr>
           </thead>
           <tbody>
-            {progress.members.map((m) => (
+            {rows.length === 0 && (
+              <tr>
+                <td colSpan={slugs.length + 2} class="muted">
+                  No member matches this filter.
+                </td>
+              </tr>
+            )}
+            {rows.map((m) => (
               <tr key={m.user.id}>
                 <th scope="row" class="sticky-col">
-                  <span class="member-name">{m.user.name}</span>
+                  <a class="member-name" href={memberPath(progress.team.id, m.user.id)}>
+                    {m.user.name}
+                  </a>
                   <span class="meta">{m.user.email}</span>
                   <LookalikeWarning lookalike={m.user.lookalike} />
                 </th>
@@ -445,21 +566,42 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
                     </td>
                   );
                 })}
-                <td class="skills-cell">
-                  {m.skills.vision} · {m.skills.alignment} · {m.skills.inspiration}
+                <td class="skills-cell" data-testid="skills-cell">
+                  {hasSkills(m) ? (
+                    <>
+                      {m.skills.vision} · {m.skills.alignment} · {m.skills.inspiration}
+                      <span class="visually-hidden">
+                        {' '}
+                        (vision {m.skills.vision}, alignment {m.skills.alignment}, inspiration {m.skills.inspiration})
+                      </span>
+                    </>
+                  ) : (
+                    <>
+                      <span aria-hidden="true">—</span>
+                      <span class="visually-hidden">no scenario finished yet</span>
+                    </>
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
-      <ul class="heat-legend" aria-label="Legend">
+      <ul class="heat-legend" aria-label="Legend" data-testid="heat-legend">
         <li>
-          <span class="sw h0" aria-hidden="true" />0%
+          <span class="sw h0" aria-hidden="true" />0% (not started)
+        </li>
+        <li>
+          <span class="sw h1" aria-hidden="true" />
+          1–24%
         </li>
         <li>
           <span class="sw h2" aria-hidden="true" />
           25–49%
+        </li>
+        <li>
+          <span class="sw h3" aria-hidden="true" />
+          50–74%
         </li>
         <li>
           <span class="sw h4" aria-hidden="true" />
@@ -474,6 +616,10 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
           Overdue assignment
         </li>
       </ul>
+      <p class="small muted" data-testid="skills-legend">
+        <strong>Skills (V · A · I)</strong>: Vision, Alignment and Inspiration, 0–100, from each scenario&rsquo;s latest finished attempt. “—” means
+        no scenario finished yet; “0” is a real score of zero.
+      </p>
       <section class="card" aria-labelledby="h-practice-notes" data-testid="practice-notes">
         <h3 id="h-practice-notes">Tried at work</h3>
         {progress.members.every((m) => !m.practice || m.practice.length === 0) ? (
