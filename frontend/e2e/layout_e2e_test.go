@@ -242,7 +242,7 @@ func TestNoPageWiderThanAPhone(t *testing.T) {
 }
 
 // TestDocScreenshots takes the README's pictures with ordinary names, when
-// BATON_SCREENSHOTS names the directory (make screenshots), checking the
+// BATON_SCREENSHOTS names the directory (docs/screenshots), checking the
 // pages on the way as TestNoPageWiderThanAPhone does.
 func TestDocScreenshots(t *testing.T) {
 	if os.Getenv("BATON_SCREENSHOTS") == "" {
