@@ -2,10 +2,6 @@ package teams
 
 import (
 	"context"
-	"encoding/csv"
-	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/baton-course/baton/lessons"
@@ -90,46 +86,4 @@ func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
 		out.Members = append(out.Members, mp)
 	}
 	return out, nil
-}
-
-// WriteCSV writes the report as CSV: a header row, then one row per member
-// and module, with spreadsheet formulas neutralised.
-func (r Report) WriteCSV(out io.Writer) error {
-	w := csv.NewWriter(out)
-	_ = w.Write([]string{"team", "member_name", "member_email", "module", "percent", "completed", "best_percent",
-		"vision", "alignment", "inspiration", "assignment_due_at", "assignment_status", "overdue"})
-	for _, m := range r.Members {
-		due := map[string]AssignmentView{}
-		for _, a := range m.Assignments {
-			due[a.Module] = a
-		}
-		for _, mod := range m.Modules {
-			best := ""
-			if mod.BestPercent != nil {
-				best = strconv.Itoa(*mod.BestPercent)
-			}
-			a, assigned := due[mod.Slug]
-			dueAt, status, overdue := "", "", ""
-			if assigned {
-				dueAt, status, overdue = a.DueAt.UTC().Format(time.RFC3339), a.Status, strconv.FormatBool(a.Overdue)
-			}
-			_ = w.Write(safeCells(r.Team.Name, m.User.Name, m.User.Email, mod.Slug, strconv.Itoa(mod.Percent),
-				strconv.FormatBool(mod.Completed), best, strconv.Itoa(m.Skills.Vision), strconv.Itoa(m.Skills.Alignment),
-				strconv.Itoa(m.Skills.Inspiration), dueAt, status, overdue))
-		}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-// safeCells neutralises spreadsheet formulas: a cell that starts with = + -
-// @ (or a tab or carriage return) gets a leading apostrophe, so a name like
-// "=HYPERLINK(...)" is shown as text instead of being run.
-func safeCells(cells ...string) []string {
-	for i, c := range cells {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			cells[i] = "'" + c
-		}
-	}
-	return cells
 }

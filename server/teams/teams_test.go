@@ -360,23 +360,62 @@ func TestReportAndCSV(t *testing.T) {
 	if small != large || len(r.Members) != 8 {
 		t.Fatalf("%d statements for 1 member, %d for %d", small, large, len(r.Members))
 	}
+	berlin, err := CSVZone("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	if err := r.WriteCSV(&buf); err != nil {
+	if err := e.WriteCSV(&buf, r, berlin); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + 8*len(content.course.Modules); len(rows) != want {
+	mods := content.course.Modules
+	if want := 1 + 8*len(mods); len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
-	for _, row := range rows[1:] {
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"Member", "Module", "Due (Europe/Berlin)", "Vision", "Alignment", "Inspiration"} {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("header %v lacks %q", rows[0], h)
+		}
+	}
+	for i, row := range rows[1:] {
 		if row[0] != "'=Pod" {
 			t.Fatalf("team cell %q", row[0])
 		}
 		if strings.HasPrefix(row[1], "@") {
 			t.Fatalf("formula name %q", row[1])
 		}
+		// One row a member and module, in course order, by title.
+		mod := mods[i%len(mods)]
+		if row[col["Module"]] != mod.Title {
+			t.Fatalf("row %d names module %q, want %q", i+1, row[col["Module"]], mod.Title)
+		}
+		// The skill profile once, on the member's first row.
+		if first := i%len(mods) == 0; first != (row[col["Vision"]] != "") {
+			t.Fatalf("row %d (module %s) has vision %q", i+1, mod.Slug, row[col["Vision"]])
+		}
+		// The team assignment, due at midnight UTC, in Berlin's winter time.
+		due := row[col["Due (Europe/Berlin)"]]
+		if mod.Slug == "ceo-myth" && (due != "2031-01-01 01:00" || row[col["Assignment"]] != "Not started") {
+			t.Fatalf("ceo-myth row %v: due %q", row, due)
+		}
+		if mod.Slug != "ceo-myth" && due != "" {
+			t.Fatalf("unassigned module %s has a due date %q", mod.Slug, due)
+		}
+	}
+	for _, bad := range []string{"Local", "Mars/Olympus", "../etc/passwd", "/etc/localtime", strings.Repeat("A", 65)} {
+		if _, err := CSVZone(bad); err == nil {
+			t.Errorf("CSVZone(%q) accepted", bad)
+		}
+	}
+	if loc, err := CSVZone(""); err != nil || loc != time.UTC {
+		t.Errorf("no zone gives %v, %v; want UTC", loc, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web/bind"
 )
@@ -96,11 +97,16 @@ func (s *Server) removeTeamMember(c echo.Context) error {
 // teamProgress answers the team report.
 func (s *Server) teamProgress(c echo.Context) error { return answerManaged(s, c, s.Teams.Report) }
 
-// teamProgressCSV answers the same report as a CSV download.
+// teamProgressCSV answers the same report as a CSV download, its times in
+// the zone the tz parameter names (the browser sends its own).
 func (s *Server) teamProgressCSV(c echo.Context) error {
 	m, err := s.managedTeam(c)
 	if err != nil {
 		return err
+	}
+	loc, err := teams.CSVZone(c.QueryParam("tz"))
+	if err != nil {
+		return problem.Validation(problem.FieldError{Field: "tz", Message: err.Error()})
 	}
 	r, err := s.Teams.Report(c.Request().Context(), m)
 	if err != nil {
@@ -110,7 +116,7 @@ func (s *Server) teamProgressCSV(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="team-progress.csv"`)
 	res.WriteHeader(http.StatusOK)
-	return r.WriteCSV(res)
+	return s.Teams.WriteCSV(res, r, loc)
 }
 
 // teamAnalytics answers how the team's members chose, step by step.

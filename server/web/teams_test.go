@@ -238,7 +238,16 @@ func TestTeamProgressAndCSV(t *testing.T) {
 
 	evil := addMembers(t, w, w.team, 1, func(int) string { return `=HYPERLINK("http://evil.example","click")` })[0]
 	_ = evil
-	r := call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/progress.csv", nil, w.manager.auth()...)
+	// The zone must be an IANA name; the browser sends its own.
+	for _, bad := range []string{"Nowhere/City", "Local", "..%2Fetc"} {
+		if r := call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/progress.csv?tz="+bad, nil, w.manager.auth()...); r.Status != 422 || !strings.Contains(string(r.Body), `"tz"`) {
+			t.Fatalf("tz=%s: %d %s, want 422 naming tz", bad, r.Status, r.Body)
+		}
+	}
+	if r := call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/progress.csv", nil, w.manager.auth()...); !strings.HasPrefix(string(r.Body), "Team,Member,Email,Module,") || !strings.Contains(strings.SplitN(string(r.Body), "\n", 2)[0], "Due (UTC)") {
+		t.Fatalf("without tz the header is %q, want times in UTC", strings.SplitN(string(r.Body), "\n", 2)[0])
+	}
+	r := call(t, w.h, "GET", "/api/teams/"+w.team.ID+"/progress.csv?tz=America/New_York", nil, w.manager.auth()...)
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -249,8 +258,17 @@ func TestTeamProgressAndCSV(t *testing.T) {
 	if want := 1 + 27*len(w.s.svc.Course.Modules); len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
-	if rows[0][1] != "member_name" {
+	if rows[0][1] != "Member" || rows[0][3] != "Module" || rows[0][8] != "Due (America/New_York)" {
 		t.Fatalf("header %v", rows[0])
+	}
+	titles := map[string]bool{}
+	for _, m := range w.s.svc.Course.Modules {
+		titles[m.Title] = true
+	}
+	for _, row := range rows[1:] {
+		if !titles[row[3]] {
+			t.Fatalf("module cell %q is not a module title", row[3])
+		}
 	}
 	for _, row := range rows[1:] {
 		for _, cell := range row {

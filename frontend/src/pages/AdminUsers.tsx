@@ -36,7 +36,7 @@ export function AdminUsersPage() {
             list.length === 0 ? (
               <Empty>No users match.</Empty>
             ) : (
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0} role="region" aria-label="Table of users">
                 <table class="data-table users-table">
                   <thead>
                     <tr>

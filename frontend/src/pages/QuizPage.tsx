@@ -118,7 +118,7 @@ function AttemptHistory({ res }: { res: Resource<AttemptSummary[]> }) {
   if (res.data.length === 0) return <Empty>No attempts yet. Your first one sets your baseline.</Empty>;
   const best = Math.max(...res.data.map((a) => a.percent ?? -1));
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Table of your attempts">
       <table class="data-table" data-testid="attempt-history">
         <thead>
           <tr>

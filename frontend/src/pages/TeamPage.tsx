@@ -79,7 +79,10 @@ function CsvButton({ teamId, name }: { teamId: string; name: string }) {
     setError(null);
     try {
       const slug = name.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'team';
-      await downloadFile(`/api/teams/${encodeURIComponent(teamId)}/progress.csv`, `${slug}-progress.csv`);
+      // The CSV's times in the manager's own zone, which its headers name.
+      const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const query = tz ? `?tz=${encodeURIComponent(tz)}` : '';
+      await downloadFile(`/api/teams/${encodeURIComponent(teamId)}/progress.csv${query}`, `${slug}-progress.csv`);
     } catch (err) {
       setError(err);
     } finally {
