@@ -51,6 +51,7 @@ type longWorld struct {
 	learnerName, learnerEmail, managerName, managerEmail, adminEmail, password string
 	teamName, memberName, memberEmail                                          string
 	teamID, finished, inProgress, practice, quiz                               string
+	learnerID                                                                  string
 }
 
 func longNames() longWorld {
@@ -94,6 +95,13 @@ func (w *longWorld) build(t *testing.T, base string, mp *mailtest.Server) {
 	w.teamID = team.ID
 
 	lrn := signedUp(t, base, w.learnerName, w.learnerEmail, w.password)
+	var me struct {
+		ID string `json:"id"`
+	}
+	if code := lrn.call("GET", "/api/me", nil, &me); code != 200 {
+		t.Fatalf("me: %d", code)
+	}
+	w.learnerID = me.ID
 	other := signedUp(t, base, w.memberName, w.memberEmail, w.password)
 	for _, c := range []*apiClient{lrn, other} {
 		if code := c.call("POST", "/api/teams/join", map[string]string{"invite_code": team.InviteCode}, nil); code != 200 {
@@ -208,24 +216,25 @@ func (w *longWorld) visits() map[string][]visit {
 	has := func(sel string) string { return fmt.Sprintf(`!!document.querySelector(%q)`, sel) }
 	h1 := has("main h1")
 	return map[string][]visit{
-		"/login":               {{who: "anon", path: "/login", ready: has("input[name=email]")}},
-		"/signup":              {{who: "anon", path: "/signup", ready: has("input[name=name]")}},
-		"/forgot-password":     {{who: "anon", path: "/forgot-password", ready: has("input[name=email]")}},
-		"/reset-password":      {{who: "anon", path: "/reset-password?token=not-a-token", ready: h1}},
-		"/verify-email":        {{who: "anon", path: "/verify-email?token=not-a-token", ready: h1}},
-		"/account":             {{who: "learner", path: "/account", ready: h1}, {who: "admin", path: "/account", ready: h1}},
-		"/":                    {{who: "learner", path: "/", ready: has(".assignment-list li") + " && " + has(".module-card"), doc: "learner-home"}, {who: "manager", path: "/", ready: has(".module-card")}},
-		"/modules/:slug":       {{who: "learner", path: "/modules/ceo-myth", ready: has(".lesson-steps")}},
-		"/lessons/:slug":       {{who: "learner", path: "/lessons/why-the-ceo-label-appeals", ready: has(".quick-check-card")}},
-		"/quizzes/:slug":       {{who: "learner", path: "/quizzes/" + w.quiz, ready: has("[data-testid=attempt-history] tbody tr")}},
-		"/attempts/:id":        {{who: "learner", path: "/attempts/" + w.finished, ready: has("[data-testid=result-percent]")}, {who: "learner", path: "/attempts/" + w.inProgress, ready: has("form.decide")}},
-		"/attempts/:id/replay": {{who: "learner", path: "/attempts/" + w.finished + "/replay", ready: has(".replay-list")}},
-		"/practice/:id":        {{who: "learner", path: "/practice/" + w.practice, ready: has("form.decide")}},
-		"/job-aids/:module":    {{who: "learner", path: "/job-aids/ceo-myth", ready: has("[data-testid=job-aid] table")}},
-		"/progress":            {{who: "learner", path: "/progress", ready: has(".history-chart")}},
-		"/teams":               {{who: "manager", path: "/teams", ready: has("input[name=team_name]") + " && " + has("a.team-name")}},
-		"/teams/:id":           {{who: "manager", path: "/teams/" + w.teamID, ready: has("[data-testid=team-progress] tbody tr") + " && " + has(".member-list"), doc: "manager-cockpit"}},
-		"/admin/users":         {{who: "admin", path: "/admin/users", ready: has(".users-table tbody tr")}},
+		"/login":                      {{who: "anon", path: "/login", ready: has("input[name=email]")}},
+		"/signup":                     {{who: "anon", path: "/signup", ready: has("input[name=name]")}},
+		"/forgot-password":            {{who: "anon", path: "/forgot-password", ready: has("input[name=email]")}},
+		"/reset-password":             {{who: "anon", path: "/reset-password?token=not-a-token", ready: h1}},
+		"/verify-email":               {{who: "anon", path: "/verify-email?token=not-a-token", ready: h1}},
+		"/account":                    {{who: "learner", path: "/account", ready: h1}, {who: "admin", path: "/account", ready: h1}},
+		"/":                           {{who: "learner", path: "/", ready: has(".assignment-list li") + " && " + has(".module-card"), doc: "learner-home"}, {who: "manager", path: "/", ready: has(".module-card")}},
+		"/modules/:slug":              {{who: "learner", path: "/modules/ceo-myth", ready: has(".lesson-steps")}},
+		"/lessons/:slug":              {{who: "learner", path: "/lessons/why-the-ceo-label-appeals", ready: has(".quick-check-card")}},
+		"/quizzes/:slug":              {{who: "learner", path: "/quizzes/" + w.quiz, ready: has("[data-testid=attempt-history] tbody tr")}},
+		"/attempts/:id":               {{who: "learner", path: "/attempts/" + w.finished, ready: has("[data-testid=result-percent]")}, {who: "learner", path: "/attempts/" + w.inProgress, ready: has("form.decide")}},
+		"/attempts/:id/replay":        {{who: "learner", path: "/attempts/" + w.finished + "/replay", ready: has(".replay-list")}},
+		"/practice/:id":               {{who: "learner", path: "/practice/" + w.practice, ready: has("form.decide")}},
+		"/job-aids/:module":           {{who: "learner", path: "/job-aids/ceo-myth", ready: has("[data-testid=job-aid] table")}},
+		"/progress":                   {{who: "learner", path: "/progress", ready: has(".history-chart")}},
+		"/teams":                      {{who: "manager", path: "/teams", ready: has("input[name=team_name]") + " && " + has("a.team-name")}},
+		"/teams/:id":                  {{who: "manager", path: "/teams/" + w.teamID, ready: has("[data-testid=team-progress] tbody tr") + " && " + has(".member-list"), doc: "manager-cockpit"}},
+		"/admin/users":                {{who: "admin", path: "/admin/users", ready: has(".users-table tbody tr")}},
+		"/teams/:id/members/:user_id": {{who: "manager", path: "/teams/" + w.teamID + "/members/" + w.learnerID, ready: has("[data-testid=member-scenarios]"), doc: "member-drilldown"}},
 	}
 }
 
