@@ -55,7 +55,8 @@ type CoachingVariant struct {
 	Questions   []string       `json:"questions"`
 }
 
-// CoachingStep is one step, in the order learners meet the steps.
+// CoachingStep is one step the variant can reach, in the order learners
+// meet the steps.
 type CoachingStep struct {
 	Position   int    `json:"position"`
 	StepID     string `json:"step_id"`
@@ -146,10 +147,13 @@ func (s *Service) Coaching(ctx context.Context, m Managed, slug string) (Coachin
 // coachingVariant writes the brief of one variant from its analytics.
 func coachingVariant(v *quizzes.Variant, a ScenarioAnalytics) CoachingVariant {
 	cv := CoachingVariant{Variant: a.Variant, Members: a.Members, Suppressed: a.Suppressed, Steps: []CoachingStep{}}
-	for i, st := range a.Steps {
+	for _, st := range a.Steps {
 		step := v.Steps[st.StepID]
 		rec := v.Recommended(st.StepID)
-		cs := CoachingStep{Position: i + 1, StepID: st.StepID, Text: st.Text, OnBestPath: rec.OnBestPath,
+		if rec.ChoiceID == "" {
+			continue // a step this variant never reaches
+		}
+		cs := CoachingStep{Position: len(cv.Steps) + 1, StepID: st.StepID, Text: st.Text, OnBestPath: rec.OnBestPath,
 			Suppressed: st.Suppressed, Choices: []CoachingChoice{}}
 		for _, ch := range step.Choices {
 			cc := CoachingChoice{ID: ch.ID, Text: ch.Text, Recommended: ch.ID == rec.ChoiceID}
@@ -286,13 +290,12 @@ func questions(v *quizzes.Variant, t telling) []string {
 	return out
 }
 
-// gist is the first clause of a text, cut to at most words words.
+// gist is the first sentence of a text up to any semicolon, cut to at
+// most words words.
 func gist(s string, words int) string {
 	s = strings.TrimSpace(s)
-	for _, mark := range []string{"; ", ": "} { // "8:40" is no clause
-		if i := strings.Index(s, mark); i > 0 {
-			s = s[:i]
-		}
+	if i := strings.Index(s, "; "); i > 0 {
+		s = s[:i]
 	}
 	s = firstSentence(s)
 	s = strings.TrimRight(s, ".,")

@@ -127,10 +127,10 @@ func TestCoachingVariantFromContent(t *testing.T) {
 
 func TestGist(t *testing.T) {
 	for in, want := range map[string]string{
-		"Tuesday, 8:40. Your manager calls.":         "Tuesday, 8:40",
-		"Ask Daniel why; then decide.":               "Ask Daniel why",
-		"one two three four five six seven":          "one two three…",
-		"Reply in the channel: the lost work matters": "Reply in the channel",
+		"Tuesday, 8:40. Your manager calls.":          "Tuesday, 8:40",
+		"Ask Daniel why; then decide.":                "Ask Daniel why",
+		"one two three four five six seven":           "one two three…",
+		"Reply in the channel: the lost work matters": "Reply in the channel: the lost work…",
 	} {
 		if got := gist(in, 3+4*btoi(!strings.HasPrefix(in, "one"))); got != want {
 			t.Errorf("gist(%q) = %q, want %q", in, got, want)
