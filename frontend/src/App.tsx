@@ -6,6 +6,7 @@ import { AccountPage } from './pages/Account';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/AccountLinks';
 import { AdminUsersPage } from './pages/AdminUsers';
 import { AidPage } from './pages/AidPage';
+import { CoachingBriefPage } from './pages/CoachingBrief';
 import { AttemptPage, PracticePage, ReplayPage } from './pages/AttemptPage';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { HomePage } from './pages/Home';
@@ -48,6 +49,11 @@ const routes: RouteDef[] = [
   { pattern: '/teams', guard: 'manager', view: () => <TeamsPage /> },
   { pattern: '/teams/:id', guard: 'manager', view: (p) => <TeamPage key={p.id} id={p.id} /> },
   { pattern: '/teams/:id/members/:user_id', guard: 'manager', view: (p) => <MemberPage key={p.user_id} teamId={p.id} userId={p.user_id} /> },
+  {
+    pattern: '/teams/:id/coaching/:scenario',
+    guard: 'manager',
+    view: (p) => <CoachingBriefPage key={`${p.id}/${p.scenario}`} id={p.id} scenario={p.scenario} />,
+  },
   { pattern: '/admin/users', guard: 'admin', view: () => <AdminUsersPage /> },
 ];
 

@@ -352,9 +352,38 @@ export interface Analytics {
       text: string;
       members_answered: number;
       suppressed: boolean;
-      /** first_attempt counts are noisy; estimated_percent corrects for it (null for small groups). */
-      choices: { id: string; text: string; first_attempt: number; estimated_percent: number | null }[];
+      /** first_attempt counts are noisy; estimated_percent corrects for it (null for small groups);
+       * recommended marks the scenario's recommended move (content, not anyone's answer). */
+      choices: { id: string; text: string; first_attempt: number; estimated_percent: number | null; recommended: boolean }[];
     }[];
+  }[];
+}
+
+/** A printable coaching brief for one scenario, from the noisy analytics and the scenario's content. */
+export interface CoachingBrief {
+  team: { id: string; name: string };
+  scenario: { slug: string; title: string; module: string; module_title: string; version: string };
+  min_group: number;
+  noise: Analytics['noise'];
+  /** The privacy floor hides every step (or nobody finished); message says so. */
+  hidden: boolean;
+  message: string;
+  variants: {
+    variant: { id: string; title: string };
+    members: number;
+    members_on_earlier_versions: number;
+    suppressed: boolean;
+    summary: string;
+    telling_step: string;
+    steps: {
+      position: number;
+      step_id: string;
+      text: string;
+      on_best_path: boolean;
+      suppressed: boolean;
+      choices: { id: string; text: string; recommended: boolean; percent: number | null; estimated_percent: number | null }[];
+    }[];
+    questions: string[];
   }[];
 }
 

@@ -40,9 +40,13 @@ type ChoiceCount struct {
 	// truly taken the choice, corrected for the noise; nil under
 	// privacy.EstimateMin members.
 	Estimate *int `json:"estimated_percent"`
+	// Recommended marks the move the scenario recommends at the step
+	// (quizzes.Variant.Recommended): content, not anyone's answer.
+	Recommended bool `json:"recommended"`
 }
 
-// StepAnalytics is the distribution of the team's choices at one step.
+// StepAnalytics is the distribution of the team's choices at one step, in
+// the order learners meet the steps (quizzes.Variant.PathOrder).
 // Answered is how many members are counted as answering it (noisy too: in a
 // branching scenario reaching a step tells which way someone went);
 // Suppressed (no choices shown) when that is under MinGroup.
@@ -88,7 +92,8 @@ type VariantRef struct {
 }
 
 // Analytics is a team's choice analytics. (Fields in this order: the
-// answer has always listed them alphabetically.)
+// answer has always listed them alphabetically.) Scenarios come in course
+// order, each scenario's variants as written.
 type Analytics struct {
 	MinGroup int   `json:"min_group"`
 	Noise    Noise `json:"noise"`
@@ -114,6 +119,29 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	if err != nil {
 		return Analytics{}, err
 	}
+	firsts, err := s.firstAttempts(ctx, t.ID)
+	if err != nil {
+		return Analytics{}, err
+	}
+	out := []ScenarioAnalytics{}
+	for _, sc := range s.courseScenarios() {
+		for _, v := range sc.Variants {
+			out = append(out, variantAnalytics(noise, v, firsts[variantKey{sc.Slug, v.ID}]))
+		}
+	}
+	checks, err := s.checkAnalytics(ctx, noise, t.ID)
+	if err != nil {
+		return Analytics{}, err
+	}
+	return Analytics{MinGroup: MinGroup, Noise: Noise{Noisy: true, TruthProbability: privacy.TruthProbability,
+		EstimateMin: privacy.EstimateMin, Note: NoiseNote}, QuickChecks: checks, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
+}
+
+type variantKey struct{ quiz, variant string }
+
+// firstAttempts is, per scenario variant, each team member's first
+// finished attempt of it.
+func (s *Service) firstAttempts(ctx context.Context, teamID string) (map[variantKey]map[string]*firstAttempt, error) {
 	var rows []struct {
 		UserID          string
 		QuizSlug        string
@@ -130,13 +158,13 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 	// open at a time, so a variant's first attempt is finished once any
 	// attempt of it is, and a finished path never changes, so neither does
 	// its report.
-	err = s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.scenario_version, a.variant, a.number, x.step_id, x.choice_id
+	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.scenario_version, a.variant, a.number, x.step_id, x.choice_id
 		FROM team_members m
 		JOIN attempts a ON a.user_id = m.user_id AND a.status = 'finished'
 		JOIN attempt_answers x ON x.attempt_id = a.id
-		WHERE m.team_id = ?`, t.ID).Scan(&rows).Error
+		WHERE m.team_id = ?`, teamID).Scan(&rows).Error
 	if err != nil {
-		return Analytics{}, err
+		return nil, err
 	}
 	// Each member's first attempt of each scenario variant. Attempts from
 	// before variants ("") count with the first variant, which kept the
@@ -160,21 +188,8 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 			f.choices[r.StepID] = r.ChoiceID
 		}
 	}
-	out := []ScenarioAnalytics{}
-	for _, sc := range s.catalog.All() {
-		for _, v := range sc.Variants {
-			out = append(out, variantAnalytics(noise, v, firsts[variantKey{sc.Slug, v.ID}]))
-		}
-	}
-	checks, err := s.checkAnalytics(ctx, noise, t.ID)
-	if err != nil {
-		return Analytics{}, err
-	}
-	return Analytics{MinGroup: MinGroup, Noise: Noise{Noisy: true, TruthProbability: privacy.TruthProbability,
-		EstimateMin: privacy.EstimateMin, Note: NoiseNote}, QuickChecks: checks, Scenarios: out, Team: TeamRef{ID: t.ID, Name: t.Name}}, nil
+	return firsts, nil
 }
-
-type variantKey struct{ quiz, variant string }
 
 // firstAttempt is a member's first attempt of a variant: its number, the
 // scenario version it pinned and its choice at every step it reached.
@@ -204,7 +219,7 @@ func variantAnalytics(noise privacy.Noise, v *quizzes.Variant, members map[strin
 	sc := v.Scenario
 	sa := ScenarioAnalytics{Slug: sc.Slug, Title: sc.Title, Variant: VariantRef{v.ID, v.Title}, Members: len(members),
 		Suppressed: len(members) < MinGroup, Steps: []StepAnalytics{}}
-	for _, stepID := range v.StepOrder {
+	for _, stepID := range v.PathOrder() {
 		step := v.Steps[stepID]
 		st := StepAnalytics{StepID: stepID, Text: step.Text.Unconditional(), Suppressed: true, Choices: []ChoiceCount{}}
 		if sa.Suppressed {
@@ -226,9 +241,10 @@ func variantAnalytics(noise privacy.Noise, v *quizzes.Variant, members map[strin
 		}
 		st.Answered = len(members) - counts[none]
 		if st.Suppressed = st.Answered < MinGroup; !st.Suppressed {
+			recommended := v.Recommended(stepID).ChoiceID
 			for i, ch := range step.Choices {
 				st.Choices = append(st.Choices, ChoiceCount{ID: ch.ID, Text: ch.Text, First: counts[i],
-					Estimate: privacy.Estimate(counts[i], len(members), outcomes)})
+					Estimate: privacy.Estimate(counts[i], len(members), outcomes), Recommended: ch.ID == recommended})
 			}
 		}
 		sa.Steps = append(sa.Steps, st)

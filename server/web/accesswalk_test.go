@@ -193,6 +193,8 @@ func accessCases(w *world) []accessCase {
 		{method: "GET", pattern: "/api/teams/:id/progress", path: "/api/teams/" + w.foreign.ID + "/progress", want: roles(404, 404, 200)},
 		{method: "GET", pattern: "/api/teams/:id/progress.csv", path: "/api/teams/" + w.foreign.ID + "/progress.csv", want: roles(404, 404, 200)},
 		{method: "GET", pattern: "/api/teams/:id/analytics", path: "/api/teams/" + w.foreign.ID + "/analytics", want: roles(404, 404, 200)},
+		{method: "GET", pattern: "/api/teams/:id/coaching/:scenario", path: "/api/teams/" + w.team.ID + "/coaching/" + testQuiz, want: roles(404, 200, 200)},
+		{method: "GET", pattern: "/api/teams/:id/coaching/:scenario", path: "/api/teams/" + w.foreign.ID + "/coaching/" + testQuiz, want: roles(404, 404, 200)},
 		{method: "POST", pattern: "/api/assignments", path: "/api/assignments", body: map[string]any{"module": "vision-and-narrative", "due_at": "2030-01-01T00:00:00Z", "team_id": w.team.ID}, want: roles(403, 201, 201)},
 		{method: "POST", pattern: "/api/assignments", path: "/api/assignments", body: map[string]any{"module": "vision-and-narrative", "due_at": "2030-01-01T00:00:00Z", "user_ids": []string{w.stranger.ID}}, want: roles(403, 403, 201)},
 		{method: "GET", pattern: "/api/assignments", path: "/api/assignments", want: all(200)},

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	api.GET("/teams/:id/progress.csv", s.teamProgressCSV, signedIn)            // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.GET("/teams/:id/analytics", s.teamAnalytics, signedIn)                 // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.GET("/teams/:id/members/:user_id", s.teamMember, signedIn)             // signedIn: that team's manager or an admin, a current member (else 404)
+	api.GET("/teams/:id/coaching/:scenario", s.teamCoaching, signedIn)         // signedIn: that team's manager or an admin (else 404, as docs/api.md says)
 	api.POST("/assignments", s.createAssignments, managers...)                 // managers: own teams' members (else 403)
 	api.GET("/assignments", s.listAssignments, signedIn)                       // signedIn: own; ?team_id= managers' own team
 	api.PATCH("/assignments/:id", s.changeAssignmentDue, managers...)          // managers: own teams' members (else 404)

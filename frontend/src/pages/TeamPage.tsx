@@ -52,16 +52,17 @@ export function TeamPage({ id }: { id: string }) {
             <section class="card" aria-labelledby="h-analytics">
               <h2 id="h-analytics">Choice analytics</h2>
               <p class="muted">
-                For each scenario step: which choices members made on their first attempt. Scenarios finished by fewer than{' '}
-                {analytics.data?.min_group ?? 3} members are hidden.
+                For each scenario step, in course order: the share of members counted as taking each choice on their first attempt,
+                with the recommended move marked. Scenarios finished by fewer than {analytics.data?.min_group ?? 3} members are hidden.
+                Each scenario has a printable coaching brief for your one-to-ones.
               </p>
               <p class="noise-note" data-testid="analytics-noise">
                 <strong>Counts include deliberate noise to protect individuals.</strong> Each member&rsquo;s answer is counted as given only
                 some of the time, otherwise as a random choice that stays the same for them, so no one&rsquo;s choice can be worked out,
-                even by comparing teams. Read the counts as team tendencies.
+                even by comparing teams. Read the percentages as team tendencies.
               </p>
               <Async res={analytics} label="Loading analytics…">
-                {(a) => <AnalyticsView data={a} />}
+                {(a) => <AnalyticsView data={a} teamId={t.id} />}
               </Async>
             </section>
           </>
@@ -644,7 +645,7 @@ export function ProgressTable({ progress, modules }: { progress: TeamProgress; m
   );
 }
 
-function AnalyticsView({ data }: { data: Analytics }) {
+function AnalyticsView({ data, teamId }: { data: Analytics; teamId: string }) {
   if (data.scenarios.length === 0) return <Empty>No scenario data yet.</Empty>;
   const checks = (data.quick_checks ?? []).filter((c) => !c.suppressed);
   return (
@@ -683,6 +684,11 @@ function AnalyticsView({ data }: { data: Analytics }) {
             ) : (
               <p class="suppressed-note">{s.members} members finished their first attempt.</p>
             )}
+            <p class="an-brief-link">
+              <a href={`/teams/${encodeURIComponent(teamId)}/coaching/${encodeURIComponent(s.slug)}`} data-testid="coaching-link">
+                Coaching brief<span class="visually-hidden">: {s.title}</span>
+              </a>
+            </p>
             {!s.suppressed &&
               s.steps.map((st) =>
                 st.suppressed ? (
@@ -691,7 +697,7 @@ function AnalyticsView({ data }: { data: Analytics }) {
                     <p class="suppressed-note">Fewer than {data.min_group} members are counted as answering this step; hidden.</p>
                   </div>
                 ) : (
-                  <StepChart key={st.step_id} step={st} />
+                  <StepChart key={st.step_id} step={st} members={s.members} />
                 ),
               )}
           </details>
@@ -701,23 +707,27 @@ function AnalyticsView({ data }: { data: Analytics }) {
   );
 }
 
-function StepChart({ step }: { step: Analytics['scenarios'][number]['steps'][number] }) {
-  const max = Math.max(1, ...step.choices.map((c) => c.first_attempt));
+function StepChart({ step, members }: { step: Analytics['scenarios'][number]['steps'][number]; members: number }) {
+  // Shares of the variant's members (every member is counted at every
+  // step, "did not answer" included), not raw counts.
+  const share = (n: number) => (members > 0 ? Math.round((100 * n) / members) : 0);
   return (
     <div class="an-step">
       <p class="an-step-text">{step.text}</p>
-      <p class="meta">{step.members_answered} members counted as answering</p>
+      <p class="meta">{share(step.members_answered)}% of members counted as answering</p>
       <ul class="an-choices">
         {step.choices.map((c) => (
-          <li key={c.id}>
-            <p class="an-choice">{c.text}</p>
+          <li key={c.id} data-recommended={c.recommended ? 'true' : undefined}>
+            <p class="an-choice">
+              {c.recommended && <span class="an-choice-rec">✓ Recommended move:</span>} {c.text}
+            </p>
             <div class="an-bars">
               <div class="an-bar-row">
                 <span class="an-bar-label">First</span>
                 <span class="an-bar-track">
-                  <span class="an-bar first" style={{ width: `${(c.first_attempt / max) * 100}%` }} />
+                  <span class={`an-bar ${c.recommended ? 'rec' : 'first'}`} style={{ width: `${share(c.first_attempt)}%` }} />
                 </span>
-                <span class="an-bar-val">{c.first_attempt}</span>
+                <span class="an-bar-val">{share(c.first_attempt)}%</span>
               </div>
               {c.estimated_percent !== null && (
                 <p class="meta an-estimate">About {c.estimated_percent}% of members, once corrected for the noise</p>
@@ -729,4 +739,3 @@ function StepChart({ step }: { step: Analytics['scenarios'][number]['steps'][num
     </div>
   );
 }
-
