@@ -22,7 +22,7 @@ export function OutageBanner() {
   // The live region is always in the page so its first message is announced.
   const secs = state.retryAt === null ? 0 : Math.max(0, Math.ceil((state.retryAt - now) / 1000));
   return (
-    <div class={state.down ? 'outage-banner' : 'outage-banner outage-hidden'} data-testid="outage-banner">
+    <div class={state.down ? 'outage-banner' : 'outage-banner outage-hidden'} role={state.down ? 'region' : undefined} aria-label={state.down ? 'Connection' : undefined} data-testid="outage-banner">
       <p role="status">{state.down ? "Baton can't reach the server; retrying… What you typed is kept and will be sent when it answers." : ''}</p>
       {state.down && (
         <>

@@ -6,6 +6,13 @@ import './connection.css';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+/** Focuses el once it can take focus again (a button re-enabled when its request settles). */
+function giveFocusBack(el: HTMLElement | null, tries = 20) {
+  if (!el || !el.isConnected) return;
+  el.focus();
+  if (document.activeElement !== el && tries > 0) setTimeout(() => giveFocusBack(el, tries - 1), 25);
+}
+
 /**
  * Asks, in place, for sign-in again when a request finds the session ended,
  * so the page and what was typed on it stay; the request that asked is then
@@ -20,11 +27,24 @@ export function SignInDialog() {
   const [error, setError] = useState<unknown>(null);
   const ref = useRef<HTMLDialogElement>(null);
   const returnTo = useRef<HTMLElement | null>(null);
+  const lastFocus = useRef<HTMLElement | null>(null);
+
+  // Remember what had focus last outside the dialog: a Save button that
+  // disabled itself while saving has already dropped focus by the time the
+  // dialog opens.
+  useEffect(() => {
+    const seen = (e: FocusEvent) => {
+      if (e.target instanceof HTMLElement && !ref.current?.contains(e.target)) lastFocus.current = e.target;
+    };
+    document.addEventListener('focusin', seen);
+    return () => document.removeEventListener('focusin', seen);
+  }, []);
 
   useEffect(
     () =>
       onReauth((r) => {
-        returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+        const active = document.activeElement;
+        returnTo.current = active instanceof HTMLElement && active !== document.body ? active : lastFocus.current;
         setEmail(r.user.email);
         setPassword('');
         setError(null);
@@ -53,8 +73,8 @@ export function SignInDialog() {
       else d.removeAttribute('open');
     }
     setReq(null);
-    returnTo.current?.focus();
     r?.done(signedIn);
+    giveFocusBack(returnTo.current);
   }
 
   async function submit(e: Event) {
