@@ -249,6 +249,8 @@ export interface RequestOptions {
   noRetry?: boolean;
   /** On an ended session, do not ask to sign in again (signing out). */
   noReauth?: boolean;
+  /** During an outage fail at once instead of waiting (account changes the person should see fail). */
+  noQueue?: boolean;
   /** Return the raw Response (for downloads). */
   raw?: boolean;
   signal?: AbortSignal;
@@ -273,7 +275,7 @@ async function send(method: string, path: string, body: unknown, token: string |
 
 /** Sends once, or, for a repeatable request, as often as it takes the server to come back. */
 async function sendThroughOutage(method: string, path: string, body: unknown, token: string | null, opts: RequestOptions): Promise<Response> {
-  const repeatable = REPEATABLE.has(method.toUpperCase()) && !opts.noRetry;
+  const repeatable = REPEATABLE.has(method.toUpperCase()) && !opts.noRetry && !opts.noQueue;
   for (;;) {
     let res: Response;
     try {
@@ -387,9 +389,9 @@ export const requestPasswordReset = (email: string) => post<void>('/api/auth/pas
 export const confirmPasswordReset = (token: string, password: string) =>
   post<void>('/api/auth/password-reset/confirm', { token, password }, { noRetry: true });
 export const resendVerification = () => post<void>('/api/me/verification');
-export const changePassword = (current_password: string, new_password: string) => put<void>('/api/me/password', { current_password, new_password });
+export const changePassword = (current_password: string, new_password: string) => api<void>('PUT', '/api/me/password', { current_password, new_password }, { noQueue: true });
 export const revokeSession = (id: string) => del<void>(`/api/me/sessions/${encodeURIComponent(id)}`);
-export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password });
+export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password }, { noQueue: true });
 
 /** Test helper: forget all state. */
 export function _reset(): void {

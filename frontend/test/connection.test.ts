@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, _reset, acceptTokens, get, getToken, hasSessionHint, login, logout, onReauth, onSession, put, post, restoreSession, type ReauthRequest } from '../src/api';
+import { ApiError, _reset, acceptTokens, changePassword, get, getToken, hasSessionHint, login, logout, onReauth, onSession, put, post, restoreSession, type ReauthRequest } from '../src/api';
 import { BACKOFF_MS, _resetOutage, getOutage, onOutage, retryNow } from '../src/outage';
 
 function json(status: number, body: unknown, type = 'application/json') {
@@ -220,5 +220,19 @@ describe('an outage', () => {
     await new Promise((r) => setTimeout(r, 0));
     ac.abort();
     expect(((await pending) as Error).name).toBe('AbortError');
+  });
+});
+
+describe('account changes during an outage', () => {
+  it('fail at once instead of waiting, so the person knows they did not happen', async () => {
+    _resetOutage(async () => false);
+    let sent = 0;
+    mockFetch(() => {
+      sent++;
+      throw new TypeError('Failed to fetch');
+    });
+    const err = await changePassword('old password here', 'new password here').catch((e) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(sent).toBe(1);
   });
 });
