@@ -85,6 +85,7 @@ func TestDraftsSurviveExpiryReloadAndOutage(t *testing.T) {
 		t.Error("the dialog has no accessible name")
 	}
 	u.axe("sign-in dialog")
+	u.shot("signin-dialog")
 
 	// Escape cancels: the dialog closes, focus is back on Save, and the
 	// page says the words were not sent but are kept.
@@ -130,6 +131,7 @@ func TestDraftsSurviveExpiryReloadAndOutage(t *testing.T) {
 		t.Errorf("%s error boxes beside the banner", n)
 	}
 	u.axe("outage banner")
+	u.shot("outage-banner")
 	u.do("phone viewport", chromedp.EmulateViewport(360, 780, chromedp.EmulateMobile))
 	if w := u.eval("page width", `String(document.documentElement.scrollWidth)`); w != "360" {
 		t.Errorf("at 360 px the page with the banner is %s px wide", w)
@@ -148,6 +150,26 @@ func TestDraftsSurviveExpiryReloadAndOutage(t *testing.T) {
 	u.waitFor("saved after the outage", fmt.Sprintf(`document.querySelector(%q).textContent.startsWith("Saved")`, status))
 	if body := serverReflection(t, other, draftLesson); body != first+second+third {
 		t.Fatalf("after the outage the server has %q", body)
+	}
+
+	// The practice note under a job aid keeps its draft the same way.
+	note := "#practice-note"
+	u.open("/job-aids/cross-functional-alignment", note)
+	const noted = "Wrote the decision log for the pricing call."
+	u.typeInto(note, noted)
+	u.waitFor("note draft kept", `document.querySelector("[data-testid=practice-task] [data-testid=draft-status]").dataset.status === "draft"`)
+	u.do("reload the job aid", chromedp.Reload())
+	u.waitFor("note draft restored", fmt.Sprintf(`document.querySelector(%q)?.value === %q`, note, noted))
+	u.click("[data-testid=practice-task] button[type=submit]")
+	u.waitFor("note saved", `document.querySelector("[data-testid=practice-task] [data-testid=draft-status]").dataset.status === "saved"`)
+	var aid struct {
+		Practice struct {
+			Note string `json:"note"`
+			Done bool   `json:"done"`
+		} `json:"practice"`
+	}
+	if code := other.call("GET", "/api/job-aids/cross-functional-alignment", nil, &aid); code != 200 || aid.Practice.Note != noted || !aid.Practice.Done {
+		t.Fatalf("practice on the server: %d %+v", code, aid.Practice)
 	}
 }
 

@@ -235,12 +235,15 @@ function reauthenticate(user: User): Promise<boolean> {
 }
 
 /** The error of a request left unsent because its person chose not to sign in again. */
-export function signedOutError(): ApiError {
+export function signedOutError(method = 'PUT'): ApiError {
+  const reading = method.toUpperCase() === 'GET' || method.toUpperCase() === 'HEAD';
   return new ApiError({
     type: 'urn:baton:problem:unauthorized',
     title: 'Signed out',
     status: 401,
-    detail: 'You are signed out, so this was not sent. What you typed is kept on this device; sign in again to send it.',
+    detail: reading
+      ? 'You are signed out. Sign in again to see this page.'
+      : 'You are signed out, so this was not sent. What you typed is kept on this device; sign in again to send it.',
   });
 }
 
@@ -318,7 +321,7 @@ export async function request(method: string, path: string, body?: unknown, opts
       accessToken = null;
       const who = pageUser;
       if (who && !opts.noReauth && reauthHandler) {
-        if (!(await reauthenticate(who))) throw signedOutError();
+        if (!(await reauthenticate(who))) throw signedOutError(method);
         res = await sendThroughOutage(method, path, body, accessToken, opts);
         if (res.status === 401) endSession();
       } else {
