@@ -23,7 +23,7 @@ export function OutageBanner() {
   const secs = state.retryAt === null ? 0 : Math.max(0, Math.ceil((state.retryAt - now) / 1000));
   return (
     <div class={state.down ? 'outage-banner' : 'outage-banner outage-hidden'} role={state.down ? 'region' : undefined} aria-label={state.down ? 'Connection' : undefined} data-testid="outage-banner">
-      <p role="status">{state.down ? "Baton can't reach the server; retrying… What you typed is kept and will be sent when it answers." : ''}</p>
+      <p role="status">{state.down ? "Baton can't reach the server; retrying… What you typed stays on this device." : ''}</p>
       {state.down && (
         <>
           {/* Not live: a screen reader would otherwise read every second. */}
