@@ -1,5 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { logout } from './api';
+import { OutageBanner } from './components/OutageBanner';
+import { SignInDialog } from './components/SignInDialog';
 import { Loading } from './components/ui';
 import { VerifyBanner } from './components/VerifyBanner';
 import { AccountPage } from './pages/Account';
@@ -125,6 +127,7 @@ export function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
+      <OutageBanner />
       <Header user={session.user} path={loc.path} bare={bare} />
       <main id="main" ref={mainRef} tabIndex={-1} class={bare ? 'main-bare' : ''}>
         {session.user && !bare && route?.guard !== 'link' && <VerifyBanner userId={session.user.id} email={session.user.email} />}
@@ -133,6 +136,7 @@ export function App() {
       <footer class="site-footer">
         <p>Baton · lead through influence, not authority</p>
       </footer>
+      <SignInDialog />
     </>
   );
 }

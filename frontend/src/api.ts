@@ -1,6 +1,12 @@
 // The API client: the access token lives in this module's memory only; the
 // refresh cookie (HttpOnly, path /api/auth) restores it. Refreshes are
 // single-flight because a refresh token presented twice revokes the session.
+//
+// Nothing a person typed is lost to the network: a request whose session has
+// ended asks for sign-in in place (components/SignInDialog) and is then sent
+// again, and a request that may safely be repeated waits out an outage
+// (outage.ts) instead of failing.
+import { OUTAGE_STATUSES, isNetworkError, reportOutage, serverAnswered, waitForServer } from './outage';
 import type { TokenResponse, User } from './types';
 
 export interface FieldError {
@@ -71,8 +77,33 @@ export async function parseProblem(res: Response): Promise<Problem> {
 
 let accessToken: string | null = null;
 let refreshInFlight: Promise<TokenResponse | null> | null = null;
+// Who was signed in on this page: the sign-in dialog offers their address,
+// and its presence means there is page state worth keeping.
+let pageUser: User | null = null;
 type SessionListener = (user: User | null) => void;
 const listeners = new Set<SessionListener>();
+
+// A hint (not a secret) that this browser has signed in and not signed out:
+// without it no refresh cookie can exist, so the first visit skips the
+// refresh probe instead of logging a 401.
+const SESSION_HINT = 'baton.signed-in';
+
+function setHint(on: boolean) {
+  try {
+    if (on) localStorage.setItem(SESSION_HINT, '1');
+    else localStorage.removeItem(SESSION_HINT);
+  } catch {
+    // Storage may be disabled; the probe then simply runs or is skipped.
+  }
+}
+
+export function hasSessionHint(): boolean {
+  try {
+    return localStorage.getItem(SESSION_HINT) === '1';
+  } catch {
+    return true;
+  }
+}
 
 export function getToken(): string | null {
   return accessToken;
@@ -92,37 +123,61 @@ function emit(user: User | null) {
   for (const fn of listeners) fn(user);
 }
 
+/** The session is over and there is nothing on the page to keep. */
+function endSession() {
+  accessToken = null;
+  pageUser = null;
+  setHint(false);
+  emit(null);
+}
+
 /** Accepts a token response from register, login or refresh. */
 export function acceptTokens(t: TokenResponse): User {
   accessToken = t.access_token;
+  pageUser = t.user;
+  setHint(true);
   emit(t.user);
   return t.user;
 }
 
 /**
  * Exchanges the refresh cookie for a new access token. Only one refresh runs
- * at a time; concurrent callers share its result. Resolves null (and clears
- * the session) when the cookie is missing, expired or revoked.
+ * at a time; concurrent callers share its result. Resolves null when the
+ * cookie is missing, expired or revoked; the caller decides what that ends.
+ * While the server cannot be reached it waits for it.
  */
 export function refresh(): Promise<TokenResponse | null> {
   if (refreshInFlight) return refreshInFlight;
   refreshInFlight = (async () => {
     try {
-      const res = await fetch('/api/auth/refresh', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { Accept: 'application/json' },
-      });
-      if (!res.ok) {
-        accessToken = null;
-        emit(null);
-        return null;
+      for (;;) {
+        let res: Response;
+        try {
+          res = await fetch('/api/auth/refresh', {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { Accept: 'application/json' },
+          });
+        } catch (err) {
+          if (!isNetworkError(err)) return null;
+          reportOutage();
+          await waitForServer();
+          continue;
+        }
+        if (OUTAGE_STATUSES.has(res.status)) {
+          reportOutage();
+          await waitForServer();
+          continue;
+        }
+        serverAnswered();
+        if (!res.ok) {
+          accessToken = null;
+          return null;
+        }
+        const t = (await res.json()) as TokenResponse;
+        acceptTokens(t);
+        return t;
       }
-      const t = (await res.json()) as TokenResponse;
-      acceptTokens(t);
-      return t;
-    } catch {
-      return null;
     } finally {
       refreshInFlight = null;
     }
@@ -130,13 +185,83 @@ export function refresh(): Promise<TokenResponse | null> {
   return refreshInFlight;
 }
 
+/** Restores the session at page load from the refresh cookie, if one can exist. */
+export async function restoreSession(): Promise<User | null> {
+  if (!hasSessionHint()) {
+    endSession();
+    return null;
+  }
+  const t = await refresh();
+  if (!t) {
+    endSession();
+    return null;
+  }
+  return t.user;
+}
+
+/** What the sign-in dialog is asked: sign this person in again, then call done. */
+export interface ReauthRequest {
+  user: User;
+  /** true once signed in again as the same person; false when they cancel. */
+  done: (signedIn: boolean) => void;
+}
+type ReauthHandler = (r: ReauthRequest) => void;
+let reauthHandler: ReauthHandler | null = null;
+let reauthInFlight: Promise<boolean> | null = null;
+
+/** Mounts the in-place sign-in (one at a time); without it an ended session goes to /login. */
+export function onReauth(fn: ReauthHandler): () => void {
+  reauthHandler = fn;
+  return () => {
+    if (reauthHandler === fn) reauthHandler = null;
+  };
+}
+
+/** Asks once, for all requests that found the session ended, to sign in again. */
+function reauthenticate(user: User): Promise<boolean> {
+  if (reauthInFlight) return reauthInFlight;
+  const handler = reauthHandler;
+  if (!handler) return Promise.resolve(false);
+  reauthInFlight = new Promise<boolean>((resolve) => {
+    handler({
+      user,
+      done: (ok) => {
+        reauthInFlight = null;
+        resolve(ok && accessToken !== null);
+      },
+    });
+  });
+  return reauthInFlight;
+}
+
+/** The error of a request left unsent because its person chose not to sign in again. */
+export function signedOutError(method = 'PUT'): ApiError {
+  const reading = method.toUpperCase() === 'GET' || method.toUpperCase() === 'HEAD';
+  return new ApiError({
+    type: 'urn:baton:problem:unauthorized',
+    title: 'Signed out',
+    status: 401,
+    detail: reading
+      ? 'You are signed out. Sign in again to see this page.'
+      : 'You are signed out, so this was not sent. What you typed is kept on this device; sign in again to send it.',
+  });
+}
+
 export interface RequestOptions {
   /** Do not try to refresh and retry on 401 (sign-in forms). */
   noRetry?: boolean;
+  /** On an ended session, do not ask to sign in again (signing out). */
+  noReauth?: boolean;
+  /** During an outage fail at once instead of waiting (account changes the person should see fail). */
+  noQueue?: boolean;
   /** Return the raw Response (for downloads). */
   raw?: boolean;
   signal?: AbortSignal;
 }
+
+// Methods HTTP defines as safe to repeat: only these wait out an outage and
+// are sent again, since a POST may have been carried out before the answer was lost.
+const REPEATABLE = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 async function send(method: string, path: string, body: unknown, token: string | null, signal?: AbortSignal) {
   const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
@@ -151,10 +276,39 @@ async function send(method: string, path: string, body: unknown, token: string |
   });
 }
 
-/** Low-level request returning the Response, with one refresh-and-retry on 401. */
+/** Sends once, or, for a repeatable request, as often as it takes the server to come back. */
+async function sendThroughOutage(method: string, path: string, body: unknown, token: string | null, opts: RequestOptions): Promise<Response> {
+  const repeatable = REPEATABLE.has(method.toUpperCase()) && !opts.noRetry && !opts.noQueue;
+  for (;;) {
+    let res: Response;
+    try {
+      res = await send(method, path, body, token, opts.signal);
+    } catch (err) {
+      if (!isNetworkError(err)) throw err;
+      reportOutage();
+      if (!repeatable) throw err;
+      await waitForServer(opts.signal);
+      continue;
+    }
+    if (OUTAGE_STATUSES.has(res.status)) {
+      reportOutage();
+      if (!repeatable) return res;
+      await waitForServer(opts.signal);
+      continue;
+    }
+    serverAnswered();
+    return res;
+  }
+}
+
+/**
+ * Low-level request returning the Response. On 401 it refreshes once and
+ * retries; if the session is gone and the person was signed in on this page,
+ * it asks them to sign in again in place and then sends the request again.
+ */
 export async function request(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Response> {
   const used = accessToken;
-  let res = await send(method, path, body, used, opts.signal);
+  let res = await sendThroughOutage(method, path, body, used, opts);
   if (res.status === 401 && !opts.noRetry) {
     // Another request may already have refreshed while this one was in flight.
     let token = accessToken;
@@ -162,12 +316,17 @@ export async function request(method: string, path: string, body?: unknown, opts
       const t = await refresh();
       token = t ? t.access_token : null;
     }
-    if (token) {
-      res = await send(method, path, body, token, opts.signal);
-    }
+    if (token) res = await sendThroughOutage(method, path, body, token, opts);
     if (res.status === 401) {
       accessToken = null;
-      emit(null);
+      const who = pageUser;
+      if (who && !opts.noReauth && reauthHandler) {
+        if (!(await reauthenticate(who))) throw signedOutError(method);
+        res = await sendThroughOutage(method, path, body, accessToken, opts);
+        if (res.status === 401) endSession();
+      } else {
+        endSession();
+      }
     }
   }
   if (!res.ok) throw new ApiError(await parseProblem(res));
@@ -213,17 +372,18 @@ export async function register(name: string, email: string, password: string): P
 export async function logout(): Promise<void> {
   try {
     // An expired access token is refreshed first, so the session is really revoked.
-    if (accessToken) await post('/api/auth/logout');
+    if (accessToken) await post('/api/auth/logout', undefined, { noReauth: true });
+  } catch (err) {
+    // A session that had already ended is what signing out wants.
+    if (!(err instanceof ApiError && err.status === 401)) throw err;
   } finally {
-    accessToken = null;
-    emit(null);
+    endSession();
   }
 }
 
 /** Forgets the session locally, after the server already ended it (a deleted account). */
 export function forgetSession(): void {
-  accessToken = null;
-  emit(null);
+  endSession();
 }
 
 // The account lifecycle. The public calls never refresh: they carry their own proof (a token from an email).
@@ -232,13 +392,16 @@ export const requestPasswordReset = (email: string) => post<void>('/api/auth/pas
 export const confirmPasswordReset = (token: string, password: string) =>
   post<void>('/api/auth/password-reset/confirm', { token, password }, { noRetry: true });
 export const resendVerification = () => post<void>('/api/me/verification');
-export const changePassword = (current_password: string, new_password: string) => put<void>('/api/me/password', { current_password, new_password });
+export const changePassword = (current_password: string, new_password: string) => api<void>('PUT', '/api/me/password', { current_password, new_password }, { noQueue: true });
 export const revokeSession = (id: string) => del<void>(`/api/me/sessions/${encodeURIComponent(id)}`);
-export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password });
+export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password }, { noQueue: true });
 
 /** Test helper: forget all state. */
 export function _reset(): void {
   accessToken = null;
   refreshInFlight = null;
+  pageUser = null;
+  reauthHandler = null;
+  reauthInFlight = null;
   listeners.clear();
 }

@@ -1,13 +1,11 @@
 import { render } from 'preact';
-import { refresh } from './api';
+import { restoreSession } from './api';
 import { App } from './App';
 import { installRouter } from './router';
-import { setSessionUser } from './session';
 import './styles.css';
 
 installRouter();
 render(<App />, document.getElementById('app')!);
-// The access token lives in memory only: restore it from the refresh cookie.
-refresh().then((t) => {
-  if (!t) setSessionUser(null);
-});
+// The access token lives in memory only: restore it from the refresh cookie
+// (skipped when this browser has never signed in, so no 401 is logged).
+void restoreSession();

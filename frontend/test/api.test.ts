@@ -43,7 +43,9 @@ describe('token handling', () => {
     expect(getToken()).toBe('token-1');
     await get('/api/me');
     expect(calls[1].auth).toBe('Bearer token-1');
-    expect(localStorage.length).toBe(0);
+    // Storage holds only the signed-in hint, never a token.
+    expect(Object.keys(localStorage)).toEqual(['baton.signed-in']);
+    expect(Object.values(localStorage).join()).not.toContain('token-1');
     expect(sessionStorage.length).toBe(0);
     expect(document.cookie).not.toContain('token-1');
   });

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { del, put } from '../api';
 import { Async, ErrorBox, useApi, useTitle } from '../components/ui';
+import { draftStatusText, useDraft } from '../drafts';
 import type { Aid, PracticeTask } from '../types';
 
 /** A module's job aid as a clean page that prints on its own, with the
@@ -40,7 +41,8 @@ export function AidPage({ module }: { module: string }) {
 
 function PracticeCard({ module, initial }: { module: string; initial: PracticeTask }) {
   const [task, setTask] = useState(initial);
-  const [note, setNote] = useState(initial.note);
+  const draft = useDraft(`practice-note:${module}`, initial.note);
+  const note = draft.value;
   const [shared, setShared] = useState(initial.shared);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -50,7 +52,9 @@ function PracticeCard({ module, initial }: { module: string; initial: PracticeTa
     setBusy(true);
     setError(null);
     try {
-      setTask(await put<PracticeTask>(url, { note, shared }));
+      const t = await put<PracticeTask>(url, { note, shared });
+      setTask(t);
+      draft.saved(t.note ?? note);
     } catch (err) {
       setError(err);
     } finally {
@@ -63,7 +67,8 @@ function PracticeCard({ module, initial }: { module: string; initial: PracticeTa
     try {
       await del(url);
       setTask({ ...task, done: false, note: '', shared: false, done_at: null });
-      setNote('');
+      draft.set('');
+      draft.saved('');
       setShared(false);
     } catch (err) {
       setError(err);
@@ -79,7 +84,7 @@ function PracticeCard({ module, initial }: { module: string; initial: PracticeTa
         <label for="practice-note" class="reflection-prompt">
           What you did and what happened (a few lines)
         </label>
-        <textarea id="practice-note" rows={4} maxLength={2000} value={note} onInput={(e) => setNote((e.currentTarget as HTMLTextAreaElement).value)} />
+        <textarea id="practice-note" rows={4} maxLength={2000} value={note} onInput={(e) => draft.set((e.currentTarget as HTMLTextAreaElement).value)} />
         <label class="option">
           <input type="checkbox" checked={shared} onChange={(e) => setShared((e.currentTarget as HTMLInputElement).checked)} />
           <span>Share this note with my manager</span>
@@ -95,6 +100,9 @@ function PracticeCard({ module, initial }: { module: string; initial: PracticeTa
           )}
           <span class="muted small" aria-live="polite" data-testid="practice-status">
             {task.done ? `Done${task.shared ? ', shared with your manager' : ', kept to yourself'}.` : ''}
+          </span>
+          <span class="muted small" aria-live="polite" data-testid="draft-status" data-status={draft.status}>
+            {draftStatusText(draft.status, draft.restored)}
           </span>
         </div>
       </form>
