@@ -30,7 +30,7 @@ type Config struct {
 	// DigestAt is when in the week (UTC) managers' weekly digests go out;
 	// the reminder job sends them on its first run after that moment.
 	DigestAt notify.DigestSchedule // BATON_DIGEST_AT, e.g. "Mon 08:00"
-	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
+	SMTP     mail.Config           // BATON_SMTP_*: email reminders when set
 	// PublicURL is where people reach Baton, without a trailing slash: the
 	// links in emails start with it, and browsers on its origin may call the
 	// sign-in routes.

@@ -168,7 +168,7 @@ func (s *Service) claimDigest(ctx context.Context, manager string, wk digestWeek
 
 // teamDigest is what one team's part of a digest says.
 type teamDigest struct {
-	Name                      string
+	Name                     string
 	Finished, Overdue, Slips []string
 }
 
