@@ -83,11 +83,11 @@ func (sch DigestSchedule) Next(t time.Time) time.Time {
 	return sch.sendAt(t.AddDate(0, 0, 7))
 }
 
-// digestWeek is the week a digest is for: its ISO week key, and the seven
-// days before its moment, when what it reports as finished happened.
+// digestWeek is the week a digest is for: its ISO week key, and its
+// scheduled moment.
 type digestWeek struct {
-	Key      string
-	From, To time.Time
+	Key string
+	At  time.Time
 }
 
 // week answers the week whose digest is due at now: the ISO week of now,
@@ -99,13 +99,14 @@ func (sch DigestSchedule) week(now time.Time) (digestWeek, bool) {
 		return digestWeek{}, false
 	}
 	y, w := at.ISOWeek()
-	return digestWeek{Key: fmt.Sprintf("%04d-W%02d", y, w), From: at.AddDate(0, 0, -7), To: at}, true
+	return digestWeek{Key: fmt.Sprintf("%04d-W%02d", y, w), At: at}, true
 }
 
 // Digests writes each manager's weekly digest once the week's scheduled
 // moment has passed: for each team they manage, who finished an assigned
-// module in the seven days before it, who is overdue and for how long, and
-// whose reviews are more than ReviewSlip late. It is in-app and, when
+// module since the last digest (at most the seven days before the moment),
+// who is overdue and for how long, and whose reviews are more than
+// ReviewSlip late. It is in-app and, when
 // email is on, queued for email. Each manager is considered once per ISO
 // week however often this runs and on however many instances: the week's
 // claim in manager_digests is written with the notification, and a week
@@ -119,20 +120,29 @@ func (s *Service) Digests(ctx context.Context, now time.Time, sch DigestSchedule
 	if err := s.db.WithContext(ctx).Exec(`DELETE FROM manager_digests WHERE created_at < ?`, now.Add(-digestKeep)).Error; err != nil {
 		return 0, err
 	}
-	var managers []string
-	if err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT t.manager_id FROM teams t
+	var managers []struct {
+		ID    string
+		Since *time.Time // the last digest's covered_to
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT t.manager_id AS id,
+			(SELECT max(d.covered_to) FROM manager_digests d WHERE d.manager_id = t.manager_id) AS since
+		FROM teams t
 		WHERE EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id)
 		  AND NOT EXISTS (SELECT 1 FROM manager_digests d WHERE d.manager_id = t.manager_id AND d.iso_week = ?)
-		ORDER BY t.manager_id`, wk.Key).Scan(&managers).Error; err != nil {
+		GROUP BY t.manager_id ORDER BY t.manager_id`, wk.Key).Scan(&managers).Error; err != nil {
 		return 0, err
 	}
 	written := 0
-	for _, manager := range managers {
-		n, err := s.digest(ctx, manager, wk, now)
+	for _, m := range managers {
+		from := wk.At.AddDate(0, 0, -7)
+		if m.Since != nil && m.Since.After(from) {
+			from = *m.Since
+		}
+		n, err := s.digest(ctx, m.ID, from, now)
 		if err != nil {
 			return written, err
 		}
-		ok, err := s.claimDigest(ctx, manager, wk, n, email)
+		ok, err := s.claimDigest(ctx, m.ID, wk, now, n, email)
 		if err != nil {
 			return written, err
 		}
@@ -146,10 +156,11 @@ func (s *Service) Digests(ctx context.Context, now time.Time, sch DigestSchedule
 // claimDigest records the manager's week and writes n with it (nil:
 // nothing to say), unless another run claimed the week first; it reports
 // whether this one did.
-func (s *Service) claimDigest(ctx context.Context, manager string, wk digestWeek, n *notice, email bool) (bool, error) {
+func (s *Service) claimDigest(ctx context.Context, manager string, wk digestWeek, now time.Time, n *notice, email bool) (bool, error) {
 	claimed := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Exec(`INSERT INTO manager_digests (manager_id, iso_week) VALUES (?, ?) ON CONFLICT DO NOTHING`, manager, wk.Key)
+		res := tx.Exec(`INSERT INTO manager_digests (manager_id, iso_week, covered_to) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			manager, wk.Key, now)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
@@ -174,10 +185,10 @@ type teamDigest struct {
 
 func (t teamDigest) empty() bool { return len(t.Finished)+len(t.Overdue)+len(t.Slips) == 0 }
 
-// digest composes a manager's digest for wk, or nil when there is nothing
+// digest composes a manager's digest of from to now, or nil when there is nothing
 // to say. It reads each team as the manager would see it (teams.Manage), so
 // someone no longer a manager gets none.
-func (s *Service) digest(ctx context.Context, manager string, wk digestWeek, now time.Time) (*notice, error) {
+func (s *Service) digest(ctx context.Context, manager string, from, now time.Time) (*notice, error) {
 	var owned []struct{ ID string }
 	if err := s.db.WithContext(ctx).Raw(`SELECT id FROM teams WHERE manager_id = ? ORDER BY lower(name), id`, manager).Scan(&owned).Error; err != nil {
 		return nil, err
@@ -189,7 +200,7 @@ func (s *Service) digest(ctx context.Context, manager string, wk digestWeek, now
 		if err != nil {
 			continue // not (or no longer) theirs to see
 		}
-		part, err := s.teamDigest(ctx, m, wk, now)
+		part, err := s.teamDigest(ctx, m, from, now)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +220,7 @@ func (s *Service) digest(ctx context.Context, manager string, wk digestWeek, now
 		title = fmt.Sprintf("Your %d teams this week", len(parts))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The week to %s (times in UTC).", stamp(wk.To))
+	fmt.Fprintf(&b, "From %s to %s (times in UTC).", stamp(from), stamp(now))
 	for _, p := range parts {
 		fmt.Fprintf(&b, "\n\n%s", p.Name)
 		section(&b, "Finished", p.Finished)
@@ -230,9 +241,9 @@ func section(b *strings.Builder, heading string, lines []string) {
 }
 
 // teamDigest is one managed team's part: its current members' assignments
-// finished in wk and overdue at now, and their reviews more than ReviewSlip
+// finished since from and overdue at now, and their reviews more than ReviewSlip
 // late.
-func (s *Service) teamDigest(ctx context.Context, m teams.Managed, wk digestWeek, now time.Time) (teamDigest, error) {
+func (s *Service) teamDigest(ctx context.Context, m teams.Managed, from, now time.Time) (teamDigest, error) {
 	out := teamDigest{Name: m.Team().Name}
 	detail, err := s.teams.Detail(ctx, m)
 	if err != nil {
@@ -267,7 +278,7 @@ func (s *Service) teamDigest(ctx context.Context, m teams.Managed, wk digestWeek
 	})
 	for _, a := range assigned {
 		switch at, ok := finishedAt[a.ID]; {
-		case a.Status == teams.Completed && ok && !at.Before(wk.From) && at.Before(wk.To):
+		case a.Status == teams.Completed && ok && at.After(from) && !at.After(now):
 			out.Finished = append(out.Finished, fmt.Sprintf("%s finished %s on %s.", names[a.UserID], quoted(a.ModuleName), stamp(at)))
 		case a.Status != teams.Completed && a.DueAt.Before(now):
 			out.Overdue = append(out.Overdue, fmt.Sprintf("%s: %s was due %s, %s ago (%d%% done).",
