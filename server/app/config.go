@@ -10,6 +10,7 @@ import (
 
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
+	"github.com/baton-course/baton/server/notify"
 )
 
 // Config is everything Baton reads from its environment, validated once at
@@ -26,7 +27,10 @@ type Config struct {
 	LogFormat      string // BATON_LOG_FORMAT: text or json
 	// ReminderInterval is how often due-soon and overdue reminders are produced.
 	ReminderInterval time.Duration // BATON_REMINDER_INTERVAL
-	SMTP             mail.Config   // BATON_SMTP_*: email reminders when set
+	// DigestAt is when in the week (UTC) managers' weekly digests go out;
+	// the reminder job sends them on its first run after that moment.
+	DigestAt notify.DigestSchedule // BATON_DIGEST_AT, e.g. "Mon 08:00"
+	SMTP     mail.Config           // BATON_SMTP_*: email reminders when set
 	// PublicURL is where people reach Baton, without a trailing slash: the
 	// links in emails start with it, and browsers on its origin may call the
 	// sign-in routes.
@@ -101,6 +105,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg.ReminderInterval, err = time.ParseDuration(orDefault(getenv("BATON_REMINDER_INTERVAL"), "5m"))
 	if err != nil || cfg.ReminderInterval < time.Second {
 		return cfg, fmt.Errorf("BATON_REMINDER_INTERVAL %q must be a Go duration of at least 1s", getenv("BATON_REMINDER_INTERVAL"))
+	}
+	if cfg.DigestAt, err = notify.ParseDigestAt(orDefault(getenv("BATON_DIGEST_AT"), notify.DefaultDigestAt)); err != nil {
+		return cfg, fmt.Errorf("BATON_DIGEST_AT: %v", err)
 	}
 	cfg.SMTP = mail.Config{
 		Addr: strings.TrimSpace(getenv("BATON_SMTP_ADDR")), From: strings.TrimSpace(getenv("BATON_SMTP_FROM")),

@@ -62,6 +62,17 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "pprof not on loopback", env: map[string]string{"BATON_PPROF_ADDR": "0.0.0.0:6060"}, wantErr: "BATON_PPROF_ADDR"},
 		{name: "bad reminder interval", env: map[string]string{"BATON_REMINDER_INTERVAL": "often"}, wantErr: "BATON_REMINDER_INTERVAL"},
+		{name: "digest default", env: nil, check: func(t *testing.T, c Config) {
+			if c.DigestAt.String() != "Mon 08:00" {
+				t.Errorf("digest at %s", c.DigestAt)
+			}
+		}},
+		{name: "digest at", env: map[string]string{"BATON_DIGEST_AT": "friday 17:30"}, check: func(t *testing.T, c Config) {
+			if c.DigestAt.Weekday != time.Friday || c.DigestAt.Hour != 17 || c.DigestAt.Minute != 30 {
+				t.Errorf("digest at %+v", c.DigestAt)
+			}
+		}},
+		{name: "bad digest at", env: map[string]string{"BATON_DIGEST_AT": "Mon 8am"}, wantErr: "BATON_DIGEST_AT"},
 		{name: "smtp without from", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:25"}, wantErr: "BATON_SMTP_FROM"},
 		{name: "smtp port unknown", env: map[string]string{"BATON_SMTP_ADDR": "127.0.0.1:post", "BATON_SMTP_FROM": "baton@example.com"}, wantErr: "BATON_SMTP_ADDR"},
 		{name: "smtp", env: map[string]string{"BATON_SMTP_ADDR": "mail.example.com:587", "BATON_SMTP_FROM": "Baton <baton@example.com>", "BATON_SMTP_USER": "baton"}, check: func(t *testing.T, c Config) {

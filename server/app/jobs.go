@@ -14,10 +14,13 @@ import (
 	"github.com/baton-course/baton/server/notify"
 )
 
-// reminderArgs is the periodic job that produces assignment reminders and
-// sends their emails. River runs periodic jobs from the elected leader only,
-// so it fires once per interval however many instances run; the job itself
-// is idempotent besides.
+// reminderArgs is the periodic job that produces what Baton tells people
+// about assignments (learners' due-soon and overdue reminders, managers'
+// escalations and weekly digests) and sends their emails. River runs
+// periodic jobs from the elected leader only, so it fires once per interval
+// however many instances run; each producer is idempotent besides (unique
+// keys in PostgreSQL), so a run on two instances at once still tells
+// everyone once.
 type reminderArgs struct{}
 
 func (reminderArgs) Kind() string { return "assignment_reminders" }
@@ -25,7 +28,7 @@ func (reminderArgs) Kind() string { return "assignment_reminders" }
 type reminderWorker struct {
 	river.WorkerDefaults[reminderArgs]
 	s    *Services
-	mail *mail.Sender // nil: reminders are in-app only
+	mail *mail.Sender // nil: notices are in-app only
 }
 
 // Timeout lets a batch of reminder mail run its course instead of River's
@@ -35,12 +38,29 @@ func (w *reminderWorker) Timeout(*river.Job[reminderArgs]) time.Duration {
 }
 
 func (w *reminderWorker) Work(ctx context.Context, _ *river.Job[reminderArgs]) error {
-	created, err := w.s.Notify.Reminders(ctx, time.Now(), w.mail != nil)
-	sent, mailErr := w.s.Notify.SendPendingEmails(ctx, w.mail)
-	if created > 0 || sent > 0 {
-		w.s.log.Info("reminders", "created", created, "emailed", sent)
+	return w.s.notices(ctx, w.mail)
+}
+
+// notices runs every notice producer at the services' clock, each whatever
+// the others did, then sends the queued emails (none without a sender).
+func (s *Services) notices(ctx context.Context, sender *mail.Sender) error {
+	now, email := s.now(), sender != nil
+	reminders, err := s.Notify.Reminders(ctx, now, email)
+	escalations, escErr := s.Notify.Escalations(ctx, now, email)
+	digests, digestErr := s.Notify.Digests(ctx, now, s.cfg.DigestAt, email)
+	sent, mailErr := s.Notify.SendPendingEmails(ctx, sender)
+	if reminders+escalations+digests+sent > 0 {
+		s.log.Info("notices", "reminders", reminders, "escalations", escalations, "digests", digests, "emailed", sent)
 	}
-	return errors.Join(err, mailErr)
+	return errors.Join(err, escErr, digestErr, mailErr)
+}
+
+// now is the services' clock: the time, unless a test set another.
+func (s *Services) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // accountMailArgs sends queued account mail (verification and reset links,

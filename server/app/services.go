@@ -35,6 +35,9 @@ type Services struct {
 	db   *database.DB
 	log  *slog.Logger
 	jobs *jobs // nil until StartJobs
+	// clock is what the notice jobs take as now; nil is the real time.
+	// Only tests set it, to make a digest or an escalation due.
+	clock func() time.Time
 
 	stopWatching context.CancelFunc
 }

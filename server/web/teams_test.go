@@ -319,8 +319,15 @@ func TestRemindersOnceAcrossInstances(t *testing.T) {
 	var rows []struct {
 		Kind, EmailStatus string
 	}
-	w.db.Gorm.Raw("SELECT kind, email_status FROM notifications").Scan(&rows)
-	mails := mp.Messages(t)
+	// The learners' reminders; the manager's digest (due by the default
+	// schedule most of the week) is server/notify's and server/app's to count.
+	w.db.Gorm.Raw("SELECT kind, email_status FROM notifications WHERE user_id <> ?", w.manager.ID).Scan(&rows)
+	var mails []mailtest.Message
+	for _, m := range mp.Messages(t) {
+		if m.To[0].Address != w.manager.Email {
+			mails = append(mails, m)
+		}
+	}
 	if len(rows) != want || len(mails) != want {
 		t.Fatalf("%d notifications, %d emails; want %d of each: %+v", len(rows), len(mails), want, rows)
 	}
