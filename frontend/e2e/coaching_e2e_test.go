@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -84,6 +85,11 @@ func TestCoachingBriefJourney(t *testing.T) {
 	}
 	mgr.axe("coaching brief")
 	mgr.mobileShot("coaching-brief")
+	// The README's picture of a brief: this journey's team is the one large
+	// enough for the analytics floor (TestDocScreenshots' is not).
+	if os.Getenv("BATON_SCREENSHOTS") != "" {
+		mgr.docShot("coaching-brief", `!!document.querySelector("[data-testid=coaching-summary]")`)
+	}
 
 	mgr.do("print media", emulateMedia("print"))
 	for _, sel := range []string{".site-header", "nav.breadcrumb", ".coaching-page .actions"} {

@@ -234,7 +234,7 @@ func (w *longWorld) visits() map[string][]visit {
 		"/teams":                        {{who: "manager", path: "/teams", ready: has("input[name=team_name]") + " && " + has("a.team-name")}},
 		"/teams/:id":                    {{who: "manager", path: "/teams/" + w.teamID, ready: has("[data-testid=team-progress] tbody tr") + " && " + has(".member-list"), doc: "manager-cockpit"}},
 		"/admin/users":                  {{who: "admin", path: "/admin/users", ready: has(".users-table tbody tr")}},
-		"/teams/:id/coaching/:scenario": {{who: "manager", path: "/teams/" + w.teamID + "/coaching/" + w.quiz, ready: has("[data-testid=coaching-brief]"), doc: "coaching-brief"}},
+		"/teams/:id/coaching/:scenario": {{who: "manager", path: "/teams/" + w.teamID + "/coaching/" + w.quiz, ready: has("[data-testid=coaching-brief]")}}, // its README picture comes from TestCoachingBriefJourney, whose team is past the floor,
 		"/teams/:id/members/:user_id":   {{who: "manager", path: "/teams/" + w.teamID + "/members/" + w.learnerID, ready: has("[data-testid=member-scenarios]"), doc: "member-drilldown"}},
 	}
 }
