@@ -141,7 +141,7 @@ describe('problem details', () => {
           type: 'urn:baton:problem:validation',
           title: 'Unprocessable Entity',
           status: 422,
-          detail: 'The request breaks one or more rules; see errors.',
+          detail: 'Check the highlighted fields.',
           errors: [
             { field: 'password', message: 'must be at least 12 characters' },
             { field: 'name', message: 'is required' },
@@ -152,7 +152,7 @@ describe('problem details', () => {
     );
     const err = (await post('/api/auth/register', {}, { noRetry: true }).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
-    expect(err.message).toBe('The request breaks one or more rules; see errors.');
+    expect(err.message).toBe('Check the highlighted fields.');
     expect(err.fields).toEqual({ password: 'must be at least 12 characters', name: 'is required' });
     expect(err.problem.type).toBe('urn:baton:problem:validation');
   });
