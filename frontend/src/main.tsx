@@ -4,6 +4,7 @@ import { App } from './App';
 import { installRouter } from './router';
 import { setSessionUser } from './session';
 import './styles.css';
+import './today.css';
 
 installRouter();
 render(<App />, document.getElementById('app')!);

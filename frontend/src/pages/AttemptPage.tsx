@@ -212,6 +212,12 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
   const decisions = finished.data?.result?.skill_decisions;
   const passMark = quiz?.pass_percent;
   const [practising, setPractising] = useState(false);
+  // The attempt just ended: keyboard and screen-reader users start at how
+  // it ended, not at the top of the body.
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
   const [practiceError, setPracticeError] = useState<unknown>(null);
   async function practise() {
     setPractising(true);
@@ -231,13 +237,11 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
       </nav>
       <header class="page-header">
         <RunTitle quiz={quiz} run={{ ...runOf(attempt), variant: attempt.variant ?? finished.data?.variant }} suffix="result" />
-        <h1 tabIndex={-1}>{result.ending.title}</h1>
+        <h1 tabIndex={-1} ref={headingRef} data-testid="result-heading">
+          {result.ending.title}
+        </h1>
       </header>
       <div class="result-grid">
-        <section class="card ending" aria-labelledby="h-ending">
-          <h2 id="h-ending">How it ended</h2>
-          <p>{result.ending.text}</p>
-        </section>
         <section class={`card score ${result.passed ? 'score-pass' : 'score-fail'}`} aria-labelledby="h-score">
           <h2 id="h-score">Your score</h2>
           <p class="score-value" data-testid="result-percent">
@@ -248,6 +252,10 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
             {passMark != null && <span class="meta"> Pass mark {passMark}%</span>}
           </p>
           {quiz?.best_percent != null && <p class="meta">Your best: {Math.max(quiz.best_percent, result.percent)}%</p>}
+        </section>
+        <section class="card ending" aria-labelledby="h-ending">
+          <h2 id="h-ending">How it ended</h2>
+          <p>{result.ending.text}</p>
         </section>
       </div>
       <section class="card" aria-labelledby="h-skills">
