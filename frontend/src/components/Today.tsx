@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useStartAttempt } from '../pages/QuizPage';
 import { localDateTime, relativeDue, type DueItem, type NextStep, type ReviewItem, type Today } from '../today';
-import { Badge, ErrorBox } from './ui';
+import { ErrorBox } from './ui';
 
 /**
  * A due date as people say it ("due tomorrow"), with the exact local date,
@@ -26,7 +26,7 @@ function DueRow({ item, now, overdue }: { item: DueItem; now: Date; overdue: boo
           {item.title}
         </a>
         <span class="today-when">
-          {overdue ? <Badge tone="danger">Overdue</Badge> : null} <RelativeDue iso={a.due_at} now={now} />
+          <RelativeDue iso={a.due_at} now={now} />
           {a.percent ? ` · ${a.percent}% done` : a.status === 'in_progress' ? ' · started' : ''}
         </span>
       </div>
