@@ -58,6 +58,25 @@ func TestTodayOnAPhone(t *testing.T) {
 		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"})
 		return err
 	}))
+	// A first visit cannot have a session: the app does not probe for one
+	// (which would answer 401 and log an error in the console).
+	lrn.open("/login", "input[name=email]")
+	if probed := lrn.eval("refresh probe", `String(performance.getEntriesByType("resource").some(e => e.name.includes("/api/auth/refresh")))`); probed != "false" {
+		t.Error("a first visit probed /api/auth/refresh")
+	}
+	// A rule the server checks reads as a sentence that names the field.
+	lrn.open("/signup", "form input[name=name]")
+	lrn.typeInto("input[name=name]", "Pat Phone")
+	lrn.typeInto("input[name=email]", "pat@today.test")
+	lrn.typeInto("input[name=password]", "password1234")
+	lrn.click("form button[type=submit]")
+	lrn.waitFor("the password rule", `!!document.querySelector(".field-error")`)
+	if got := lrn.text(".field-error"); !strings.HasPrefix(got, "Password is too common") || !strings.HasSuffix(got, ".") {
+		t.Errorf("the password error reads %q, want a sentence", got)
+	}
+	if got := lrn.text("form .alert-error"); got != "Check the highlighted fields." {
+		t.Errorf("the form's error reads %q", got)
+	}
 	lrn.signUp("Pat Phone", "pat@today.test", "Velvet-canyon-orbit-3390")
 	if h := lrn.text("h1"); !strings.HasPrefix(h, "Welcome, Pat") {
 		t.Errorf("a brand-new learner is greeted %q", h)
@@ -164,6 +183,19 @@ func TestTodayOnAPhone(t *testing.T) {
 	if attempts != 2 {
 		t.Errorf("%d attempts after Review, want 2", attempts)
 	}
+
+	// The manager's home names the team they manage, with its status.
+	mb := newUser(t, browser, base, "manager")
+	mb.signIn("morgan@today.test", mgrPassword)
+	mb.waitFor("teams you manage", `!!document.querySelector("[data-testid=managed-teams] a")`)
+	mb.waitFor("team status", `document.querySelector("[data-testid=managed-teams]").textContent.includes("1 overdue")`)
+	if txt := mb.text("[data-testid=managed-teams]"); !strings.Contains(txt, "Phone pod") || !strings.Contains(txt, "1 member") {
+		t.Errorf("teams you manage reads %q", txt)
+	}
+	if txt := mb.text("main"); strings.Contains(txt, "haven't joined a team") {
+		t.Errorf("a manager's home says they have not joined a team: %q", trim(txt, 300))
+	}
+	mb.axe("manager home")
 }
 
 // screenShot saves what the viewport shows (the first screen of a phone).

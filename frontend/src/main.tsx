@@ -9,6 +9,13 @@ import './today.css';
 installRouter();
 render(<App />, document.getElementById('app')!);
 // The access token lives in memory only: restore it from the refresh cookie.
-refresh().then((t) => {
-  if (!t) setSessionUser(null);
-});
+// That cookie is HttpOnly; the server sets a readable "baton_session" hint
+// beside it, so a visitor who cannot have a session is not sent to the
+// refresh route for a 401 (and a console error) on every first visit.
+if (/(?:^|;\s*)baton_session=1(?:;|$)/.test(document.cookie)) {
+  refresh().then((t) => {
+    if (!t) setSessionUser(null);
+  });
+} else {
+  setSessionUser(null);
+}
