@@ -110,6 +110,13 @@ func TestTodayOnAPhone(t *testing.T) {
 	}
 	lrn.axe("scenario result at 360 px")
 	lrn.screenShot("scenario-result-phone-top")
+	// The folded menu opens with its button and closes on a new page.
+	lrn.click(".menu-toggle")
+	lrn.waitFor("menu open", `document.querySelector(".menu-toggle").getAttribute("aria-expanded") === "true" && document.querySelector(".main-nav").getBoundingClientRect().height > 0`)
+	lrn.axe("phone menu open")
+	lrn.screenShot("phone-menu-open")
+	lrn.click(`.main-nav a[href="/progress"]`)
+	lrn.waitFor("menu closed on the new page", `location.pathname === "/progress" && document.querySelector(".menu-toggle").getAttribute("aria-expanded") === "false"`)
 
 	// An overdue assignment of module 3, and the passed scenario's review falls due.
 	var learnerID string
@@ -196,6 +203,7 @@ func TestTodayOnAPhone(t *testing.T) {
 		t.Errorf("a manager's home says they have not joined a team: %q", trim(txt, 300))
 	}
 	mb.axe("manager home")
+	mb.screenShot("manager-home")
 }
 
 // screenShot saves what the viewport shows (the first screen of a phone).

@@ -57,7 +57,7 @@ const reasons: Record<NextStep['reason'], (n: NextStep) => string> = {
   overdue: (n) => `Overdue module: ${n.module}`,
   review: () => 'A review is due',
   'due-soon': (n) => `Due soon: ${n.module}`,
-  course: () => 'Next in the course',
+  course: () => '', // the kind says it all
 };
 
 /** The one step put forward: where the learner's time does most good now. */
@@ -66,7 +66,8 @@ function Next({ next }: { next: NextStep }) {
   const body = (
     <>
       <span class="eyebrow">
-        {next.kind} · {reasons[next.reason](next)}
+        {next.kind}
+        {next.reason !== 'course' && ` · ${reasons[next.reason](next)}`}
       </span>
       <span class="continue-title">{next.title}</span>
       <span class="continue-arrow" aria-hidden="true">

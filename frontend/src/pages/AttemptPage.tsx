@@ -318,6 +318,10 @@ function runOf(a: Attempt): Run {
 
 /** The end of a practice run: how the path would have ended, never counted. */
 function PracticeResult({ practice, result, quiz }: { practice: Practice; result: Result; quiz?: Quiz }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus(); // as at the end of an attempt
+  }, []);
   return (
     <>
       <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -328,13 +332,11 @@ function PracticeResult({ practice, result, quiz }: { practice: Practice; result
           {quiz?.title ?? 'Scenario'}
           {practice.variant?.title ? <span data-testid="variant"> · {practice.variant.title}</span> : null} · practice result
         </p>
-        <h1 tabIndex={-1}>{result.ending.title}</h1>
+        <h1 tabIndex={-1} ref={headingRef}>
+          {result.ending.title}
+        </h1>
       </header>
       <div class="result-grid">
-        <section class="card ending" aria-labelledby="h-ending">
-          <h2 id="h-ending">How it would have ended</h2>
-          <p>{result.ending.text}</p>
-        </section>
         <section class="card score" aria-labelledby="h-score">
           <h2 id="h-score">This path would score</h2>
           <p class="score-value" data-testid="practice-percent">
@@ -344,6 +346,10 @@ function PracticeResult({ practice, result, quiz }: { practice: Practice; result
             Practice: this is the attempt's path up to the costly decision, then yours. It does not change your results, your
             review schedule or what your manager sees.
           </p>
+        </section>
+        <section class="card ending" aria-labelledby="h-ending">
+          <h2 id="h-ending">How it would have ended</h2>
+          <p>{result.ending.text}</p>
         </section>
       </div>
       <div class="actions result-actions">
