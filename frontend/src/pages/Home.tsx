@@ -36,7 +36,8 @@ export function HomePage() {
 
   const now = new Date();
   const today = modules.data ? buildToday(modules.data, progress.data, now) : null;
-  const greeting = name ? (modules.data && isFirstVisit(modules.data, progress.data) ? `Welcome, ${name}` : `Welcome back, ${name}`) : 'Your course';
+  // "Welcome back" only once the course shows they have been here before.
+  const greeting = name ? (!modules.data || isFirstVisit(modules.data, progress.data) ? `Welcome, ${name}` : `Welcome back, ${name}`) : 'Your course';
 
   return (
     <div class="page">
