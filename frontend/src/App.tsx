@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { logout } from './api';
 import { OutageBanner } from './components/OutageBanner';
 import { SignInDialog } from './components/SignInDialog';
@@ -152,8 +152,13 @@ function Header({ user, path, bare }: { user: User | null; path: string; bare: b
       </li>
     );
   };
+  // On a phone the nav and the account menu fold behind one button, so the
+  // header stays one short row; a new page closes it.
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [path]);
+  const signedIn = user && !bare;
   return (
-    <header class="site-header">
+    <header class={`site-header${open ? ' menu-open' : ''}`}>
       <div class="header-inner">
         <a href="/" class="brand">
           <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true" focusable="false">
@@ -163,33 +168,43 @@ function Header({ user, path, bare }: { user: User | null; path: string; bare: b
           </svg>
           <span>Baton</span>
         </a>
-        {user && !bare && (
-          <nav class="main-nav" aria-label="Main">
-            <ul>
-              {link('/', 'Course')}
-              {link('/progress', 'My progress')}
-              {isManager(user) && link('/teams', 'Teams')}
-              {user.role === 'admin' && link('/admin/users', 'Users')}
-              {link('/account', 'Account')}
-            </ul>
-          </nav>
+        {signedIn && user.role !== 'learner' && (
+          <span class="role-tag role-tag-compact" aria-hidden="true">
+            {user.role}
+          </span>
         )}
-        {user && !bare && (
-          <div class="user-menu">
-            <span class="user-name" title={user.email}>
-              {user.name}
-              {user.role !== 'learner' && <span class="role-tag">{user.role}</span>}
-            </span>
-            <button
-              type="button"
-              class="btn btn-ghost btn-sm"
-              onClick={async () => {
-                await logout();
-                navigate('/login', { replace: true });
-              }}
-            >
-              Sign out
-            </button>
+        {signedIn && (
+          <button type="button" class="btn btn-ghost btn-sm menu-toggle" aria-expanded={open ? 'true' : 'false'} aria-controls="site-menu" onClick={() => setOpen(!open)}>
+            {open ? 'Close menu' : 'Menu'}
+          </button>
+        )}
+        {signedIn && (
+          <div class="site-menu" id="site-menu">
+            <nav class="main-nav" aria-label="Main">
+              <ul>
+                {link('/', 'Course')}
+                {link('/progress', 'My progress')}
+                {isManager(user) && link('/teams', 'Teams')}
+                {user.role === 'admin' && link('/admin/users', 'Users')}
+                {link('/account', 'Account')}
+              </ul>
+            </nav>
+            <div class="user-menu">
+              <span class="user-name" title={user.email}>
+                {user.name}
+                {user.role !== 'learner' && <span class="role-tag">{user.role}</span>}
+              </span>
+              <button
+                type="button"
+                class="btn btn-ghost btn-sm"
+                onClick={async () => {
+                  await logout();
+                  navigate('/login', { replace: true });
+                }}
+              >
+                Sign out
+              </button>
+            </div>
           </div>
         )}
       </div>

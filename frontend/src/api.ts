@@ -83,26 +83,12 @@ let pageUser: User | null = null;
 type SessionListener = (user: User | null) => void;
 const listeners = new Set<SessionListener>();
 
-// A hint (not a secret) that this browser has signed in and not signed out:
-// without it no refresh cookie can exist, so the first visit skips the
-// refresh probe instead of logging a 401.
-const SESSION_HINT = 'baton.signed-in';
-
-function setHint(on: boolean) {
-  try {
-    if (on) localStorage.setItem(SESSION_HINT, '1');
-    else localStorage.removeItem(SESSION_HINT);
-  } catch {
-    // Storage may be disabled; the probe then simply runs or is skipped.
-  }
-}
-
+// The server sets a readable `baton_session=1` cookie beside the HttpOnly
+// refresh cookie, with its lifetime, and clears it with it (a hint, not a
+// secret): without it no refresh cookie can exist, so the first visit skips
+// the refresh probe instead of logging a 401.
 export function hasSessionHint(): boolean {
-  try {
-    return localStorage.getItem(SESSION_HINT) === '1';
-  } catch {
-    return true;
-  }
+  return /(?:^|;\s*)baton_session=1(?:;|$)/.test(document.cookie);
 }
 
 export function getToken(): string | null {
@@ -127,7 +113,6 @@ function emit(user: User | null) {
 function endSession() {
   accessToken = null;
   pageUser = null;
-  setHint(false);
   emit(null);
 }
 
@@ -135,7 +120,6 @@ function endSession() {
 export function acceptTokens(t: TokenResponse): User {
   accessToken = t.access_token;
   pageUser = t.user;
-  setHint(true);
   emit(t.user);
   return t.user;
 }

@@ -3,9 +3,11 @@ import { restoreSession } from './api';
 import { App } from './App';
 import { installRouter } from './router';
 import './styles.css';
+import './today.css';
 
 installRouter();
 render(<App />, document.getElementById('app')!);
 // The access token lives in memory only: restore it from the refresh cookie
-// (skipped when this browser has never signed in, so no 401 is logged).
+// (skipped when the server's session hint cookie says none can exist, so no
+// 401 is logged on a first visit).
 void restoreSession();

@@ -266,6 +266,8 @@ export interface Notification {
   link: string;
   created_at: string;
   read_at: string | null;
+  /** The due date of the assignment it is about; the text carries no time. */
+  due_at?: string | null;
 }
 
 export interface Member {

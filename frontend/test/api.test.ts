@@ -43,8 +43,8 @@ describe('token handling', () => {
     expect(getToken()).toBe('token-1');
     await get('/api/me');
     expect(calls[1].auth).toBe('Bearer token-1');
-    // Storage holds only the signed-in hint, never a token.
-    expect(Object.keys(localStorage)).toEqual(['baton.signed-in']);
+    // Nothing in storage, least of all a token.
+    expect(Object.keys(localStorage)).toEqual([]);
     expect(Object.values(localStorage).join()).not.toContain('token-1');
     expect(sessionStorage.length).toBe(0);
     expect(document.cookie).not.toContain('token-1');
@@ -143,7 +143,7 @@ describe('problem details', () => {
           type: 'urn:baton:problem:validation',
           title: 'Unprocessable Entity',
           status: 422,
-          detail: 'The request breaks one or more rules; see errors.',
+          detail: 'Check the highlighted fields.',
           errors: [
             { field: 'password', message: 'must be at least 12 characters' },
             { field: 'name', message: 'is required' },
@@ -154,7 +154,7 @@ describe('problem details', () => {
     );
     const err = (await post('/api/auth/register', {}, { noRetry: true }).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
-    expect(err.message).toBe('The request breaks one or more rules; see errors.');
+    expect(err.message).toBe('Check the highlighted fields.');
     expect(err.fields).toEqual({ password: 'must be at least 12 characters', name: 'is required' });
     expect(err.problem.type).toBe('urn:baton:problem:validation');
   });

@@ -32,6 +32,10 @@ type Notification struct {
 	Link      string     `json:"link"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
+	// DueAt is the due date of the assignment the notification is about
+	// (as it stands now), or null. The text carries no time: the app shows
+	// this one in the viewer's own zone.
+	DueAt *time.Time `json:"due_at"`
 }
 
 // errNoNotification is the answer for an id that is not one of the
@@ -42,8 +46,9 @@ var errNoNotification = problem.New(problem.NotFound, "No such notification.")
 // the unread ones when unreadOnly.
 func (s *Service) List(ctx context.Context, userID string, unreadOnly bool) ([]Notification, error) {
 	out := []Notification{}
-	err := s.db.WithContext(ctx).Raw(`SELECT id, kind, title, body, link, created_at, read_at FROM notifications
-		WHERE user_id = ? AND (? = false OR read_at IS NULL) ORDER BY created_at DESC LIMIT 200`,
+	err := s.db.WithContext(ctx).Raw(`SELECT n.id, n.kind, n.title, n.body, n.link, n.created_at, n.read_at,
+			(SELECT a.due_at FROM assignments a WHERE a.id = n.assignment_id) AS due_at
+		FROM notifications n WHERE n.user_id = ? AND (? = false OR n.read_at IS NULL) ORDER BY n.created_at DESC LIMIT 200`,
 		userID, unreadOnly).Scan(&out).Error
 	return out, err
 }

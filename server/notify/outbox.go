@@ -17,6 +17,8 @@ const SendWindow = mail.Lease
 // PendingEmail is a reminder email claimed for delivery.
 type PendingEmail struct {
 	ID, Email, Name, Title, Body, Link string
+	// DueAt is the due date of the assignment the notification is about.
+	DueAt *time.Time
 	// Attempt is email_attempts as the claim set it. Every claim raises it,
 	// so it tells this claim from a later one on the same row.
 	Attempt int
@@ -34,7 +36,8 @@ func (s *Service) ClaimEmails(ctx context.Context, limit int, lease time.Duratio
 			SELECT id FROM notifications WHERE email_status = 'pending' AND email_attempts < ?
 				AND (email_lease_until IS NULL OR email_lease_until < now())
 			ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)
-		RETURNING n.id, u.email, u.name, n.title, n.body, n.link, n.email_attempts AS attempt`,
+		RETURNING n.id, u.email, u.name, n.title, n.body, n.link, n.email_attempts AS attempt,
+			(SELECT a.due_at FROM assignments a WHERE a.id = n.assignment_id) AS due_at`,
 		lease.Seconds(), maxEmailAttempts, limit).Scan(&batch).Error
 	return batch, err
 }
@@ -89,7 +92,7 @@ func (q reminderQueue) Claim(ctx context.Context, limit int, lease time.Duration
 	out := make([]mail.Claimed, len(batch))
 	for i, e := range batch {
 		out[i] = mail.Claimed{ID: e.ID, Attempt: e.Attempt, Message: mail.Message{
-			To: e.Email, ToName: e.Name, Subject: e.Title, Body: e.Body + "\n\nOpen Baton to continue: " + e.Link + "\n",
+			To: e.Email, ToName: e.Name, Subject: e.Title, Body: emailBody(e.Body, e.Link, e.DueAt),
 		}}
 	}
 	return out, err

@@ -36,13 +36,15 @@ func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int
 		if v.Status == teams.Completed {
 			continue
 		}
-		kind, title := KindDueSoon, fmt.Sprintf("Due soon: %s", v.ModuleName)
-		body := fmt.Sprintf("Your assignment %q is due %s. Finish its lessons and pass its scenario to complete it.",
-			v.ModuleName, v.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"))
+		// Names go in as plain text between typographic quotes (%q would
+		// escape the title's own quotes), and no time goes into the text:
+		// due_at travels beside it, so the app shows the viewer's local time
+		// and the email names its zone (see emailBody).
+		kind, title := KindDueSoon, "Due soon: "+v.ModuleName
+		body := fmt.Sprintf("Your assignment “%s” is due soon. Finish its lessons and pass its scenario to complete it.", v.ModuleName)
 		if v.DueAt.Before(now) {
-			kind, title = KindOverdue, fmt.Sprintf("Overdue: %s", v.ModuleName)
-			body = fmt.Sprintf("Your assignment %q was due %s and is not complete yet. You are at %d%%.",
-				v.ModuleName, v.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"), v.Percent)
+			kind, title = KindOverdue, "Overdue: "+v.ModuleName
+			body = fmt.Sprintf("Your assignment “%s” is past its due date and not complete yet. You are at %d%%.", v.ModuleName, v.Percent)
 		}
 		res := s.db.WithContext(ctx).Exec(`INSERT INTO notifications (user_id, kind, assignment_id, title, body, link, email_status)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (assignment_id, kind) DO NOTHING`,
@@ -53,4 +55,18 @@ func (s *Service) Reminders(ctx context.Context, now time.Time, email bool) (int
 		created += int(res.RowsAffected)
 	}
 	return created, nil
+}
+
+// emailTimeLayout writes a due date in an email. Mail readers are anywhere
+// and the server does not know their zone, so the zone is always named.
+const emailTimeLayout = "Monday 2 January 2006, 15:04 UTC"
+
+// emailBody is a notification as an email says it: its text, the due date
+// of the assignment it is about (in UTC, said so), and the way back in.
+func emailBody(body, link string, dueAt *time.Time) string {
+	out := body
+	if dueAt != nil {
+		out += "\n\nDue: " + dueAt.UTC().Format(emailTimeLayout)
+	}
+	return out + "\n\nOpen Baton to continue: " + link + "\n"
 }

@@ -57,9 +57,10 @@ func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Validation makes a 422 carrying per-field messages.
+// Validation makes a 422 carrying per-field messages. The detail is shown
+// to people above the fields it names, so it speaks to them.
 func Validation(fields ...FieldError) *Error {
-	return &Error{Code: Invalid, Detail: "The request breaks one or more rules; see errors.", Fields: fields}
+	return &Error{Code: Invalid, Detail: "Check the highlighted fields.", Fields: fields}
 }
 
 // Fields makes a 422 from field/message pairs, skipping empty messages, or

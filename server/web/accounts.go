@@ -15,6 +15,11 @@ import (
 // refreshCookie is the name of the HttpOnly refresh-token cookie.
 const refreshCookie = "baton_refresh"
 
+// sessionHintCookie rides along with the refresh cookie, with its lifetime,
+// readable by the app: it holds no secret, only "a refresh cookie may be
+// here", so that a first visit does not probe the refresh route for a 401.
+const sessionHintCookie = "baton_session"
+
 // deviceCookie holds the device token a sign-in hands out (accounts'
 // device.go); only sign-ins read it, so only they are sent it.
 const (
@@ -78,6 +83,7 @@ func (s *Server) login(c echo.Context) error {
 func (s *Server) refresh(c echo.Context) error {
 	cookie, err := c.Cookie(refreshCookie)
 	if err != nil || cookie.Value == "" {
+		s.setRefreshCookie(c, "", -1) // a stale hint goes too
 		return problem.New(problem.Unauthorized, "No refresh token; sign in again.")
 	}
 	in, err := s.Accounts.Refresh(c.Request().Context(), cookie.Value)
@@ -118,6 +124,18 @@ func (s *Server) signedIn(c echo.Context, status int, in accounts.SignedIn) erro
 
 func (s *Server) setRefreshCookie(c echo.Context, value string, ttl time.Duration) {
 	s.setCookie(c, refreshCookie, "/api/auth", value, ttl)
+	hint := &http.Cookie{ // #nosec G124 -- readable by script on purpose: its value is "1", no secret; SameSite=Strict, Secure as the refresh cookie
+		Name:     sessionHintCookie,
+		Value:    "1",
+		Path:     "/",
+		SameSite: http.SameSiteStrictMode,
+		Secure:   s.SecureCookies || c.Request().TLS != nil,
+		MaxAge:   int(ttl.Seconds()),
+	}
+	if ttl < 0 {
+		hint.Value, hint.MaxAge = "", -1
+	}
+	c.SetCookie(hint)
 }
 
 // setCookie sets (ttl < 0: deletes) one of the auth cookies.

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, get } from '../api';
+import { fieldSentence } from '../copy';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -174,7 +175,7 @@ export function Field(p: FieldProps) {
       />
       {p.error && (
         <p class="field-error" id={`${id}-err`}>
-          {p.error}
+          {fieldSentence(p.label, p.error)}
         </p>
       )}
     </div>

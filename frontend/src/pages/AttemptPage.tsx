@@ -212,6 +212,12 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
   const decisions = finished.data?.result?.skill_decisions;
   const passMark = quiz?.pass_percent;
   const [practising, setPractising] = useState(false);
+  // The attempt just ended: keyboard and screen-reader users start at how
+  // it ended, not at the top of the body.
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
   const [practiceError, setPracticeError] = useState<unknown>(null);
   async function practise() {
     setPractising(true);
@@ -231,13 +237,11 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
       </nav>
       <header class="page-header">
         <RunTitle quiz={quiz} run={{ ...runOf(attempt), variant: attempt.variant ?? finished.data?.variant }} suffix="result" />
-        <h1 tabIndex={-1}>{result.ending.title}</h1>
+        <h1 tabIndex={-1} ref={headingRef} data-testid="result-heading">
+          {result.ending.title}
+        </h1>
       </header>
       <div class="result-grid">
-        <section class="card ending" aria-labelledby="h-ending">
-          <h2 id="h-ending">How it ended</h2>
-          <p>{result.ending.text}</p>
-        </section>
         <section class={`card score ${result.passed ? 'score-pass' : 'score-fail'}`} aria-labelledby="h-score">
           <h2 id="h-score">Your score</h2>
           <p class="score-value" data-testid="result-percent">
@@ -248,6 +252,10 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
             {passMark != null && <span class="meta"> Pass mark {passMark}%</span>}
           </p>
           {quiz?.best_percent != null && <p class="meta">Your best: {Math.max(quiz.best_percent, result.percent)}%</p>}
+        </section>
+        <section class="card ending" aria-labelledby="h-ending">
+          <h2 id="h-ending">How it ended</h2>
+          <p>{result.ending.text}</p>
         </section>
       </div>
       <section class="card" aria-labelledby="h-skills">
@@ -310,6 +318,10 @@ function runOf(a: Attempt): Run {
 
 /** The end of a practice run: how the path would have ended, never counted. */
 function PracticeResult({ practice, result, quiz }: { practice: Practice; result: Result; quiz?: Quiz }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    headingRef.current?.focus(); // as at the end of an attempt
+  }, []);
   return (
     <>
       <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -320,13 +332,11 @@ function PracticeResult({ practice, result, quiz }: { practice: Practice; result
           {quiz?.title ?? 'Scenario'}
           {practice.variant?.title ? <span data-testid="variant"> · {practice.variant.title}</span> : null} · practice result
         </p>
-        <h1 tabIndex={-1}>{result.ending.title}</h1>
+        <h1 tabIndex={-1} ref={headingRef}>
+          {result.ending.title}
+        </h1>
       </header>
       <div class="result-grid">
-        <section class="card ending" aria-labelledby="h-ending">
-          <h2 id="h-ending">How it would have ended</h2>
-          <p>{result.ending.text}</p>
-        </section>
         <section class="card score" aria-labelledby="h-score">
           <h2 id="h-score">This path would score</h2>
           <p class="score-value" data-testid="practice-percent">
@@ -336,6 +346,10 @@ function PracticeResult({ practice, result, quiz }: { practice: Practice; result
             Practice: this is the attempt's path up to the costly decision, then yours. It does not change your results, your
             review schedule or what your manager sees.
           </p>
+        </section>
+        <section class="card ending" aria-labelledby="h-ending">
+          <h2 id="h-ending">How it would have ended</h2>
+          <p>{result.ending.text}</p>
         </section>
       </div>
       <div class="actions result-actions">

@@ -1,21 +1,21 @@
-import { useState } from 'preact/hooks';
-import { ApiError, del, errorMessage, post } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, del, errorMessage, get, post } from '../api';
 import { AssignmentList, ModuleCard } from '../components/course';
-import { Async, Badge, ErrorBox, Field, Loading, ProgressBar, Time, useApi, useTitle, type Resource } from '../components/ui';
-import { useSession } from '../session';
-import type { Invitation, LearnerProgress, Me, Module, Notification } from '../types';
+import { TodayStrip } from '../components/Today';
+import { Async, ErrorBox, Field, Loading, ProgressBar, Time, useApi, useTitle, type Resource } from '../components/ui';
+import { isManager, useSession } from '../session';
+import { buildToday, localDateTime, relativeDue } from '../today';
+import type { Invitation, LearnerProgress, Me, Module, Notification, TeamProgress, TeamSummary } from '../types';
 
 export function overallPercent(modules: Module[]): number {
   if (modules.length === 0) return 0;
   return Math.round(modules.reduce((s, m) => s + m.percent, 0) / modules.length);
 }
 
-function nextLesson(modules: Module[]): { href: string; title: string; kind: string } | null {
-  for (const m of modules) {
-    for (const l of m.lessons) if (!l.completed) return { href: `/lessons/${l.slug}`, title: l.title, kind: l.percent ? 'Continue reading' : 'Next lesson' };
-    for (const q of m.quizzes) if (!q.passed) return { href: `/quizzes/${q.slug}`, title: q.title, kind: 'Next scenario' };
-  }
-  return null;
+/** A learner who has not opened a lesson or played a scenario yet is new here. */
+export function isFirstVisit(modules: Module[], progress: LearnerProgress | undefined): boolean {
+  const touched = modules.some((m) => m.percent > 0 || m.lessons.some((l) => l.completed || l.percent) || m.quizzes.some((q) => q.best_percent != null));
+  return !touched && !(progress?.assignments ?? []).some((a) => a.status !== 'not_started');
 }
 
 export function HomePage() {
@@ -34,12 +34,17 @@ export function HomePage() {
     notes.reload();
   };
 
+  const now = new Date();
+  const today = modules.data ? buildToday(modules.data, progress.data, now) : null;
+  // "Welcome back" only once the course shows they have been here before.
+  const greeting = name ? (!modules.data || isFirstVisit(modules.data, progress.data) ? `Welcome, ${name}` : `Welcome back, ${name}`) : 'Your course';
+
   return (
     <div class="page">
       <header class="page-header home-header">
         <div>
           <p class="eyebrow">Leading through influence</p>
-          <h1 tabIndex={-1}>{name ? <>Welcome back, {name}</> : 'Your course'}</h1>
+          <h1 tabIndex={-1}>{greeting}</h1>
         </div>
         {modules.data && (
           <div class="overall card">
@@ -52,37 +57,33 @@ export function HomePage() {
         )}
       </header>
 
-      <Invitations res={invitations} onAnswered={teamsChanged} />
+      {today ? (
+        <TodayStrip today={today} now={now} courseDone={modules.data!.every((m) => m.completed)}>
+          <Invitations res={invitations} onAnswered={teamsChanged} />
+        </TodayStrip>
+      ) : (
+        <Invitations res={invitations} onAnswered={teamsChanged} />
+      )}
 
       <div class="layout-2col">
         <div class="col-main">
           <Async res={modules} label="Loading the course…">
             {(ms) => {
-              const nx = nextLesson(ms);
               const assign = (slug: string) => progress.data?.assignments.find((a) => a.module === slug && a.status !== 'completed');
               return (
-                <>
-                  {nx && (
-                    <a class="continue card" href={nx.href}>
-                      <span class="eyebrow">{nx.kind}</span>
-                      <span class="continue-title">{nx.title}</span>
-                      <span class="continue-arrow" aria-hidden="true">
-                        →
-                      </span>
-                    </a>
-                  )}
-                  <div class="module-list">
-                    {ms.map((m) => (
-                      <ModuleCard key={m.slug} m={m} assignment={assign(m.slug)} />
-                    ))}
-                  </div>
-                </>
+                <div class="module-list">
+                  {ms.map((m) => (
+                    <ModuleCard key={m.slug} m={m} assignment={assign(m.slug)} />
+                  ))}
+                </div>
               );
             }}
           </Async>
         </div>
 
-        <aside class="col-side" aria-label="Your to-do list">
+        <aside class="col-side" aria-label="Your assignments, notifications and teams">
+          {isManager(session.user) && <ManagedTeams />}
+
           <section class="card side-card" aria-labelledby="h-assign">
             <h2 id="h-assign">Assignments</h2>
             <Async res={progress} label="Loading assignments…">
@@ -90,34 +91,66 @@ export function HomePage() {
             </Async>
           </section>
 
-          <section class="card side-card" aria-labelledby="h-reviews">
-            <h2 id="h-reviews">Reviews due</h2>
-            <Async res={progress} label="Loading reviews…">
-              {(p) =>
-                p.reviews_due.length === 0 ? (
-                  <p class="empty">Nothing to review. Passed scenarios come back for review after 2, 7, 21 and 60 days.</p>
-                ) : (
-                  <ul class="plain-list">
-                    {p.reviews_due.map((slug) => {
-                      const q = modules.data?.flatMap((m) => m.quizzes).find((x) => x.slug === slug);
-                      return (
-                        <li key={slug}>
-                          <a href={`/quizzes/${slug}`}>{q?.title ?? slug}</a> <Badge tone="warning">Review due</Badge>
-                        </li>
-                      );
-                    })}
-                  </ul>
-                )
-              }
-            </Async>
-          </section>
-
           <Notifications res={notes} />
 
-          <TeamsCard me={me} onChange={teamsChanged} />
+          <TeamsCard me={me} onChange={teamsChanged} manager={isManager(session.user)} />
         </aside>
       </div>
     </div>
+  );
+}
+
+/**
+ * A manager's teams on their home page: each with a link and one line of
+ * status (members, overdue assignments), so the home page is not silent
+ * about the people they look after.
+ */
+function ManagedTeams() {
+  const teams = useApi<TeamSummary[]>('/api/teams');
+  const [overdue, setOverdue] = useState<Record<string, number>>({});
+  useEffect(() => {
+    let live = true;
+    for (const t of teams.data ?? []) {
+      get<TeamProgress>(`/api/teams/${encodeURIComponent(t.id)}/progress`).then(
+        (p) => {
+          const n = p.members.reduce((s, m) => s + m.assignments.filter((a) => a.overdue && a.status !== 'completed').length, 0);
+          if (live) setOverdue((o) => ({ ...o, [t.id]: n }));
+        },
+        () => undefined, // the line then just leaves the count out
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [teams.data]);
+
+  return (
+    <section class="card side-card" aria-labelledby="h-managed" data-testid="managed-teams">
+      <h2 id="h-managed">Teams you manage</h2>
+      <Async res={teams} label="Loading your teams…">
+        {(ts) =>
+          ts.length === 0 ? (
+            <p class="empty">
+              You don't manage a team yet. <a href="/teams">Create one</a> and share its invite code.
+            </p>
+          ) : (
+            <ul class="plain-list managed-list">
+              {ts.map((t) => (
+                <li key={t.id}>
+                  <a href={`/teams/${t.id}`} class="team-name">
+                    {t.name}
+                  </a>
+                  <span class="meta">
+                    {t.members} {t.members === 1 ? 'member' : 'members'}
+                    {overdue[t.id] !== undefined && ` · ${overdue[t.id] === 0 ? 'nothing overdue' : `${overdue[t.id]} overdue`}`}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Async>
+    </section>
   );
 }
 
@@ -180,6 +213,11 @@ function Notifications({ res }: { res: Resource<Notification[]> }) {
                 {n.title}
               </a>
               <p class="note-body">{n.body}</p>
+              {n.due_at && (
+                <p class="note-due meta" data-testid="note-due">
+                  Due <time dateTime={n.due_at}>{localDateTime(n.due_at)}</time> · {relativeDue(n.due_at, new Date())}
+                </p>
+              )}
               <div class="note-foot">
                 <Time iso={n.created_at} withTime />
                 <button type="button" class="btn btn-link btn-sm" onClick={() => markRead(n.id)}>
@@ -226,7 +264,9 @@ function Invitations({ res, onAnswered }: { res: Resource<Invitation[]>; onAnswe
   if (!items.length && !status && !error && !res.error) return null;
   return (
     <section class="card invitations" id="invitations" aria-labelledby="h-invitations">
-      <h2 id="h-invitations">Team invitations</h2>
+      <h3 id="h-invitations" class="today-group">
+        Team invitations
+      </h3>
       {res.error && !res.data ? (
         <ErrorBox error={res.error} onRetry={res.reload} />
       ) : (
@@ -262,7 +302,7 @@ function Invitations({ res, onAnswered }: { res: Resource<Invitation[]>; onAnswe
   );
 }
 
-function TeamsCard({ me, onChange }: { me: Resource<Me>; onChange: () => void }) {
+function TeamsCard({ me, onChange, manager }: { me: Resource<Me>; onChange: () => void; manager: boolean }) {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -306,7 +346,7 @@ function TeamsCard({ me, onChange }: { me: Resource<Me>; onChange: () => void })
 
   return (
     <section class="card side-card" aria-labelledby="h-teams">
-      <h2 id="h-teams">Your teams</h2>
+      <h2 id="h-teams">{manager ? 'Teams you belong to' : 'Your teams'}</h2>
       {me.data ? (
         me.data.teams.length ? (
           <ul class="plain-list my-teams">
@@ -336,7 +376,9 @@ function TeamsCard({ me, onChange }: { me: Resource<Me>; onChange: () => void })
             ))}
           </ul>
         ) : (
-          <p class="empty">You haven't joined a team yet.</p>
+          <p class="empty">
+            {manager ? "You aren't a member of a team. To take the course with one, enter its invite code." : "You haven't joined a team yet. Your manager can invite you, or give you a code to enter here."}
+          </p>
         )
       ) : me.error ? (
         <ErrorBox error={me.error} onRetry={me.reload} />

@@ -36,6 +36,7 @@ export function QuizPage({ slug }: { slug: string }) {
           const mod = modules.data?.find((m) => m.slug === q.module);
           const open = q.open_attempt_id || history.data?.find((a) => a.status === 'in_progress')?.id;
           const outOfAttempts = q.max_attempts !== null && q.attempts_left === 0;
+          const reviewDue = !!q.next_review_at && new Date(q.next_review_at) <= new Date();
           return (
             <>
               <nav class="breadcrumb" aria-label="Breadcrumb">
@@ -76,8 +77,9 @@ export function QuizPage({ slug }: { slug: string }) {
                 ) : null}
                 {q.next_review_at && (
                   <p class="meta">
-                    {new Date(q.next_review_at) <= new Date() ? 'A review is due now. ' : 'Next review: '}
+                    {reviewDue ? 'A review has been due since ' : 'Next review: '}
                     <Time iso={q.next_review_at} />
+                    {reviewDue ? '. Play it again to keep what you learned fresh.' : ''}
                   </p>
                 )}
                 <div class="actions">
@@ -87,7 +89,7 @@ export function QuizPage({ slug }: { slug: string }) {
                     </a>
                   ) : (
                     <button type="button" class="btn btn-primary" onClick={starter.start} disabled={starter.busy || outOfAttempts}>
-                      {starter.busy ? 'Starting…' : q.attempts_used ? 'Start a new attempt' : 'Start the scenario'}
+                      {starter.busy ? 'Starting…' : reviewDue ? 'Review' : q.attempts_used ? 'Start a new attempt' : 'Start the scenario'}
                     </button>
                   )}
                   {outOfAttempts && <p class="meta">You have used every attempt.</p>}
