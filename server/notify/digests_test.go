@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-course/baton/server/coursetest"
+
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
@@ -17,10 +19,8 @@ import (
 )
 
 var content struct {
-	once      sync.Once
 	course    *lessons.Course
 	scenarios []*quizzes.Scenario
-	err       error
 }
 
 // instance is one Baton process's notify service, with the areas the
@@ -38,19 +38,7 @@ type instance struct {
 // services on it, as a second server would.
 func newInstance(t *testing.T, url string) *instance {
 	t.Helper()
-	content.once.Do(func() {
-		if content.course, content.err = lessons.Load(lessons.Content()); content.err != nil {
-			return
-		}
-		modules := map[string]bool{}
-		for _, m := range content.course.Modules {
-			modules[m.Slug] = true
-		}
-		content.scenarios, content.err = quizzes.LoadAll(quizzes.Content(), modules)
-	})
-	if content.err != nil {
-		t.Fatal(content.err)
-	}
+	content.course, content.scenarios = coursetest.Load(t)
 	ctx := context.Background()
 	db, err := database.Open(ctx, url, 10*time.Second)
 	if err != nil {

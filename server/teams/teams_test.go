@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-course/baton/server/coursetest"
+
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
@@ -24,10 +26,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 var content struct {
-	once      sync.Once
 	course    *lessons.Course
 	scenarios []*quizzes.Scenario
-	err       error
 }
 
 // env is the service on a fresh database, with the stores behind it.
@@ -39,19 +39,7 @@ type env struct {
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	content.once.Do(func() {
-		if content.course, content.err = lessons.Load(lessons.Content()); content.err != nil {
-			return
-		}
-		modules := map[string]bool{}
-		for _, m := range content.course.Modules {
-			modules[m.Slug] = true
-		}
-		content.scenarios, content.err = quizzes.LoadAll(quizzes.Content(), modules)
-	})
-	if content.err != nil {
-		t.Fatal(content.err)
-	}
+	content.course, content.scenarios = coursetest.Load(t)
 	db := testdb.New(t)
 	ctx := context.Background()
 	if err := lessons.Sync(ctx, db.Gorm, content.course); err != nil {
