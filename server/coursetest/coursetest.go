@@ -36,3 +36,17 @@ func Load(t testing.TB) (*lessons.Course, []*quizzes.Scenario) {
 	}
 	return loaded.course, loaded.scenarios
 }
+
+// Course is Load's course.
+func Course(t testing.TB) *lessons.Course {
+	t.Helper()
+	c, _ := Load(t)
+	return c
+}
+
+// Scenarios is Load's scenarios.
+func Scenarios(t testing.TB) []*quizzes.Scenario {
+	t.Helper()
+	_, s := Load(t)
+	return s
+}

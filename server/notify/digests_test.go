@@ -18,11 +18,6 @@ import (
 	"github.com/baton-course/baton/server/testdb"
 )
 
-var content struct {
-	course    *lessons.Course
-	scenarios []*quizzes.Scenario
-}
-
 // instance is one Baton process's notify service, with the areas the
 // world's tests act through, on its own pool.
 type instance struct {
@@ -38,22 +33,21 @@ type instance struct {
 // services on it, as a second server would.
 func newInstance(t *testing.T, url string) *instance {
 	t.Helper()
-	content.course, content.scenarios = coursetest.Load(t)
 	ctx := context.Background()
 	db, err := database.Open(ctx, url, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := lessons.Sync(ctx, db.Gorm, content.course); err != nil {
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
 		t.Fatal(err)
 	}
-	catalog, err := quizzes.NewCatalog(ctx, db.Gorm, content.scenarios)
+	catalog, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ls, qs := lessons.NewStore(db.Gorm, db.Pool), quizzes.NewStore(db.Gorm, db.Pool, catalog)
-	ts := teams.New(db.Gorm, content.course, catalog, progress.NewReader(content.course, catalog, ls, qs))
+	ts := teams.New(db.Gorm, coursetest.Course(t), catalog, progress.NewReader(coursetest.Course(t), catalog, ls, qs))
 	return &instance{Service: New(db.Gorm, ts), db: db, teams: ts, lessons: ls, catalog: catalog, attempt: qs}
 }
 
@@ -100,7 +94,7 @@ func (in *instance) assign(t *testing.T, tm team, module string, due time.Time) 
 func (in *instance) complete(t *testing.T, p accounts.Principal, module string) {
 	t.Helper()
 	ctx := context.Background()
-	m, ok := content.course.Module(module)
+	m, ok := coursetest.Course(t).Module(module)
 	if !ok {
 		t.Fatalf("no module %s", module)
 	}
@@ -146,7 +140,7 @@ func (in *instance) play(t *testing.T, p accounts.Principal, sc *quizzes.Scenari
 
 func title(t *testing.T, module string) string {
 	t.Helper()
-	m, ok := content.course.Module(module)
+	m, ok := coursetest.Course(t).Module(module)
 	if !ok {
 		t.Fatalf("no module %s", module)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-course/baton/server/coursetest"
+
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
@@ -173,7 +175,7 @@ func TestPuppetAttackGetsOnlyNoisyAnswers(t *testing.T) {
 	e, ctx := newEnv(t), context.Background()
 	noise := e.seedSecret(t)
 	mgr, _ := e.user(t, accounts.RoleManager, "Maya")
-	sc := content.scenarios[0]
+	sc := coursetest.Scenarios(t)[0]
 	puppets := e.puppets(t, noise, sc, 2, 1)
 	const learners = 40
 	matches, want := 0, 0.0
@@ -212,7 +214,7 @@ func TestReportsStayPut(t *testing.T) {
 	e, ctx := newEnv(t), context.Background()
 	noise := e.seedSecret(t)
 	mgr, _ := e.user(t, accounts.RoleManager, "Maya")
-	sc := content.scenarios[0]
+	sc := coursetest.Scenarios(t)[0]
 	ps := e.puppets(t, noise, sc, 4, 1)
 	l := e.fixedUser(t, 1000)
 	v := e.play(t, l, sc)
@@ -266,7 +268,7 @@ func TestAnalyticsFloor(t *testing.T) {
 	mgr, _ := e.user(t, accounts.RoleManager, "Maya")
 	team := must[Team](t)(e.Create(ctx, mgr, NewTeam{Name: "Pod"}))
 	m := must[Managed](t)(e.Manage(ctx, mgr, team.ID))
-	sc := content.scenarios[0]
+	sc := coursetest.Scenarios(t)[0]
 	statements := func() int64 {
 		before := e.db.Statements()
 		must[Analytics](t)(e.Analytics(ctx, m))
@@ -367,7 +369,7 @@ func TestCheckAnalytics(t *testing.T) {
 	mgr, _ := e.user(t, accounts.RoleManager, "Maya")
 	team := must[Team](t)(e.Create(ctx, mgr, NewTeam{Name: "Pod"}))
 	m := must[Managed](t)(e.Manage(ctx, mgr, team.ID))
-	l := content.course.Lessons()[0]
+	l := coursetest.Course(t).Lessons()[0]
 	q := l.Checks[0]
 	check := func() CheckAnalytics {
 		for _, c := range must[Analytics](t)(e.Analytics(ctx, m)).QuickChecks {

@@ -25,11 +25,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-var content struct {
-	course    *lessons.Course
-	scenarios []*quizzes.Scenario
-}
-
 // env is the service on a fresh database, with the stores behind it.
 type env struct {
 	*Service
@@ -39,19 +34,18 @@ type env struct {
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	content.course, content.scenarios = coursetest.Load(t)
 	db := testdb.New(t)
 	ctx := context.Background()
-	if err := lessons.Sync(ctx, db.Gorm, content.course); err != nil {
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
 		t.Fatal(err)
 	}
-	catalog, err := quizzes.NewCatalog(ctx, db.Gorm, content.scenarios)
+	catalog, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	qs := quizzes.NewStore(db.Gorm, db.Pool, catalog)
-	pr := progress.NewReader(content.course, catalog, lessons.NewStore(db.Gorm, db.Pool), qs)
-	return env{Service: New(db.Gorm, content.course, catalog, pr), db: db, attempt: qs}
+	pr := progress.NewReader(coursetest.Course(t), catalog, lessons.NewStore(db.Gorm, db.Pool), qs)
+	return env{Service: New(db.Gorm, coursetest.Course(t), catalog, pr), db: db, attempt: qs}
 }
 
 // user is a fresh account with role, as its requests would act.
@@ -360,7 +354,7 @@ func TestReportAndCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mods := content.course.Modules
+	mods := coursetest.Course(t).Modules
 	if want := 1 + 8*len(mods); len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
