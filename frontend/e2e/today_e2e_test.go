@@ -22,7 +22,8 @@ import (
 // one and a due review come in that order at the top, before the module
 // cards; Review starts a review attempt; the reminder reads as plain text
 // in local time; the end of a scenario puts focus on its heading; the
-// header stays short.
+// header stays short; on a lesson the day is one line, first in main,
+// linking to the home strip, and it stays away from an attempt's decisions.
 func TestTodayOnAPhone(t *testing.T) {
 	requireSetup(t)
 	url := testdb.URL(t)
@@ -108,6 +109,7 @@ func TestTodayOnAPhone(t *testing.T) {
 	if h, _ := strconv.ParseFloat(lrn.eval("header height", `String(document.querySelector(".site-header").getBoundingClientRect().height)`), 64); h > 64 || h == 0 {
 		t.Errorf("the header is %.0f px high at 360 px, want at most 64", h)
 	}
+	lrn.waitFor("the Today bar first on the result", `document.querySelector("main").firstElementChild.textContent === "Today: 1 due soon See today →"`)
 	lrn.axe("scenario result at 360 px")
 	lrn.screenShot("scenario-result-phone-top")
 	// The folded menu opens with its button and closes on a new page.
@@ -179,11 +181,42 @@ func TestTodayOnAPhone(t *testing.T) {
 	lrn.shot("home-today-phone")
 	lrn.screenShot("home-today-phone-top")
 
+	// Elsewhere the day is one line, first in main, linking to the strip.
+	lrn.open("/lessons/why-the-ceo-label-appeals", "#lesson-title")
+	lrn.waitFor("the Today bar", `!!document.querySelector("[data-testid=today-bar]")`)
+	if first := lrn.eval("first in main", `document.querySelector("main").firstElementChild.dataset.testid || ""`); first != "today-bar" {
+		t.Errorf("the first thing in main on a lesson page is %q, want the Today bar", first)
+	}
+	if bar := lrn.text("[data-testid=today-bar]"); !strings.HasPrefix(bar, "Today: 1 overdue · 1 due soon · 1 review due") || !strings.Contains(bar, "See today") {
+		t.Errorf("the Today bar reads %q", bar)
+	}
+	if href := lrn.eval("bar link", `document.querySelector("[data-testid=today-bar] a").getAttribute("href")`); href != "/#today" {
+		t.Errorf("the Today bar links to %q, want /#today", href)
+	}
+	if h, _ := strconv.ParseFloat(lrn.eval("bar height", `String(document.querySelector("[data-testid=today-bar]").getBoundingClientRect().height)`), 64); h > 70 {
+		t.Errorf("the Today bar is %.0f px high at 360 px: it buries the lesson", h)
+	}
+	if w := lrn.eval("lesson width", `String(document.documentElement.scrollWidth)`); w != "360" {
+		t.Errorf("a lesson with the Today bar at 360 px is %s px wide", w)
+	}
+	lrn.axe("lesson with the Today bar at 360 px")
+	lrn.screenShot("lesson-today-bar-phone")
+	lrn.click("[data-testid=today-bar] a")
+	lrn.waitFor("the home strip in view with focus", `location.pathname === "/" && document.activeElement && document.activeElement.id === "h-today" &&
+		Math.abs(document.getElementById("today").getBoundingClientRect().top - parseFloat(getComputedStyle(document.getElementById("today")).scrollMarginTop)) < 2`)
+	if n := lrn.eval("bars on home", `String(document.querySelectorAll("[data-testid=today-bar]").length)`); n != "0" {
+		t.Errorf("home, which has the full strip, shows %s Today bars", n)
+	}
+
 	// Review starts a new attempt of the scenario, not the overview.
 	lrn.click("[data-testid=today-review] button")
 	lrn.do("review attempt", chromedp.WaitVisible(chromedp.CSS("form.decide")))
 	if p := lrn.eval("path", `location.pathname`); !strings.HasPrefix(p, "/attempts/") {
 		t.Fatalf("Review opened %s", p)
+	}
+	time.Sleep(300 * time.Millisecond) // time enough for a bar to load, were there one
+	if n := lrn.eval("bars mid-scenario", `String(document.querySelectorAll("[data-testid=today-bar]").length)`); n != "0" {
+		t.Errorf("an attempt's decisions show %s Today bars", n)
 	}
 	var attempts int
 	db.Gorm.Raw(`SELECT count(*) FROM attempts WHERE user_id = ?`, learnerID).Scan(&attempts)

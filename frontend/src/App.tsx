@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { logout } from './api';
 import { OutageBanner } from './components/OutageBanner';
 import { SignInDialog } from './components/SignInDialog';
+import { TodayBar } from './components/Today';
 import { Loading } from './components/ui';
 import { VerifyBanner } from './components/VerifyBanner';
 import { AccountPage } from './pages/Account';
@@ -58,6 +59,12 @@ const routes: RouteDef[] = [
   },
   { pattern: '/admin/users', guard: 'admin', view: () => <AdminUsersPage /> },
 ];
+
+// The learner pages that open with the one-line Today bar. Not home (the
+// full strip is there), not a practice run, and on an attempt only once its
+// result shows (the decisions need the learner's whole attention); not the
+// account, team or admin pages.
+const todayBarPages = new Set(['/modules/:slug', '/lessons/:slug', '/quizzes/:slug', '/attempts/:id', '/attempts/:id/replay', '/job-aids/:module', '/progress']);
 
 function resolve(path: string): { route: RouteDef | null; params: Record<string, string> } {
   const clean = path.length > 1 ? path.replace(/\/+$/, '') : path;
@@ -130,6 +137,7 @@ export function App() {
       <OutageBanner />
       <Header user={session.user} path={loc.path} bare={bare} />
       <main id="main" ref={mainRef} tabIndex={-1} class={bare ? 'main-bare' : ''}>
+        {session.status === 'authed' && route && todayBarPages.has(route.pattern) && <TodayBar key={loc.path} afterResult={route.pattern === '/attempts/:id'} />}
         {session.user && !bare && route?.guard !== 'link' && <VerifyBanner userId={session.user.id} email={session.user.email} />}
         {content}
       </main>

@@ -153,3 +153,32 @@ export function localDateTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   return isNaN(d.getTime()) ? '' : fullFmt.format(d);
 }
+
+/** How near a due date must be for the bar on other pages to mention it. */
+export const SOON_DAYS = 3;
+
+/** What the one-line bar counts: the same day as the home strip, told short. */
+export interface TodayCounts {
+  overdue: number;
+  dueSoon: number;
+  reviews: number;
+}
+
+/**
+ * Counts the day built by buildToday for the bar on the other learner pages:
+ * everything overdue, what falls due within SOON_DAYS calendar days, and
+ * the reviews due. Later due dates wait for the home page.
+ */
+export function countToday(today: Today, now: Date): TodayCounts {
+  const soon = today.dueSoon.filter((i) => calendarDays(now, new Date(i.assignment.due_at)) <= SOON_DAYS);
+  return { overdue: today.overdue.length, dueSoon: soon.length, reviews: today.reviews.length };
+}
+
+/** "Today: 1 overdue · 2 due soon · 1 review due", or null when nothing needs the learner. */
+export function todaySummary(c: TodayCounts): string | null {
+  const parts: string[] = [];
+  if (c.overdue) parts.push(`${c.overdue} overdue`);
+  if (c.dueSoon) parts.push(`${c.dueSoon} due soon`);
+  if (c.reviews) parts.push(`${plural(c.reviews, 'review')} due`);
+  return parts.length ? `Today: ${parts.join(' · ')}` : null;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fieldSentence } from '../src/copy';
 import { isFirstVisit } from '../src/pages/Home';
-import { buildToday, relativeDue } from '../src/today';
+import { buildToday, countToday, relativeDue, todaySummary } from '../src/today';
 import type { Assignment, LearnerProgress, Module } from '../src/types';
 
 // Local times, so the calendar arithmetic holds in any zone the tests run in.
@@ -105,5 +105,29 @@ describe('copy', () => {
   it('greets a learner who has not started anything as new', () => {
     expect(isFirstVisit([mod('a', 1)], progress([]))).toBe(true);
     expect(isFirstVisit([mod('a', 1, true)], progress([]))).toBe(false);
+  });
+});
+
+describe('the Today bar on other pages', () => {
+  const line = (assignments: Assignment[], reviews: string[] = []) => todaySummary(countToday(buildToday([], progress(assignments, reviews), now), now));
+
+  it('counts overdue, due within 3 days and reviews due, in that order', () => {
+    const text = line(
+      [assignment('late', 'm2', at(-2)), assignment('soon', 'm3', at(3, 20)), assignment('done', 'm4', at(1), { status: 'completed' })],
+      ['m1-q'],
+    );
+    expect(text).toBe('Today: 1 overdue · 1 due soon · 1 review due');
+  });
+
+  it('leaves out what is not there, and says plurals', () => {
+    expect(line([assignment('a', 'm2', at(0, 18)), assignment('b', 'm3', at(1))])).toBe('Today: 2 due soon');
+    expect(line([], ['m1-q', 'm2-q'])).toBe('Today: 2 reviews due');
+    expect(line([assignment('a', 'm2', at(-1), { overdue: true }), assignment('b', 'm3', at(-3))])).toBe('Today: 2 overdue');
+  });
+
+  it('says nothing on a quiet day: no assignment due within 3 days, no review', () => {
+    expect(line([])).toBeNull();
+    expect(line([assignment('later', 'm2', at(4))])).toBeNull();
+    expect(line([assignment('done', 'm2', at(-1), { status: 'completed' })])).toBeNull();
   });
 });

@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { useStartAttempt } from '../pages/QuizPage';
-import { localDateTime, relativeDue, type DueItem, type NextStep, type ReviewItem, type Today } from '../today';
-import { ErrorBox } from './ui';
+import { buildToday, countToday, localDateTime, relativeDue, todaySummary, type DueItem, type NextStep, type ReviewItem, type Today } from '../today';
+import type { LearnerProgress } from '../types';
+import { ErrorBox, useApi } from './ui';
 
 /**
  * A due date as people say it ("due tomorrow"), with the exact local date,
@@ -100,8 +102,10 @@ export function TodayStrip({ today, now, children, courseDone }: { today: Today;
   const { overdue, dueSoon, reviews, next } = today;
   const busy = overdue.length + dueSoon.length + reviews.length > 0;
   return (
-    <section class="card today" aria-labelledby="h-today" data-testid="today">
-      <h2 id="h-today">Today</h2>
+    <section class="card today" id="today" aria-labelledby="h-today" data-testid="today">
+      <h2 id="h-today" tabIndex={-1}>
+        Today
+      </h2>
       {overdue.length > 0 && (
         <>
           <h3 class="today-group">Overdue</h3>
@@ -144,5 +148,62 @@ export function TodayStrip({ today, now, children, courseDone }: { today: Today;
       )}
       {next && <Next next={next} />}
     </section>
+  );
+}
+
+// Whether an attempt's result is on screen. On an attempt's page the bar
+// waits for it: mid-scenario it would pull the learner away from the decision.
+let resultShown = false;
+const resultListeners = new Set<() => void>();
+function setResultShown(v: boolean) {
+  resultShown = v;
+  for (const fn of resultListeners) fn();
+}
+
+/** Called by a finished attempt's result: the Today bar may show above it. */
+export function useResultShown(): void {
+  useEffect(() => {
+    setResultShown(true);
+    return () => setResultShown(false);
+  }, []);
+}
+
+function useWaitForResult(wait: boolean): boolean {
+  const [shown, setShown] = useState(resultShown);
+  useEffect(() => {
+    if (!wait) return;
+    const fn = () => setShown(resultShown);
+    resultListeners.add(fn);
+    fn();
+    return () => {
+      resultListeners.delete(fn);
+    };
+  }, [wait]);
+  return !wait || shown;
+}
+
+/**
+ * "What needs you today" at the top of the other learner pages: one line
+ * that links to the strip on the home page, and nothing at all on a quiet
+ * day, so the page's own content keeps the first screen. Mount it once per
+ * page view (keyed by path): it loads /api/progress once, so assignments
+ * given or finished meanwhile show on the next page. Modules are not needed
+ * for counting, only for titles, which the line does not show. With
+ * afterResult (an attempt's page) it shows, and loads, only once the result
+ * is on screen, so a review just played no longer counts as due.
+ */
+export function TodayBar({ afterResult = false }: { afterResult?: boolean }) {
+  const ready = useWaitForResult(afterResult);
+  const progress = useApi<LearnerProgress>(ready ? '/api/progress' : null);
+  if (!progress.data) return null; // loading or failed: the page comes first
+  const text = todaySummary(countToday(buildToday([], progress.data, new Date()), new Date()));
+  if (!text) return null;
+  return (
+    <p class="today-bar" data-testid="today-bar">
+      <span>{text}</span>{' '}
+      <a href="/#today">
+        See today<span aria-hidden="true"> →</span>
+      </a>
+    </p>
   );
 }

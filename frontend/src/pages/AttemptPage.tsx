@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../api';
 import { navigate } from '../router';
 import { SkillChart, SKILLS } from '../components/charts';
+import { useResultShown } from '../components/Today';
 import { Async, Badge, ErrorBox, Loading, useApi, useTitle } from '../components/ui';
 import type { AnswerResponse, Attempt, Practice, Quiz, Result, Step, Variant } from '../types';
 import { useStartAttempt } from './QuizPage';
@@ -218,6 +219,8 @@ function ResultView({ attempt, result, quiz }: { attempt: Attempt; result: Resul
   useEffect(() => {
     headingRef.current?.focus();
   }, []);
+  // The decisions are over: the rest of the day may show again.
+  useResultShown();
   const [practiceError, setPracticeError] = useState<unknown>(null);
   async function practise() {
     setPractising(true);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, del, errorMessage, get, post } from '../api';
 import { AssignmentList, ModuleCard } from '../components/course';
 import { TodayStrip } from '../components/Today';
@@ -36,6 +36,7 @@ export function HomePage() {
 
   const now = new Date();
   const today = modules.data ? buildToday(modules.data, progress.data, now) : null;
+  useTodayTarget(!!today);
   // "Welcome back" only once the course shows they have been here before.
   const greeting = name ? (!modules.data || isFirstVisit(modules.data, progress.data) ? `Welcome, ${name}` : `Welcome back, ${name}`) : 'Your course';
 
@@ -98,6 +99,22 @@ export function HomePage() {
       </div>
     </div>
   );
+}
+
+/**
+ * "See today" on the other pages links to /#today: once the strip is there,
+ * bring it into view and put focus on its heading, so keyboard and
+ * screen-reader users land where sighted ones look. Once per arrival.
+ */
+function useTodayTarget(ready: boolean) {
+  const done = useRef(false);
+  useEffect(() => {
+    if (!ready || done.current || window.location.hash !== '#today') return;
+    done.current = true;
+    const heading = document.getElementById('h-today');
+    document.getElementById('today')?.scrollIntoView({ block: 'start' });
+    heading?.focus({ preventScroll: true });
+  }, [ready]);
 }
 
 /**
