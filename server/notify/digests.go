@@ -220,7 +220,9 @@ func (s *Service) digest(ctx context.Context, manager string, from, now time.Tim
 		title = fmt.Sprintf("Your %d teams this week", len(parts))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "From %s to %s (times in UTC).", stamp(from), stamp(now))
+	// Relative times only: the text is read in every zone, in the app and
+	// by email, and "2 days ago" means the same in all of them.
+	fmt.Fprintf(&b, "The last %s.", lateBy(now.Sub(from)))
 	for _, p := range parts {
 		fmt.Fprintf(&b, "\n\n%s", p.Name)
 		section(&b, "Finished", p.Finished)
@@ -279,10 +281,10 @@ func (s *Service) teamDigest(ctx context.Context, m teams.Managed, from, now tim
 	for _, a := range assigned {
 		switch at, ok := finishedAt[a.ID]; {
 		case a.Status == teams.Completed && ok && at.After(from) && !at.After(now):
-			out.Finished = append(out.Finished, fmt.Sprintf("%s finished %s on %s.", names[a.UserID], quoted(a.ModuleName), stamp(at)))
+			out.Finished = append(out.Finished, fmt.Sprintf("%s finished %s %s ago.", names[a.UserID], quoted(a.ModuleName), lateBy(now.Sub(at))))
 		case a.Status != teams.Completed && a.DueAt.Before(now):
-			out.Overdue = append(out.Overdue, fmt.Sprintf("%s: %s was due %s, %s ago (%d%% done).",
-				names[a.UserID], quoted(a.ModuleName), stamp(a.DueAt), lateBy(now.Sub(a.DueAt)), a.Percent))
+			out.Overdue = append(out.Overdue, fmt.Sprintf("%s: %s is %s overdue (%d%% done).",
+				names[a.UserID], quoted(a.ModuleName), lateBy(now.Sub(a.DueAt)), a.Percent))
 		}
 	}
 	slips, err := s.slippingReviews(ctx, ids, now)
@@ -290,8 +292,8 @@ func (s *Service) teamDigest(ctx context.Context, m teams.Managed, from, now tim
 		return out, err
 	}
 	for _, r := range slips {
-		out.Slips = append(out.Slips, fmt.Sprintf("%s: the review of %s has been due since %s (%s).",
-			names[r.UserID], quoted(r.Title), day(r.DueAt), lateBy(now.Sub(r.DueAt))))
+		out.Slips = append(out.Slips, fmt.Sprintf("%s: the review of %s has been due for %s.",
+			names[r.UserID], quoted(r.Title), lateBy(now.Sub(r.DueAt))))
 	}
 	return out, nil
 }

@@ -254,15 +254,18 @@ func TestDigest(t *testing.T) {
 		t.Errorf("digest %+v", d)
 	}
 	for _, want := range []string{
-		"From " + stamp(at.AddDate(0, 0, -7)) + " to " + stamp(now) + " (times in UTC).",
-		"Pod «Nord»\nFinished:\n- Ana Lima finished “" + module + "” on ",
-		"\nOverdue:\n- Ben Carter: “" + module + "” was due " + stamp(now.Add(-50*time.Hour)) + ", 2 days ago (0% done).",
+		"The last " + lateBy(now.Sub(at.AddDate(0, 0, -7))) + ".",
+		"Pod «Nord»\nFinished:\n- Ana Lima finished “" + module + "” ",
+		"\nOverdue:\n- Ben Carter: “" + module + "” is 2 days overdue (0% done).",
 		"- Chloé Dubois: “" + module + "”",
-		"\nReviews slipping:\n- Chloé Dubois: the review of “" + sc.Title + "” has been due since " + day(now.Add(-8*24*time.Hour)) + " (8 days).",
+		"\nReviews slipping:\n- Chloé Dubois: the review of “" + sc.Title + "” has been due for 8 days.",
 	} {
 		if !strings.Contains(d.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, d.Body)
 		}
+	}
+	if strings.Contains(d.Body, "UTC") || strings.Contains(d.Body, ":00") {
+		t.Errorf("the digest states clock times, which no zone reads alike:\n%s", d.Body)
 	}
 	if strings.Contains(d.Body, `\"`) || strings.Contains(d.Body, "Ana Lima: ") {
 		t.Errorf("escaped quotes, or Ana both finished and overdue:\n%s", d.Body)
@@ -283,7 +286,7 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("next week: %d, %v", n, err)
 	}
 	for _, d := range notices(t, in.db, KindDigest)[1:] {
-		if !strings.HasPrefix(d.Body, "From "+stamp(now)+" to "+stamp(now.AddDate(0, 0, 7))) ||
+		if !strings.HasPrefix(d.Body, "The last 7 days.") ||
 			strings.Contains(d.Body, "Finished:") || d.EmailStatus != "none" {
 			t.Errorf("next week's digest %+v", d)
 		}
@@ -309,7 +312,7 @@ func TestEscalation(t *testing.T) {
 	module := title(t, "ceo-myth")
 	if len(got) != 1 || got[0].UserID != pod.manager.UserID || got[0].Link != "/teams/"+pod.id || got[0].EmailStatus != "pending" ||
 		got[0].Title != "Ben Carter is 3 days overdue on “"+module+"”" ||
-		!strings.Contains(got[0].Body, "Ben Carter (Pod) has not finished “"+module+"”, which was due "+stamp(now.Add(-EscalateAfter-time.Hour))+": 3 days overdue, at 0%.") {
+		!strings.Contains(got[0].Body, "Ben Carter (Pod) has not finished “"+module+"”: 3 days overdue, at 0%.") {
 		t.Fatalf("escalations %+v", got)
 	}
 	if n, err := in.Escalations(ctx, now.Add(2*time.Hour), true); err != nil || n != 2 {

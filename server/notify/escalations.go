@@ -63,9 +63,12 @@ func (s *Service) Escalations(ctx context.Context, now time.Time, email bool) (i
 		id, err := insert(ctx, s.db, notice{
 			UserID: t.ManagerID, Kind: KindEscalation, AssignmentID: &t.ID,
 			Title: fmt.Sprintf("%s is %s overdue on %s", t.Learner, late, quoted(v.ModuleName)),
-			Body: fmt.Sprintf("%s (%s) has not finished %s, which was due %s: %s overdue, at %d%%. "+
+			// No clock time in the text: the notice carries the assignment's
+			// due_at, which the app shows in the reader's zone (and the email
+			// states with its zone named).
+			Body: fmt.Sprintf("%s (%s) has not finished %s: %s overdue, at %d%%. "+
 				"A word from you may help; you can also move the due date on the team page.",
-				t.Learner, t.TeamName, quoted(v.ModuleName), stamp(v.DueAt), late, v.Percent),
+				t.Learner, t.TeamName, quoted(v.ModuleName), late, v.Percent),
 			Link: "/teams/" + t.TeamID,
 		}, email)
 		if err != nil {

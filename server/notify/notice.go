@@ -33,13 +33,6 @@ func insert(ctx context.Context, db *gorm.DB, n notice, email bool) (string, err
 	return id, err
 }
 
-// stamp writes a moment for a notice: in UTC with the zone named, since an
-// email has no browser to convert it.
-func stamp(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") }
-
-// day writes a date for a notice, in UTC.
-func day(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") }
-
 // quoted puts a title in typographic quotes: plain text, never escaped.
 func quoted(title string) string { return "“" + title + "”" }
 
