@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-course/baton/server/sealing"
+
 	"github.com/baton-course/baton/server/testdb"
 )
 
@@ -35,7 +37,7 @@ func TestSigningSecretsSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sealer, err := NewSealer("a-secret-key-of-at-least-32-characters!")
+	sealer, err := sealing.New("a-secret-key-of-at-least-32-characters!")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestSigningSecretsSealedAtRest(t *testing.T) {
 	if _, err := NewKeyRing(ctx, db.Gorm, time.Minute, nil); !errors.Is(err, ErrSealedKeys) {
 		t.Fatalf("start without the key: %v, want ErrSealedKeys", err)
 	}
-	other, _ := NewSealer("another-secret-key-of-32-characters-or-more")
+	other, _ := sealing.New("another-secret-key-of-32-characters-or-more")
 	if _, err := NewKeyRing(ctx, db.Gorm, time.Minute, other); !errors.Is(err, ErrSealedKeys) {
 		t.Fatalf("start with another key: %v, want ErrSealedKeys", err)
 	}
@@ -71,7 +73,7 @@ func TestSigningSecretsSealedAtRest(t *testing.T) {
 	if n != 1 {
 		t.Fatal("the rotated key was stored unsealed")
 	}
-	if _, err := NewSealer("short"); !errors.Is(err, ErrShortSecretKey) {
+	if _, err := sealing.New("short"); !errors.Is(err, sealing.ErrShortKey) {
 		t.Fatal("a short secret key was accepted")
 	}
 }

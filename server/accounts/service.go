@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/sealing"
+
 	"github.com/baton-course/baton/server/database"
 
 	"gorm.io/gorm"
@@ -43,10 +45,10 @@ type Service struct {
 // NewService loads (or creates) the signing keys, sealing them when a
 // secret key is configured.
 func NewService(ctx context.Context, db *gorm.DB, cfg Config, log *slog.Logger) (*Service, error) {
-	var sealer *Sealer
+	var sealer *sealing.Sealer
 	if cfg.SecretKey != "" {
 		var err error
-		if sealer, err = NewSealer(cfg.SecretKey); err != nil {
+		if sealer, err = sealing.New(cfg.SecretKey); err != nil {
 			return nil, err
 		}
 	}

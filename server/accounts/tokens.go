@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/baton-course/baton/server/sealing"
+
 	"github.com/golang-jwt/jwt/v5"
 	"gorm.io/gorm"
 )
@@ -136,7 +138,7 @@ type ringKey struct {
 type KeyRing struct {
 	db       *gorm.DB
 	ttl      time.Duration
-	sealer   *Sealer // nil: secrets are stored in plain text
+	sealer   *sealing.Sealer // nil: secrets are stored in plain text
 	mu       sync.RWMutex
 	keys     map[string]ringKey
 	current  string
@@ -151,7 +153,7 @@ const keyRefresh = 30 * time.Second
 // NewKeyRing loads the keys, creating the first one if there is none. With
 // a sealer, secrets are stored encrypted, and any still in plain text are
 // sealed now.
-func NewKeyRing(ctx context.Context, db *gorm.DB, ttl time.Duration, sealer *Sealer) (*KeyRing, error) {
+func NewKeyRing(ctx context.Context, db *gorm.DB, ttl time.Duration, sealer *sealing.Sealer) (*KeyRing, error) {
 	k := &KeyRing{db: db, ttl: ttl, sealer: sealer}
 	if err := ensureKey(ctx, db, sealer); err != nil {
 		return nil, err
@@ -162,7 +164,7 @@ func NewKeyRing(ctx context.Context, db *gorm.DB, ttl time.Duration, sealer *Sea
 // ensureKey creates a key when none is active and seals plain-text secrets
 // when a sealer is configured. The advisory lock makes instances that start
 // together agree on one.
-func ensureKey(ctx context.Context, db *gorm.DB, sealer *Sealer) error {
+func ensureKey(ctx context.Context, db *gorm.DB, sealer *sealing.Sealer) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.signing_keys'))").Error; err != nil {
 			return err
@@ -183,7 +185,7 @@ func ensureKey(ctx context.Context, db *gorm.DB, sealer *Sealer) error {
 	})
 }
 
-func sealPlainKeys(tx *gorm.DB, sealer *Sealer) error {
+func sealPlainKeys(tx *gorm.DB, sealer *sealing.Sealer) error {
 	var plain []signingKeyRow
 	if err := tx.Raw(`SELECT kid, secret FROM signing_keys WHERE NOT sealed FOR UPDATE`).Scan(&plain).Error; err != nil {
 		return err
@@ -197,7 +199,7 @@ func sealPlainKeys(tx *gorm.DB, sealer *Sealer) error {
 	return nil
 }
 
-func insertSigningKey(tx *gorm.DB, k SigningKey, sealer *Sealer) error {
+func insertSigningKey(tx *gorm.DB, k SigningKey, sealer *sealing.Sealer) error {
 	secret, sealed := k.Secret, false
 	if sealer != nil {
 		secret, sealed = sealer.Seal(k.Secret, k.Kid), true

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/sealing"
+
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
@@ -74,8 +76,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("BATON_ACCESS_TTL %q must be a Go duration between 30s and 24h", getenv("BATON_ACCESS_TTL"))
 	}
 	cfg.AccessTTL = ttl
-	if cfg.SecretKey = getenv("BATON_SECRET_KEY"); cfg.SecretKey != "" && len(cfg.SecretKey) < accounts.MinSecretKeyLen {
-		return cfg, accounts.ErrShortSecretKey
+	if cfg.SecretKey = getenv("BATON_SECRET_KEY"); cfg.SecretKey != "" && len(cfg.SecretKey) < sealing.MinKeyLen {
+		return cfg, sealing.ErrShortKey
 	}
 	for _, e := range strings.Split(getenv("BATON_ADMIN_EMAILS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {

@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/baton-course/baton/server/privacy"
+	"github.com/baton-course/baton/server/sealing"
+
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
@@ -69,6 +72,18 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
+	if cfg.SecretKey != "" {
+		// The analytics secret is sealed like the signing keys (a wrong key
+		// stops start-up here, not at the first analytics request).
+		sealer, err := sealing.New(cfg.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		if err := privacy.Seal(ctx, db.Gorm, sealer); err != nil {
+			return nil, err
+		}
+		s.Teams.SealedWith(sealer)
+	}
 	s.Notify = notify.New(db.Gorm, s.Teams)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost, SecretKey: cfg.SecretKey,

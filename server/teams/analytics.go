@@ -115,7 +115,7 @@ func (s *Service) Analytics(ctx context.Context, m Managed) (Analytics, error) {
 		return Analytics{}, err
 	}
 	t := m.team
-	noise, err := privacy.Load(ctx, s.db)
+	noise, err := privacy.Load(ctx, s.db, s.sealer)
 	if err != nil {
 		return Analytics{}, err
 	}

@@ -105,7 +105,7 @@ func (s *Service) Coaching(ctx context.Context, m Managed, slug string) (Coachin
 	if !ok {
 		return CoachingBrief{}, problem.New(problem.NotFound, "No such scenario.")
 	}
-	noise, err := privacy.Load(ctx, s.db)
+	noise, err := privacy.Load(ctx, s.db, s.sealer)
 	if err != nil {
 		return CoachingBrief{}, err
 	}

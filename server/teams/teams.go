@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/sealing"
+
 	"gorm.io/gorm"
 
 	"github.com/baton-course/baton/lessons"
@@ -29,12 +31,17 @@ type Service struct {
 	course   *lessons.Course
 	catalog  *quizzes.Catalog
 	progress *progress.Reader
+	sealer   *sealing.Sealer // opens the analytics secret when it is sealed; nil: it is not
 }
 
 // New builds the service.
 func New(db *gorm.DB, course *lessons.Course, catalog *quizzes.Catalog, pr *progress.Reader) *Service {
 	return &Service{db: db, course: course, catalog: catalog, progress: pr}
 }
+
+// SealedWith makes the service open the analytics secret with sealer
+// (BATON_SECRET_KEY), which start-up has sealed it with.
+func (s *Service) SealedWith(sealer *sealing.Sealer) { s.sealer = sealer }
 
 // Team is a row of teams.
 type Team struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/app"
 	"github.com/baton-course/baton/server/privacy"
 )
 
@@ -135,5 +136,28 @@ func TestChoiceAnalytics(t *testing.T) {
 		before, _ := json.Marshal(a)
 		now, _ := json.Marshal(after)
 		t.Fatalf("a retake changed the first attempts' counts:\n%s\n%s", before, now)
+	}
+}
+
+// With BATON_SECRET_KEY, start-up seals the analytics secret and the
+// analytics still answer; another key refuses to start.
+func TestAnalyticsWithASealedSecret(t *testing.T) {
+	t.Parallel()
+	db := newTestDB(t)
+	cfg := testConfig(t)
+	cfg.SecretKey = "a-secret-key-of-at-least-32-characters!"
+	h := buildServer(t, cfg, db).Handler()
+	var sealed bool
+	if err := db.Gorm.Raw(`SELECT sealed FROM analytics_secret`).Scan(&sealed).Error; err != nil || !sealed {
+		t.Fatalf("the analytics secret is not sealed (%v)", err)
+	}
+	manager := signUp(t, h, db, "manager")
+	team := createTeam(t, h, manager, "Sealed pod")
+	if r := call(t, h, "GET", "/api/teams/"+team.ID+"/analytics", nil, manager.auth()...); r.Status != 200 {
+		t.Fatalf("analytics with a sealed secret: %d %s", r.Status, r.Body)
+	}
+	cfg.SecretKey = "another-secret-key-of-32-characters-or-more"
+	if _, err := app.Build(context.Background(), cfg, db, testLog(t)); err == nil {
+		t.Fatal("started with another BATON_SECRET_KEY")
 	}
 }

@@ -1,4 +1,7 @@
-package accounts
+// Package sealing encrypts the secrets Baton keeps in PostgreSQL (the token
+// signing keys, the analytics secret) with a key that is not in the
+// database: BATON_SECRET_KEY.
+package sealing
 
 import (
 	"crypto/aes"
@@ -9,25 +12,25 @@ import (
 	"errors"
 )
 
-// Sealer encrypts secrets kept in PostgreSQL (the token signing keys) with
-// a key that is not in the database: BATON_SECRET_KEY. A copy of the
-// database (a backup, a replica, a stolen dump) then does not let anyone
-// mint access tokens. AES-256-GCM, the row's id as associated data so a
+// Sealer encrypts secrets kept in PostgreSQL with a key that is not in the
+// database: BATON_SECRET_KEY. A copy of the database (a backup, a replica, a
+// stolen dump) then does not let anyone mint access tokens or undo the
+// analytics' noise. AES-256-GCM, the row's id as associated data so a
 // sealed secret cannot be moved to another row.
 type Sealer struct {
 	aead cipher.AEAD
 }
 
-// MinSecretKeyLen is the shortest BATON_SECRET_KEY accepted.
-const MinSecretKeyLen = 32
+// MinKeyLen is the shortest BATON_SECRET_KEY accepted.
+const MinKeyLen = 32
 
-// ErrShortSecretKey is NewSealer's answer for a key too short to be a secret.
-var ErrShortSecretKey = errors.New("BATON_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)")
+// ErrShortKey is NewSealer's answer for a key too short to be a secret.
+var ErrShortKey = errors.New("BATON_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)")
 
-// NewSealer derives the encryption key from secretKey with HKDF-SHA256.
-func NewSealer(secretKey string) (*Sealer, error) {
-	if len(secretKey) < MinSecretKeyLen {
-		return nil, ErrShortSecretKey
+// New derives the encryption key from secretKey with HKDF-SHA256.
+func New(secretKey string) (*Sealer, error) {
+	if len(secretKey) < MinKeyLen {
+		return nil, ErrShortKey
 	}
 	key, err := hkdf.Key(sha256.New, []byte(secretKey), nil, "baton signing keys v1", 32)
 	if err != nil {
