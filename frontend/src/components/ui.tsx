@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { errorMessage, get } from '../api';
+import { ApiError, errorMessage, get } from '../api';
 import { fieldSentence } from '../copy';
 
 export interface Resource<T> {
@@ -206,4 +206,28 @@ export function statusLabel(s: string): string {
     default:
       return s;
   }
+}
+
+/**
+ * One request a form or button sends: busy while it runs, and afterwards its
+ * error, with the per-field messages a form shows beside its inputs. With
+ * leaves, a success keeps busy set: the work navigated away, and the button
+ * must not be pressed again on the way out.
+ */
+export function useRequest() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const fields = error instanceof ApiError ? error.fields : {};
+  async function run(work: () => Promise<unknown>, opts: { leaves?: boolean } = {}) {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      if (!opts.leaves) setBusy(false);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return { busy, error, fields, run };
 }

@@ -2,7 +2,7 @@
 // devices signed in, a copy of one's data, and deleting the account.
 import { useState } from 'preact/hooks';
 import { ApiError, changePassword, deleteAccount, downloadFile, errorMessage, forgetSession, logout, resendVerification, revokeSession } from '../api';
-import { Async, Badge, ErrorBox, Field, NewPasswordField, Time, useApi, useTitle } from '../components/ui';
+import { Async, Badge, ErrorBox, Field, NewPasswordField, Time, useApi, useRequest, useTitle } from '../components/ui';
 import { navigate } from '../router';
 import { noteMe, useVerified } from '../verification';
 import type { Me, Session } from '../types';
@@ -80,26 +80,18 @@ function Profile({ me }: { me: Me }) {
 function PasswordForm() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fields : {};
+  const { busy, error, fields, run } = useRequest();
 
   async function submit(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(false);
-    try {
+    await run(async () => {
       await changePassword(current, next);
       setCurrent('');
       setNext('');
       setDone(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <section class="card" aria-labelledby="h-password">
@@ -183,18 +175,9 @@ function Sessions() {
 }
 
 function ExportData() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  async function download() {
-    setBusy(true);
-    setError(null);
-    try {
-      await downloadFile('/api/me/export', `baton-export-${new Date().toISOString().slice(0, 10)}.json`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+  const { busy, error, run } = useRequest();
+  function download() {
+    void run(() => downloadFile('/api/me/export', `baton-export-${new Date().toISOString().slice(0, 10)}.json`));
   }
   return (
     <section class="card" aria-labelledby="h-export">
@@ -210,21 +193,17 @@ function ExportData() {
 
 function DeleteAccount() {
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fields : {};
+  const { busy, error, fields, run } = useRequest();
   async function submit(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await deleteAccount(password);
-      forgetSession();
-      navigate('/login?deleted=1', { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await deleteAccount(password);
+        forgetSession();
+        navigate('/login?deleted=1', { replace: true });
+      },
+      { leaves: true },
+    );
   }
   return (
     <section class="card danger-zone" aria-labelledby="h-delete">

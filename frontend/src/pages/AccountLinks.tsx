@@ -4,7 +4,7 @@
 // (the Referrer-Policy already keeps it out of Referer headers).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, confirmPasswordReset, errorMessage, requestPasswordReset, verifyEmail } from '../api';
-import { Field, Loading, NewPasswordField, useTitle } from '../components/ui';
+import { Field, Loading, NewPasswordField, useRequest, useTitle } from '../components/ui';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { markVerified } from '../verification';
@@ -34,23 +34,15 @@ function Card({ title, lead, children }: { title: string; lead?: string; childre
 export function ForgotPasswordPage() {
   useTitle('Forgot your password');
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fields : {};
+  const { busy, error, fields, run } = useRequest();
 
   async function submit(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await requestPasswordReset(email.trim());
       setSent(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (sent)
@@ -90,22 +82,18 @@ export function ResetPasswordPage() {
   useTitle('Choose a new password');
   const token = useLinkToken();
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fields : {};
+  const { busy, error, fields, run } = useRequest();
   const dead = error instanceof ApiError && error.status === 400;
 
   async function submit(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await confirmPasswordReset(token, password);
-      navigate('/login?reset=1', { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await confirmPasswordReset(token, password);
+        navigate('/login?reset=1', { replace: true });
+      },
+      { leaves: true },
+    );
   }
 
   if (!token || dead)

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, errorMessage, login, register } from '../api';
 import { navigate, useLocation } from '../router';
-import { Field, NewPasswordField, PASSWORD_MIN_LENGTH, useTitle } from '../components/ui';
+import { Field, NewPasswordField, PASSWORD_MIN_LENGTH, useRequest, useTitle } from '../components/ui';
 
 function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup') && !next.startsWith('/forgot-password') ? next : '/';
@@ -34,21 +34,17 @@ export function LoginPage() {
   const notice = loc.search.get('reset') ? 'Your password is changed. Sign in with the new one.' : loc.search.get('deleted') ? 'Your account is deleted.' : '';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const fields = error instanceof ApiError ? error.fields : {};
+  const { busy, error, fields, run } = useRequest();
 
   async function submit(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await login(email.trim(), password);
-      navigate(next, { replace: true });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await login(email.trim(), password);
+        navigate(next, { replace: true });
+      },
+      { leaves: true },
+    );
   }
 
   return (
