@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // DeleteAccount deletes the caller's account once they confirm it with
-// their password (a wrong one: 403, counted as a failed sign-in). Deleting
+// their password (a wrong one: 403, counted as a failed sign-in), or, for
+// an account without one, by a sign-in of the last few minutes. Deleting
 // the users row takes everything hanging off it (progress, attempts,
 // reflections, memberships, notifications, sessions, the teams the person
 // manages) through the schema's cascades, so no manager view or analytics
@@ -17,10 +19,7 @@ import (
 // person gave others stay those learners', cancelled if still open. The last
 // admin cannot leave (409): nobody could manage roles after them.
 func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip string) error {
-	if err := problem.Fields("password", problem.Required(password)); err != nil {
-		return err
-	}
-	u, err := s.confirmPassword(ctx, p, password, ip)
+	u, err := s.confirmOwner(ctx, p, password, ip)
 	if err != nil {
 		return err
 	}
@@ -74,4 +73,33 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip s
 		s.log.Info("account deleted", "user", u.ID)
 	}
 	return err
+}
+
+// recentSignIn is how fresh the session of a passwordless account must be
+// to stand in for the password it does not have.
+const recentSignIn = 10 * time.Minute
+
+// confirmOwner makes sure the caller is the account's owner before an
+// irreversible step: by the password, or, where the account has none (its
+// company's provider signs it in), by a session opened minutes ago.
+func (s *Service) confirmOwner(ctx context.Context, p Principal, password, ip string) (User, error) {
+	u, err := s.User(ctx, p.UserID)
+	if err != nil {
+		return u, err
+	}
+	if u.HasPassword() {
+		if err := problem.Fields("password", problem.Required(password)); err != nil {
+			return u, err
+		}
+		return s.confirmPassword(ctx, p, password, ip)
+	}
+	var fresh bool
+	if err := s.db.WithContext(ctx).Raw(`SELECT created_at > now() - make_interval(secs => ?) FROM sessions WHERE id = ?`,
+		recentSignIn.Seconds(), p.Session).Scan(&fresh).Error; err != nil {
+		return u, err
+	}
+	if !fresh {
+		return u, problem.New(problem.Forbidden, "Sign out and sign in again through your organisation first, then delete the account within 10 minutes.")
+	}
+	return u, nil
 }

@@ -107,6 +107,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	if err := problem.Fields("email", EmailProblem(email)); err != nil {
 		return err
 	}
+	if err := s.refuseWhereSSORequired(ctx, email); err != nil {
+		return err // a password would not sign in there anyway
+	}
 	raw := newRefreshToken()
 	body := "Someone, hopefully you, asked to reset the password of your Baton account.\n\n" +
 		"To choose a new password, open this link within 30 minutes (it works once):\n\n" +
@@ -158,6 +161,9 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, raw, password string
 	} else if !found {
 		return ErrLinkInvalid
 	}
+	if err := s.refuseWhereSSORequired(ctx, u.Email); err != nil {
+		return err // the domain came to require single sign-on after the link was sent
+	}
 	if err := problem.Fields("password", PasswordProblem(password, u.Email, u.Name)); err != nil {
 		return err
 	}
@@ -208,12 +214,19 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	}, func() { s.live.forgetUser(u.ID) })
 }
 
+// ErrNoPassword answers a password check for an account that has none.
+var ErrNoPassword = &problem.Error{Code: problem.Forbidden,
+	Detail: "Your account has no password: you sign in through your organisation's single sign-on."}
+
 // confirmPassword checks the caller's password as a sign-in would: a
 // wrong one answers 403 and counts against the sign-in limits.
 func (s *Service) confirmPassword(ctx context.Context, p Principal, password, ip string) (User, error) {
 	u, err := s.User(ctx, p.UserID)
 	if err != nil {
 		return u, err
+	}
+	if !u.HasPassword() {
+		return u, ErrNoPassword
 	}
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // never hash a megabyte

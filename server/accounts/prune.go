@@ -49,6 +49,11 @@ var pruneRules = []pruneRule{
 	// A sign-up bucket untouched for as long as it takes to refill is full
 	// again: the same as no row.
 	{Table: "rate_buckets", Keep: signUpRefill, Stale: "updated_at < @cutoff"},
+	// Single sign-ons under way and pending account links: a day's grace
+	// past expiry, so a late return still gets "expired" rather than
+	// "unknown".
+	{Table: "oidc_logins", Keep: day, Stale: "expires_at < @cutoff"},
+	{Table: "oidc_links", Keep: day, Stale: "expires_at < @cutoff"},
 }
 
 // signUpRefill is how long an emptied sign-up bucket takes to fill again.

@@ -28,6 +28,9 @@ type Config struct {
 	// PublicURL is where people reach Baton (BATON_PUBLIC_URL): the links
 	// in account mail start with it.
 	PublicURL string
+	// SingleSignOn: a company provider is configured, so the domains that
+	// must use it refuse passwords (without one, nobody is locked out).
+	SingleSignOn bool
 }
 
 // Service is the accounts area: sign-up, sign-in, token refresh, sign-out,
@@ -79,6 +82,9 @@ type SignedIn struct {
 // Register creates a learner account, emails it a verification link (an
 // address in BATON_ADMIN_EMAILS becomes admin once verified) and signs it in.
 func (s *Service) Register(ctx context.Context, email, password, name string) (SignedIn, error) {
+	if err := s.refuseWhereSSORequired(ctx, NormalizeEmail(email)); err != nil {
+		return SignedIn{}, err
+	}
 	u, err := s.CreateUser(ctx, email, password, name, "")
 	if err != nil {
 		return SignedIn{}, err
@@ -147,37 +153,66 @@ func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User
 // in the audit log.
 func (s *Service) Login(ctx context.Context, email, password, ip, device string) (SignedIn, error) {
 	email = NormalizeEmail(email)
-	if err := problem.Fields("email", problem.Required(email), "password", problem.Required(password)); err != nil {
+	if err := s.refuseWhereSSORequired(ctx, email); err != nil {
 		return SignedIn{}, err
+	}
+	pw, err := s.checkSignInPassword(ctx, email, password, ip, device)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return s.passwordSignIn(ctx, pw)
+}
+
+// passwordChecked is a password that matched its account under the
+// sign-in limits: what passwordSignIn needs to open the session.
+type passwordChecked struct {
+	user    User
+	attempt signInAttempt
+	verdict verdict
+	device  string // the device token presented ("" for none)
+}
+
+// checkSignInPassword checks email's password under the sign-in limits
+// (Login's doc comment says how), recording and auditing a failure.
+func (s *Service) checkSignInPassword(ctx context.Context, email, password, ip, device string) (passwordChecked, error) {
+	if err := problem.Fields("email", problem.Required(email), "password", problem.Required(password)); err != nil {
+		return passwordChecked{}, err
 	}
 	a := signInAttempt{keys: keysFor(email, ip), device: deviceHash(device)}
 	if v, err := judgeSignIn(ctx, s.db, a.keys, a.device); err != nil {
-		return SignedIn{}, err
+		return passwordChecked{}, err
 	} else if err := v.refusal(); err != nil {
-		return SignedIn{}, err // refused before queueing for a hashing slot
+		return passwordChecked{}, err // refused before queueing for a hashing slot
 	}
 	u, found, err := userWhere(ctx, s.db, "email = ?", email)
 	if err != nil {
-		return SignedIn{}, err
+		return passwordChecked{}, err
 	}
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // never hash a megabyte
 	}
 	v, ok, locks, err := s.checkPassword(ctx, a, password, u.PasswordHash)
 	if err != nil {
-		return SignedIn{}, err
+		return passwordChecked{}, err
 	}
 	if !ok {
 		if err := s.auditFailure(ctx, a, v, u, found, locks); err != nil {
-			return SignedIn{}, err
+			return passwordChecked{}, err
 		}
-		return SignedIn{}, problem.New(problem.Unauthorized, "Wrong email or password.")
+		return passwordChecked{}, problem.New(problem.Unauthorized, "Wrong email or password.")
 	}
-	token := device
+	return passwordChecked{user: u, attempt: a, verdict: v, device: device}, nil
+}
+
+// passwordSignIn opens the session of a checked password, hands the device
+// a device token and records the sign-in; also runs in its transaction.
+func (s *Service) passwordSignIn(ctx context.Context, pw passwordChecked, also ...func(tx *gorm.DB) error) (SignedIn, error) {
+	u, a, v := pw.user, pw.attempt, pw.verdict
+	token := pw.device
 	if !v.trusted {
 		token = newRefreshToken() // a fresh device token for a device not trusted yet
 	}
-	in, err := s.signIn(ctx, u, func(tx *gorm.DB) error {
+	in, err := s.signIn(ctx, u, append([]func(tx *gorm.DB) error{func(tx *gorm.DB) error {
 		if !v.trusted {
 			if err := recordSuccess(tx, a.keys); err != nil {
 				return err
@@ -188,7 +223,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, device string)
 		}
 		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: u.ID, Action: "auth.sign_in", Subject: "user:" + u.ID,
 			Details: map[string]any{"email": a.keys.email, "ip": a.keys.ip, "device": v.trusted}})
-	})
+	}}, also...)...)
 	if err != nil {
 		return SignedIn{}, err
 	}

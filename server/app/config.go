@@ -48,6 +48,9 @@ type Config struct {
 	SecretKey string // BATON_SECRET_KEY
 	// MetricsToken lets a scraper that is not on loopback read /metrics.
 	MetricsToken string // BATON_METRICS_TOKEN
+	// OIDC is the company's OpenID provider for single sign-on; its
+	// Issuer empty: off.
+	OIDC OIDCConfig
 }
 
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
@@ -140,6 +143,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if cfg.MetricsToken = strings.TrimSpace(getenv("BATON_METRICS_TOKEN")); cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
 		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
 	}
+	if cfg.OIDC, err = loadOIDC(getenv); err != nil {
+		return cfg, err
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)
 	}
@@ -161,4 +167,38 @@ func flag(name, v string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("%s %q must be 1 or 0", name, v)
+}
+
+// OIDCConfig is BATON_OIDC_*: single sign-on through one OpenID provider.
+type OIDCConfig struct {
+	Issuer       string // BATON_OIDC_ISSUER; empty: single sign-on off
+	ClientID     string // BATON_OIDC_CLIENT_ID
+	ClientSecret string // BATON_OIDC_CLIENT_SECRET
+	Name         string // BATON_OIDC_NAME: the provider's name on the sign-in button
+}
+
+// loadOIDC reads BATON_OIDC_*: with an issuer, the client id and secret
+// are required (a confidential client, as the code exchange needs).
+func loadOIDC(getenv func(string) string) (OIDCConfig, error) {
+	c := OIDCConfig{
+		Issuer:       strings.TrimRight(strings.TrimSpace(getenv("BATON_OIDC_ISSUER")), "/"),
+		ClientID:     strings.TrimSpace(getenv("BATON_OIDC_CLIENT_ID")),
+		ClientSecret: strings.TrimSpace(getenv("BATON_OIDC_CLIENT_SECRET")),
+		Name:         strings.TrimSpace(getenv("BATON_OIDC_NAME")),
+	}
+	if c.Issuer == "" {
+		return OIDCConfig{}, nil
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) || u.Host == "" {
+		return c, fmt.Errorf("BATON_OIDC_ISSUER %q must be an https:// address (http:// only on loopback, for testing)", c.Issuer)
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return c, fmt.Errorf("BATON_OIDC_ISSUER is set: BATON_OIDC_CLIENT_ID and BATON_OIDC_CLIENT_SECRET are required too")
+	}
+	return c, nil
+}
+
+func isLoopbackHost(h string) bool {
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }

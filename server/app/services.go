@@ -15,6 +15,7 @@ import (
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/notify"
 	"github.com/baton-course/baton/server/progress"
+	"github.com/baton-course/baton/server/sso"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
 )
@@ -31,6 +32,7 @@ type Services struct {
 	Teams      *teams.Service
 	Notify     *notify.Service
 	Progress   *progress.Reader
+	SSO        *sso.Service
 	Durability database.Durability
 	Web        *web.Server
 
@@ -87,10 +89,14 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Notify = notify.New(db.Gorm, s.Teams)
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost, SecretKey: cfg.SecretKey,
-		PublicURL: cfg.PublicURL,
+		PublicURL: cfg.PublicURL, SingleSignOn: cfg.OIDC.Issuer != "",
 	}, log); err != nil {
 		return nil, err
 	}
+	s.SSO = sso.New(sso.Config{
+		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
+		Name: cfg.OIDC.Name, PublicURL: cfg.PublicURL,
+	}, db.Gorm, s.Accounts, log)
 	// Revocations, role changes and key rotations made by any instance reach
 	// this one's caches through the database's notifications.
 	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
@@ -100,7 +106,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
 		PublicOrigin: cfg.PublicOrigin(), MetricsToken: cfg.MetricsToken,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
-		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress,
+		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress, SSO: s.SSO,
 	})
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {

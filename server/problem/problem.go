@@ -40,7 +40,10 @@ type Error struct {
 	Detail     string
 	Fields     []FieldError
 	RetryAfter time.Duration
-	Cause      error
+	// LoginURL is where to sign in instead, for a refusal that has one
+	// (a password sign-in where single sign-on is required).
+	LoginURL string
+	Cause    error
 }
 
 func (e *Error) Error() string {

@@ -150,6 +150,10 @@ func accessCases(w *world) []accessCase {
 		{method: "PATCH", pattern: "/api/users/:id", path: "/api/users/" + w.other.ID, body: map[string]string{"role": "learner"},
 			want: map[string]int{"learner": 403, "manager": 403, "admin": 200}},
 		{method: "POST", pattern: "/api/admin/signing-keys", path: "/api/admin/signing-keys", want: map[string]int{"learner": 403, "manager": 403, "admin": 201}},
+		{method: "GET", pattern: "/api/admin/sso-domains", path: "/api/admin/sso-domains", want: roles(403, 403, 200)},
+		// The access world has no provider configured: requiring it is refused.
+		{method: "PUT", pattern: "/api/admin/sso-domains/:domain", path: "/api/admin/sso-domains/example.com", want: roles(403, 403, 409)},
+		{method: "DELETE", pattern: "/api/admin/sso-domains/:domain", path: "/api/admin/sso-domains/example.com", want: roles(403, 403, 404)},
 		{method: "POST", pattern: "/api/auth/logout", path: "/api/auth/logout", want: all(204)},
 		{method: "GET", pattern: "/api/modules", path: "/api/modules", want: all(200)},
 		{method: "GET", pattern: "/api/lessons/:slug", path: "/api/lessons/" + testLesson, want: all(200)},

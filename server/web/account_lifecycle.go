@@ -74,7 +74,7 @@ func (s *Server) requestPasswordReset(c echo.Context) error {
 		return err
 	}
 	if err := s.Accounts.RequestPasswordReset(c.Request().Context(), req.Email, c.RealIP()); err != nil {
-		return err
+		return ssoRefusal(err)
 	}
 	return c.NoContent(http.StatusAccepted)
 }
@@ -85,7 +85,7 @@ func (s *Server) confirmPasswordReset(c echo.Context) error {
 		return err
 	}
 	if err := s.Accounts.ConfirmPasswordReset(c.Request().Context(), req.Token, req.Password); err != nil {
-		return err
+		return ssoRefusal(err)
 	}
 	// Whatever session this browser had ended with the reset.
 	s.setRefreshCookie(c, "", -1)

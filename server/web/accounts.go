@@ -59,7 +59,7 @@ func (s *Server) register(c echo.Context) error {
 	}
 	in, err := s.Accounts.Register(c.Request().Context(), req.Email, req.Password, req.Name)
 	if err != nil {
-		return err
+		return ssoRefusal(err)
 	}
 	return s.signedIn(c, http.StatusCreated, in)
 }
@@ -75,7 +75,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	in, err := s.Accounts.Login(c.Request().Context(), req.Email, req.Password, c.RealIP(), device)
 	if err != nil {
-		return err
+		return ssoRefusal(err)
 	}
 	return s.signedIn(c, http.StatusOK, in)
 }
@@ -111,15 +111,21 @@ func (s *Server) logout(c echo.Context) error {
 // signedIn sets the session's refresh cookie (and the device cookie, when
 // the sign-in hands one out) and answers with the access token.
 func (s *Server) signedIn(c echo.Context, status int, in accounts.SignedIn) error {
-	s.setRefreshCookie(c, in.Refresh, in.RefreshTTL)
-	if in.Device != "" {
-		s.setCookie(c, deviceCookie, deviceCookiePath, in.Device, accounts.DeviceTTL())
-	}
+	s.setSessionCookies(c, in)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(status, tokenResponse{
 		User: in.User.View(), AccessToken: in.AccessToken, TokenType: "Bearer",
 		ExpiresIn: int(time.Until(in.AccessExpires).Round(time.Second).Seconds()),
 	})
+}
+
+// setSessionCookies hands the browser a sign-in's refresh cookie (with the
+// session hint) and device cookie, if it has one.
+func (s *Server) setSessionCookies(c echo.Context, in accounts.SignedIn) {
+	s.setRefreshCookie(c, in.Refresh, in.RefreshTTL)
+	if in.Device != "" {
+		s.setCookie(c, deviceCookie, deviceCookiePath, in.Device, accounts.DeviceTTL())
+	}
 }
 
 func (s *Server) setRefreshCookie(c echo.Context, value string, ttl time.Duration) {

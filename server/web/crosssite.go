@@ -24,6 +24,7 @@ var originChecked = map[string]bool{
 	"/api/auth/password-reset":         true,
 	"/api/auth/password-reset/confirm": true,
 	"/api/auth/verify-email":           true,
+	"/api/auth/oidc/link":              true,
 }
 
 // refuseCrossSite answers 403 when a browser sends one of the originChecked

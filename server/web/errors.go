@@ -51,6 +51,7 @@ type Document struct {
 	Detail   string               `json:"detail,omitempty"`
 	Instance string               `json:"instance,omitempty"`
 	Errors   []problem.FieldError `json:"errors,omitempty"`
+	LoginURL string               `json:"login_url,omitempty"`
 }
 
 // TypeURI is the problem type of a code; the OpenAPI document lists them.
@@ -113,6 +114,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			Status: status,
 			Detail: p.Detail,
 			Errors: p.Fields,
+
+			LoginURL: p.LoginURL,
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)

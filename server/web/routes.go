@@ -41,6 +41,15 @@ func (s *Server) routes() {
 	api.PATCH("/users/:id", s.setRole, admins...)                    // admins
 	api.POST("/admin/signing-keys", s.rotateKey, admins...)          // admins
 
+	// Single sign-on (BATON_OIDC_*; off: the flow's routes are 404).
+	api.GET("/auth/providers", s.providers)                              // public
+	api.GET("/auth/oidc/login", s.oidcLogin)                             // public: a redirect to the provider
+	api.GET("/auth/oidc/callback", s.oidcCallback)                       // public: the provider's answer, bound to the browser that started it
+	api.POST("/auth/oidc/link", s.oidcLink)                              // public (the link's token, with the password or the mailed one)
+	api.GET("/admin/sso-domains", s.ssoDomains, admins...)               // admins
+	api.PUT("/admin/sso-domains/:domain", s.requireSSODomain, admins...) // admins
+	api.DELETE("/admin/sso-domains/:domain", s.dropSSODomain, admins...) // admins
+
 	api.GET("/modules", s.modules, signedIn)                                  // signedIn
 	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn
 	api.PUT("/lessons/:slug/progress", s.saveProgress, signedIn)              // signedIn, own progress

@@ -19,6 +19,11 @@ var publicRoutes = map[string]bool{
 	"POST /api/auth/verify-email":           true,
 	"POST /api/auth/password-reset":         true,
 	"POST /api/auth/password-reset/confirm": true,
+
+	"GET /api/auth/providers":     true,
+	"GET /api/auth/oidc/login":    true,
+	"GET /api/auth/oidc/callback": true,
+	"POST /api/auth/oidc/link":    true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-zA-Z_]+`)

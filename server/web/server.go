@@ -22,6 +22,7 @@ import (
 	"github.com/baton-course/baton/server/export"
 	"github.com/baton-course/baton/server/notify"
 	"github.com/baton-course/baton/server/progress"
+	"github.com/baton-course/baton/server/sso"
 	"github.com/baton-course/baton/server/teams"
 )
 
@@ -50,6 +51,8 @@ type Deps struct {
 	PublicOrigin string
 	// MetricsToken, when set, lets a scraper off loopback read /metrics.
 	MetricsToken string
+	// SSO is the company's OpenID provider; nil or not enabled: off.
+	SSO *sso.Service
 }
 
 // Server is the router with the handlers of every area.
