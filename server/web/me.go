@@ -12,6 +12,7 @@ import (
 type meResponse struct {
 	accounts.UserView
 	EmailVerified bool            `json:"email_verified"`
+	HasPassword   bool            `json:"has_password"` // false: the company's provider signs the person in
 	Teams         []teams.TeamRef `json:"teams"`
 }
 
@@ -27,5 +28,5 @@ func (s *Server) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), EmailVerified: u.EmailVerifiedAt != nil, Teams: memberOf})
+	return c.JSON(http.StatusOK, meResponse{UserView: u.View(), EmailVerified: u.EmailVerifiedAt != nil, HasPassword: u.HasPassword(), Teams: memberOf})
 }
