@@ -54,7 +54,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 30s ./quizzes/
 	$(GO) test -run XXX -fuzz FuzzJSON -fuzztime 30s ./server/web/bind/
 
-# System packages: PostgreSQL and Node.js; the tests also need Chromium.
+# System packages: PostgreSQL and Node.js; the tests also need Chromium and
+# the npm packages of their OpenID provider (server/idptest/node).
 deps:
 	@.ci/deps.sh
 
@@ -62,4 +63,4 @@ deps-test:
 	@.ci/deps.sh --browser
 
 clean:
-	rm -rf bin frontend/node_modules
+	rm -rf bin frontend/node_modules server/idptest/node/node_modules
