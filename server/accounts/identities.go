@@ -79,12 +79,15 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id Identity) (Identity
 			} else if err != nil {
 				return IdentitySignIn{}, err
 			}
+			in, err := s.SignInExternal(ctx, u, "oidc")
+			return IdentitySignIn{SignedIn: &in}, err
 		case u.HasPassword():
 			token, err := s.startLink(ctx, u, id)
 			return IdentitySignIn{LinkToken: token, LinkEmail: u.Email}, err
+		default:
+			in, err := s.SignInExternal(ctx, u, "oidc", linkIdentity(ctx, u, id, "provisioned account"))
+			return IdentitySignIn{SignedIn: &in}, err
 		}
-		in, err := s.SignInExternal(ctx, u, "oidc", linkIdentity(ctx, u, id, "provisioned account"))
-		return IdentitySignIn{SignedIn: &in}, err
 	}
 	return IdentitySignIn{}, ErrEmailTaken
 }

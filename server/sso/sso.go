@@ -206,9 +206,10 @@ func (s *Service) Begin(ctx context.Context, browserKey, next string) (string, e
 		return "", fail(FailProvider, err)
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	err = s.db.WithContext(ctx).Exec(`INSERT INTO oidc_logins (state_hash, browser_hash, nonce, verifier, next_path, expires_at)
-		VALUES (?, ?, ?, ?, ?, now() + make_interval(secs => ?))`,
-		hash(state), hash(browserKey), nonce, verifier, SafeNext(next), loginTTL.Seconds()).Error
+	// Not a hash right after "(": GORM would spread the byte slice.
+	err = s.db.WithContext(ctx).Exec(`INSERT INTO oidc_logins (nonce, verifier, next_path, expires_at, state_hash, browser_hash)
+		VALUES (?, ?, ?, now() + make_interval(secs => ?), ?, ?)`,
+		nonce, verifier, SafeNext(next), loginTTL.Seconds(), hash(state), hash(browserKey)).Error
 	if err != nil {
 		return "", fail(FailUnavailable, err)
 	}
