@@ -86,7 +86,7 @@ describe('ssoLoginHref', () => {
 
 describe('ssoErrorMessage', () => {
   it('says something specific for every code and never shows the code', () => {
-    const codes = ['denied', 'expired', 'state', 'unverified_email', 'no_email', 'deactivated', 'provider'];
+    const codes = ['denied', 'expired', 'state', 'unverified_email', 'no_email', 'deactivated', 'provider', 'invalid_token', 'conflict', 'unavailable'];
     const messages = new Set(codes.map(ssoErrorMessage));
     expect(messages.size).toBe(codes.length);
     for (const c of codes) expect(ssoErrorMessage(c)).not.toMatch(/_|sso_error|\bcode\b/);

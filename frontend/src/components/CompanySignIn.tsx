@@ -25,6 +25,10 @@ const SSO_ERRORS: Record<string, string> = {
   no_email: 'Your company’s sign-in service did not share an email address, so Baton cannot tell who you are. Ask your IT team to allow the email scope for Baton.',
   deactivated: 'Your company has turned off your Baton account. If you think this is a mistake, ask your manager or IT team.',
   provider: 'Your company’s sign-in service could not be reached or refused the request. Please try again in a few minutes.',
+  // Beyond the contract's list, codes the server also sends.
+  invalid_token: 'Baton could not confirm the answer from your company’s sign-in service, so it did not sign you in. Please start again.',
+  conflict: 'This Baton account is already connected to a different account at your company’s sign-in service. Ask your Baton admin for help.',
+  unavailable: 'Baton could not finish the sign-in just now. Please try again in a minute.',
 };
 
 /** The readable sentence for an sso_error code; an unknown code gets a general one. */
