@@ -7,11 +7,12 @@ export function TeamLine({ team }: { team: MyTeam }) {
   return (
     <>
       <span class="team-name">{team.name}</span>
-      <span class="team-line">
-        <span class="visually-hidden">, </span>
-        {team.manager_name ? `managed by ${team.manager_name}` : 'no manager yet'}
-        {team.provisioned ? ' · added by your company' : ''}
-      </span>
+      {(team.manager_name || team.provisioned) && (
+        <span class="team-line">
+          <span class="visually-hidden">, </span>
+          {[team.manager_name ? `managed by ${team.manager_name}` : '', team.provisioned ? 'added by your company' : ''].filter(Boolean).join(' · ')}
+        </span>
+      )}
     </>
   );
 }
