@@ -221,6 +221,7 @@ func (w *longWorld) visits() map[string][]visit {
 		"/forgot-password":              {{who: "anon", path: "/forgot-password", ready: has("input[name=email]")}},
 		"/reset-password":               {{who: "anon", path: "/reset-password?token=not-a-token", ready: h1}},
 		"/verify-email":                 {{who: "anon", path: "/verify-email?token=not-a-token", ready: h1}},
+		"/sso/link":                     {{who: "anon", path: "/sso/link?token=not-a-token", ready: h1 + " && " + has("main [role=alert]")}},
 		"/account":                      {{who: "learner", path: "/account", ready: h1}, {who: "admin", path: "/account", ready: h1}},
 		"/":                             {{who: "learner", path: "/", ready: has(".assignment-list li") + " && " + has(".module-card"), doc: "learner-home"}, {who: "manager", path: "/", ready: has(".module-card")}},
 		"/modules/:slug":                {{who: "learner", path: "/modules/ceo-myth", ready: has(".lesson-steps")}},

@@ -6,7 +6,7 @@ import { TodayBar } from './components/Today';
 import { Loading } from './components/ui';
 import { VerifyBanner } from './components/VerifyBanner';
 import { AccountPage } from './pages/Account';
-import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/AccountLinks';
+import { ForgotPasswordPage, ResetPasswordPage, SsoLinkPage, VerifyEmailPage } from './pages/AccountLinks';
 import { AdminUsersPage } from './pages/AdminUsers';
 import { AidPage } from './pages/AidPage';
 import { CoachingBriefPage } from './pages/CoachingBrief';
@@ -39,6 +39,7 @@ const routes: RouteDef[] = [
   { pattern: '/forgot-password', guard: 'public', view: () => <ForgotPasswordPage /> },
   { pattern: '/reset-password', guard: 'link', view: () => <ResetPasswordPage /> },
   { pattern: '/verify-email', guard: 'link', view: () => <VerifyEmailPage /> },
+  { pattern: '/sso/link', guard: 'link', view: () => <SsoLinkPage /> },
   { pattern: '/account', guard: 'user', view: () => <AccountPage /> },
   { pattern: '/', guard: 'user', view: () => <HomePage /> },
   { pattern: '/modules/:slug', guard: 'user', view: (p) => <ModulePage key={p.slug} slug={p.slug} /> },

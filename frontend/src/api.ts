@@ -7,7 +7,7 @@
 // again, and a request that may safely be repeated waits out an outage
 // (outage.ts) instead of failing.
 import { OUTAGE_STATUSES, isNetworkError, reportOutage, serverAnswered, waitForServer } from './outage';
-import type { TokenResponse, User } from './types';
+import type { AuthProvider, SsoDomain, TokenResponse, User } from './types';
 
 export interface FieldError {
   field: string;
@@ -20,6 +20,8 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: FieldError[];
+  /** where to sign in instead: a password sign-in for an address that must use company sign-in */
+  login_url?: string;
 }
 
 export class ApiError extends Error {
@@ -69,10 +71,16 @@ export async function parseProblem(res: Response): Promise<Problem> {
       status: typeof body.status === 'number' ? body.status : res.status,
       detail: typeof body.detail === 'string' && body.detail ? body.detail : fallback.detail,
       errors: Array.isArray(body.errors) ? body.errors : undefined,
+      login_url: isAppPath(body.login_url) ? body.login_url : undefined,
     };
   } catch {
     return fallback;
   }
+}
+
+/** A same-origin path (not "//host", which a browser reads as another site). */
+export function isAppPath(p: unknown): p is string {
+  return typeof p === 'string' && p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\');
 }
 
 let accessToken: string | null = null;
@@ -378,7 +386,34 @@ export const confirmPasswordReset = (token: string, password: string) =>
 export const resendVerification = () => post<void>('/api/me/verification');
 export const changePassword = (current_password: string, new_password: string) => api<void>('PUT', '/api/me/password', { current_password, new_password }, { noQueue: true });
 export const revokeSession = (id: string) => del<void>(`/api/me/sessions/${encodeURIComponent(id)}`);
-export const deleteAccount = (password: string) => api<void>('DELETE', '/api/me', { password }, { noQueue: true });
+/** Deletes the caller's account; an account without a password sends {} (the server then wants a recent sign-in). */
+export const deleteAccount = (password?: string) => api<void>('DELETE', '/api/me', password === undefined ? {} : { password }, { noQueue: true });
+
+// Company sign-in (OpenID Connect). The sign-in itself is a full-page
+// navigation: the provider's pages cannot run inside fetch, and the server
+// answers with redirects that set the refresh cookie.
+
+/** The address that starts a sign-in with provider and comes back to next (an app path). */
+export function ssoLoginHref(provider: Pick<AuthProvider, 'login_url'>, next = '/'): string {
+  const base = isAppPath(provider.login_url) ? provider.login_url : '/api/auth/oidc/login';
+  if (!isAppPath(next) || next === '/') return base;
+  return `${base}${base.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`;
+}
+
+/** Leaves the app for the provider's sign-in; the server brings the person back to next. */
+export function startSso(provider: Pick<AuthProvider, 'login_url'>, next = '/'): void {
+  window.location.assign(ssoLoginHref(provider, next));
+}
+
+/** Connects a password account to company sign-in: with its password on the sign-in page, or with only the emailed link's token. Signs in. */
+export async function linkSso(token: string, password?: string): Promise<User> {
+  const body = password === undefined ? { token } : { token, password };
+  return acceptTokens(await post<TokenResponse>('/api/auth/oidc/link', body, { noRetry: true }));
+}
+
+export const listSsoDomains = () => get<SsoDomain[]>('/api/admin/sso-domains');
+export const requireSsoDomain = (domain: string) => put<SsoDomain>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);
+export const releaseSsoDomain = (domain: string) => del<void>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);
 
 /** Test helper: forget all state. */
 export function _reset(): void {

@@ -13,9 +13,34 @@ export interface ListedUser extends User {
   lookalike: boolean;
 }
 
+/** A team the caller is a member of, as GET /api/me lists it. */
+export interface MyTeam {
+  id: string;
+  name: string;
+  manager_name: string;
+  /** the company's identity provider put the person in this team (SCIM), not an invitation */
+  provisioned: boolean;
+}
+
 export interface Me extends User {
   email_verified: boolean;
-  teams: { id: string; name: string }[];
+  /** false for an account that only signs in through the company's identity provider */
+  has_password: boolean;
+  teams: MyTeam[];
+}
+
+/** A company sign-in provider, as GET /api/auth/providers lists it. */
+export interface AuthProvider {
+  id: string;
+  name: string;
+  /** a same-origin path that starts the sign-in; takes ?next=<app path> */
+  login_url: string;
+}
+
+/** An email domain whose addresses must sign in through the provider. */
+export interface SsoDomain {
+  domain: string;
+  created_at: string;
 }
 
 /** One live sign-in of the caller's, as GET /api/me/sessions lists it. */

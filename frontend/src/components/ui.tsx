@@ -146,6 +146,8 @@ export interface FieldProps {
   minLength?: number;
   maxLength?: number;
   placeholder?: string;
+  /** shown and submitted but not editable (an address the server already knows) */
+  readOnly?: boolean;
 }
 
 export function Field(p: FieldProps) {
@@ -170,6 +172,7 @@ export function Field(p: FieldProps) {
         minLength={p.minLength}
         maxLength={p.maxLength}
         placeholder={p.placeholder}
+        readOnly={p.readOnly}
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={describedBy}
       />

@@ -1,15 +1,18 @@
 // Account settings: the profile and its verification, the password, the
 // devices signed in, a copy of one's data, and deleting the account.
 import { useState } from 'preact/hooks';
-import { ApiError, changePassword, deleteAccount, downloadFile, errorMessage, forgetSession, logout, resendVerification, revokeSession } from '../api';
+import { ApiError, changePassword, deleteAccount, downloadFile, errorMessage, forgetSession, logout, resendVerification, revokeSession, startSso } from '../api';
+import { providerName, useProviders } from '../components/CompanySignIn';
 import { Async, Badge, ErrorBox, Field, NewPasswordField, Time, useApi, useRequest, useTitle } from '../components/ui';
 import { navigate } from '../router';
 import { noteMe, useVerified } from '../verification';
-import type { Me, Session } from '../types';
+import { TeamLine } from '../components/TeamLine';
+import type { AuthProvider, Me, Session } from '../types';
 
 export function AccountPage() {
   useTitle('Account settings');
   const me = useApi<Me>('/api/me');
+  const providers = useProviders();
   return (
     <div class="page narrow account-page">
       <header class="page-header">
@@ -20,10 +23,10 @@ export function AccountPage() {
         {(m) => (
           <div class="stack">
             <Profile me={m} />
-            <PasswordForm />
+            {m.has_password === false ? <CompanyPassword providers={providers.list} /> : <PasswordForm />}
             <Sessions />
             <ExportData />
-            <DeleteAccount />
+            <DeleteAccount hasPassword={m.has_password !== false} providers={providers.list} />
           </div>
         )}
       </Async>
@@ -57,6 +60,20 @@ function Profile({ me }: { me: Me }) {
         </dd>
         <dt>Role</dt>
         <dd>{me.role}</dd>
+        <dt>{me.teams.length === 1 ? 'Team' : 'Teams'}</dt>
+        <dd>
+          {me.teams.length ? (
+            <ul class="plain-list profile-teams">
+              {me.teams.map((t) => (
+                <li key={t.id}>
+                  <TeamLine team={t} />
+                </li>
+              ))}
+            </ul>
+          ) : (
+            'None yet'
+          )}
+        </dd>
       </dl>
       {!verified && (
         <div class="stack">
@@ -73,6 +90,18 @@ function Profile({ me }: { me: Me }) {
           <ErrorBox error={error} title="Could not send the link" />
         </div>
       )}
+    </section>
+  );
+}
+
+/** An account without a password: the company's provider is how it signs in, so there is no password to change. */
+function CompanyPassword({ providers }: { providers: AuthProvider[] }) {
+  return (
+    <section class="card" aria-labelledby="h-password">
+      <h2 id="h-password">Password</h2>
+      <p class="company-signin-note">
+        Your account has no Baton password: you sign in through {providerName(providers)}. Your company manages that sign-in, including its password.
+      </p>
     </section>
   );
 }
@@ -191,14 +220,16 @@ function ExportData() {
   );
 }
 
-function DeleteAccount() {
+function DeleteAccount({ hasPassword, providers }: { hasPassword: boolean; providers: AuthProvider[] }) {
   const [password, setPassword] = useState('');
   const { busy, error, fields, run } = useRequest();
+  // Without a password the server asks for a recent sign-in instead, and answers 403 when it is too old.
+  const stale = !hasPassword && error instanceof ApiError && error.status === 403;
   async function submit(e: Event) {
     e.preventDefault();
     await run(
       async () => {
-        await deleteAccount(password);
+        await deleteAccount(hasPassword ? password : undefined);
         forgetSession();
         navigate('/login?deleted=1', { replace: true });
       },
@@ -217,12 +248,21 @@ function DeleteAccount() {
       <form onSubmit={submit} noValidate class="stack delete-form">
         {error !== null && (
           <div class="alert alert-error" role="alert">
-            {error instanceof ApiError && error.status === 403 ? 'That is not your password.' : errorMessage(error)}
+            <p>{hasPassword && error instanceof ApiError && error.status === 403 ? 'That is not your password.' : errorMessage(error)}</p>
+            {stale && providers.length > 0 && (
+              <button type="button" class="btn btn-secondary btn-sm" onClick={() => startSso(providers[0], '/account')}>
+                Sign in again with {providers[0].name}
+              </button>
+            )}
           </div>
         )}
-        <Field label="Your password, to confirm" name="delete_password" type="password" value={password} onInput={setPassword} autoComplete="current-password" required error={fields.password} />
+        {hasPassword ? (
+          <Field label="Your password, to confirm" name="delete_password" type="password" value={password} onInput={setPassword} autoComplete="current-password" required error={fields.password} />
+        ) : (
+          <p class="small">Your account has no password, so Baton asks for no confirmation beyond this button. If you signed in a while ago, you will be asked to sign in again first.</p>
+        )}
         <div>
-          <button type="submit" class="btn btn-danger" disabled={busy || !password}>
+          <button type="submit" class="btn btn-danger" disabled={busy || (hasPassword && !password)}>
             {busy ? 'Deleting…' : 'Delete my account permanently'}
           </button>
         </div>

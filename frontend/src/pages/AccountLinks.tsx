@@ -1,9 +1,11 @@
-// The pages an emailed link opens (verify, reset) and the one that asks for
+// The pages an emailed link opens (verify, reset, connect to company
+// sign-in) and the one that asks for
 // a reset link. A link's token is read once and then taken out of the
 // address bar, so it does not stay in the history or on a shared screen
 // (the Referrer-Policy already keeps it out of Referer headers).
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, confirmPasswordReset, errorMessage, requestPasswordReset, verifyEmail } from '../api';
+import { ApiError, confirmPasswordReset, errorMessage, linkSso, requestPasswordReset, verifyEmail } from '../api';
+import { providerName, SsoButtons, useProviders } from '../components/CompanySignIn';
 import { Field, Loading, NewPasswordField, useRequest, useTitle } from '../components/ui';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
@@ -163,6 +165,49 @@ export function VerifyEmailPage() {
         <p>{result instanceof ApiError && result.status === 400 ? 'The link was already used, has expired or is incomplete.' : errorMessage(result)}</p>
       </div>
       <p>{session.status === 'authed' ? <a href="/account">Send a new link from your account settings</a> : next}</p>
+    </Card>
+  );
+}
+
+/**
+ * The emailed link that connects an existing password account to company
+ * sign-in: opening it is the proof that the address is the person's, so no
+ * password is asked; it signs in and opens the course.
+ */
+export function SsoLinkPage() {
+  useTitle('Connect your account');
+  const token = useLinkToken();
+  const providers = useProviders();
+  const [result, setResult] = useState<'busy' | unknown>(token ? 'busy' : new Error('The link is incomplete.'));
+
+  useEffect(() => {
+    if (!token) return;
+    linkSso(token).then(
+      () => navigate('/', { replace: true }),
+      (err) => setResult(err),
+    );
+  }, [token]);
+
+  const name = providerName(providers.list);
+  if (result === 'busy')
+    return (
+      <Card title="Connecting your account">
+        <Loading label={`Connecting your account to ${name} sign-in…`} />
+      </Card>
+    );
+  return (
+    <Card title="This link does not work">
+      <div class="alert alert-error" role="alert">
+        <p>
+          {result instanceof ApiError && result.status === 400
+            ? `The link was already used, has expired or is incomplete, so your account is not connected to ${name} sign-in. Sign in with ${name} again to get a new link, or sign in with your password.`
+            : errorMessage(result)}
+        </p>
+      </div>
+      <SsoButtons providers={providers.list} />
+      <p>
+        <a href="/login">Sign in with your password</a>
+      </p>
     </Card>
   );
 }

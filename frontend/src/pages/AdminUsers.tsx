@@ -3,6 +3,7 @@ import { errorMessage, patch } from '../api';
 import { Async, Badge, Empty, useApi, useId, useTitle } from '../components/ui';
 import { useSession } from '../session';
 import { LookalikeWarning } from '../components/Lookalike';
+import { SsoDomainsSection } from './SsoDomains';
 import type { ListedUser, Role, User } from '../types';
 
 export function AdminUsersPage() {
@@ -56,6 +57,7 @@ export function AdminUsersPage() {
           }
         </Async>
       </section>
+      <SsoDomainsSection />
     </div>
   );
 }

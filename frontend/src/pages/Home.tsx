@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, del, errorMessage, get, post } from '../api';
 import { AssignmentList, ModuleCard } from '../components/course';
+import { TeamLine } from '../components/TeamLine';
 import { TodayStrip } from '../components/Today';
 import { Async, ErrorBox, Field, Loading, ProgressBar, Time, useApi, useTitle, type Resource } from '../components/ui';
 import { isManager, useSession } from '../session';
@@ -369,8 +370,8 @@ function TeamsCard({ me, onChange, manager }: { me: Resource<Me>; onChange: () =
           <ul class="plain-list my-teams">
             {me.data.teams.map((t) => (
               <li key={t.id}>
-                <span class="team-name">{t.name}</span>
-                {leaving === t.id ? (
+                <TeamLine team={t} />
+                {t.provisioned ? null : leaving === t.id ? (
                   <div class="leave-confirm" role="group" aria-label={`Leave ${t.name}?`}>
                     <p class="small">
                       If you leave {t.name}, its manager will no longer see your progress, and your open assignments from this team end.
