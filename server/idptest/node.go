@@ -70,7 +70,7 @@ type nodeUser struct {
 }
 
 func toNodeUser(u User) nodeUser {
-	return nodeUser{Subject: u.Subject, Email: u.Email, Name: u.Name, Password: u.Password, EmailVerified: u.EmailVerified}
+	return nodeUser(u)
 }
 
 // NewNode starts the oidc-provider provider in a Node.js process; call Stop
