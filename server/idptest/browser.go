@@ -9,27 +9,43 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/html"
 )
 
 // Browser follows a sign-in as a person's browser would: it keeps cookies
-// (per host, shared across ports, as browsers do), follows redirects from
-// host to host, and fills in and submits the provider's HTML forms. It can
-// stop just before a chosen redirect, so a test can look at or tamper with
-// the URL (say, Baton's callback) before delivering it with Get.
+// per host (shared across ports, as browsers do) and sends them by their
+// SameSite attribute, follows redirects from host to host, and fills in and
+// submits the provider's HTML forms. It can stop just before a chosen
+// redirect, so a test can look at or tamper with the URL (say, Baton's
+// callback) before delivering it with Continue.
+//
+// SameSite as Chromium applies it to top-level navigations: a request is
+// cross-site when the page that started the navigation or any URL on its
+// redirect chain has another scheme or host name than the request (ports do
+// not count); Strict cookies go only with same-site requests, Lax ones (and
+// those without the attribute) also with cross-site GETs, None always. A URL
+// given to Get, SignIn or FollowUntil counts as typed into the address bar.
 type Browser struct {
-	// HTTP does the requests; its CheckRedirect leaves redirects to Browser.
+	// HTTP does the requests. Its Jar is not used: Browser keeps cookies
+	// itself to apply SameSite. Its CheckRedirect leaves redirects to Browser.
 	HTTP *http.Client
 	// MaxSteps bounds the requests one call makes (redirects and forms).
 	MaxSteps int
 	// Logf, when set (to t.Logf, say), gets one line per request.
 	Logf func(format string, args ...any)
+
+	mu        sync.Mutex
+	jar       *cookiejar.Jar
+	sameSite  map[string]http.SameSite // by host and cookie name
+	lastChain []string                 // the sites of the redirect a stop cut short
 }
 
-// NewBrowser returns a browser with an empty cookie jar.
+// NewBrowser returns a browser with no cookies.
 func NewBrowser() *Browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -37,12 +53,25 @@ func NewBrowser() *Browser {
 	}
 	return &Browser{
 		HTTP: &http.Client{
-			Jar:           jar,
 			Timeout:       15 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		MaxSteps: 30,
+		jar:      jar,
+		sameSite: map[string]http.SameSite{},
 	}
+}
+
+// Cookies are the cookies the browser holds for rawURL, whatever their
+// SameSite (names and values only, as a cookie jar gives them).
+func (b *Browser) Cookies(rawURL string) []*http.Cookie {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jar.Cookies(u)
 }
 
 // StopAt is a stop function for the redirect whose scheme, host and path are
@@ -58,17 +87,30 @@ func StopAt(target string) func(*url.URL) bool {
 // stop function.
 var ErrNotStopped = errors.New("idptest: the flow ended before the stop URL")
 
-// Get requests rawURL and follows every redirect; it returns the last
-// response, whose body is already read (closing it is optional).
+// Get requests rawURL as if typed into the address bar and follows every
+// redirect; it returns the last response, whose body is already read
+// (closing it is optional).
 func (b *Browser) Get(rawURL string) (*http.Response, error) {
-	_, resp, err := b.run(rawURL, nil, nil)
+	_, resp, err := b.run(rawURL, nil, nil, nil)
+	return resp, err
+}
+
+// Continue delivers target, the URL a stop cut short (or a tampered copy),
+// as the redirect it was: cross-site if that redirect chain was, so the
+// receiver sees the cookies a browser would send. It follows every redirect
+// and returns the last response.
+func (b *Browser) Continue(target *url.URL) (*http.Response, error) {
+	b.mu.Lock()
+	chain := slices.Clone(b.lastChain)
+	b.mu.Unlock()
+	_, resp, err := b.run(target.String(), chain, nil, nil)
 	return resp, err
 }
 
 // FollowUntil requests rawURL and follows redirects until one goes to a URL
 // for which stop is true; it returns that URL without requesting it.
 func (b *Browser) FollowUntil(rawURL string, stop func(*url.URL) bool) (*url.URL, error) {
-	u, _, err := b.run(rawURL, stop, nil)
+	u, _, err := b.run(rawURL, nil, stop, nil)
 	return u, err
 }
 
@@ -76,23 +118,23 @@ func (b *Browser) FollowUntil(rawURL string, stop func(*url.URL) bool) (*url.URL
 // authorization URL), signs in as user, allows access when asked, and
 // follows everything to the end; it returns the last response.
 func (b *Browser) SignIn(startURL string, user User) (*http.Response, error) {
-	_, resp, err := b.run(startURL, nil, &signIn{user: user})
+	_, resp, err := b.run(startURL, nil, nil, &signIn{user: user})
 	return resp, err
 }
 
 // SignInUntil is SignIn that stops at the first redirect for which stop is
-// true and returns its URL, unrequested.
+// true and returns its URL, unrequested; Continue delivers it.
 func (b *Browser) SignInUntil(startURL string, user User, stop func(*url.URL) bool) (*url.URL, error) {
-	u, _, err := b.run(startURL, stop, &signIn{user: user})
+	u, _, err := b.run(startURL, nil, stop, &signIn{user: user})
 	return u, err
 }
 
 // Deny starts at startURL, signs in as user where the provider asks for it
-// first, then presses the provider's Deny or Cancel button, and stops at the
-// first redirect for which stop is true (which should carry
-// error=access_denied).
+// before offering a choice, then presses the provider's Deny or Cancel
+// button, and stops at the first redirect for which stop is true (which
+// should carry error=access_denied).
 func (b *Browser) Deny(startURL string, user User, stop func(*url.URL) bool) (*url.URL, error) {
-	u, _, err := b.run(startURL, stop, &signIn{user: user, deny: true})
+	u, _, err := b.run(startURL, nil, stop, &signIn{user: user, deny: true})
 	return u, err
 }
 
@@ -109,7 +151,8 @@ var (
 
 // run is the browser's loop: request, then follow a redirect or act on the
 // page, until stop matches, nothing is left to do, or MaxSteps runs out.
-func (b *Browser) run(rawURL string, stop func(*url.URL) bool, person *signIn) (*url.URL, *http.Response, error) {
+// chain holds the sites of the navigation so far (empty for a typed URL).
+func (b *Browser) run(rawURL string, chain []string, stop func(*url.URL) bool, person *signIn) (*url.URL, *http.Response, error) {
 	next, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, err
@@ -119,16 +162,20 @@ func (b *Browser) run(rawURL string, stop func(*url.URL) bool, person *signIn) (
 		return nil, nil, err
 	}
 	for range b.MaxSteps {
-		resp, err := b.do(req)
+		resp, err := b.do(req, chain)
 		if err != nil {
 			return nil, nil, err
 		}
+		chain = append(chain, site(req.URL))
 		if location := resp.Header.Get("Location"); location != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			target, err := resp.Request.URL.Parse(location)
 			if err != nil {
 				return nil, resp, fmt.Errorf("idptest: bad redirect %q: %w", location, err)
 			}
 			if stop != nil && stop(target) {
+				b.mu.Lock()
+				b.lastChain = slices.Clone(chain)
+				b.mu.Unlock()
 				return target, resp, nil
 			}
 			if req, err = http.NewRequest(http.MethodGet, target.String(), nil); err != nil {
@@ -149,26 +196,61 @@ func (b *Browser) run(rawURL string, stop func(*url.URL) bool, person *signIn) (
 		if req, err = form.request(); err != nil {
 			return nil, resp, err
 		}
+		chain = []string{site(resp.Request.URL)} // a form starts a new navigation from its page
 	}
 	return nil, nil, fmt.Errorf("idptest: gave up after %d requests", b.MaxSteps)
 }
 
-// do sends req and reads the whole body, so callers need not close it.
-func (b *Browser) do(req *http.Request) (*http.Response, error) {
+// do sends req with the cookies SameSite allows after chain, stores the
+// cookies the answer sets, and reads the whole body, so callers need not
+// close it.
+func (b *Browser) do(req *http.Request, chain []string) (*http.Response, error) {
+	crossSite := slices.ContainsFunc(chain, func(s string) bool { return s != site(req.URL) })
+	b.mu.Lock()
+	for _, c := range b.jar.Cookies(req.URL) {
+		switch b.sameSite[req.URL.Hostname()+" "+c.Name] {
+		case http.SameSiteStrictMode:
+			if crossSite {
+				continue
+			}
+		case http.SameSiteNoneMode:
+		default: // Lax, and Lax by default as browsers do
+			if crossSite && req.Method != http.MethodGet {
+				continue
+			}
+		}
+		req.AddCookie(c)
+	}
+	b.mu.Unlock()
+
 	resp, err := b.HTTP.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	if b.Logf != nil {
-		b.Logf("browser: %s %s -> %d %s", req.Method, req.URL, resp.StatusCode, resp.Header.Get("Location"))
-	}
 	defer func() { _ = resp.Body.Close() }()
+	if b.Logf != nil {
+		b.Logf("browser: %s %s (cross-site %v) -> %d %s", req.Method, req.URL, crossSite, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if set := resp.Cookies(); len(set) > 0 {
+		b.mu.Lock()
+		for _, c := range set {
+			b.sameSite[req.URL.Hostname()+" "+c.Name] = c.SameSite
+		}
+		b.jar.SetCookies(req.URL, set)
+		b.mu.Unlock()
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// site is what SameSite compares: scheme and host name, not port. (Real
+// browsers compare registrable domains; on loopback the host name is it.)
+func site(u *url.URL) string {
+	return u.Scheme + "://" + strings.ToLower(u.Hostname())
 }
 
 // nextForm decides what a person signing in does on this page: fill in the

@@ -58,11 +58,36 @@ type Provider interface {
 	Stop()
 }
 
+// Option changes how a provider starts.
+type Option func(*options)
+
+type options struct{ host string }
+
+// OnHost names the loopback host in the issuer URL: "localhost" (the
+// default) or "127.0.0.1". Either way the provider listens on 127.0.0.1.
+// With Baton on 127.0.0.1 and the provider on localhost the two are
+// different sites, as a company's provider and Baton are, so cookies and
+// SameSite rules apply as they would in production.
+func OnHost(host string) Option {
+	return func(o *options) { o.host = host }
+}
+
+func collect(opts []Option) (options, error) {
+	o := options{host: "localhost"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.host != "localhost" && o.host != "127.0.0.1" {
+		return o, fmt.Errorf("idptest: host %q is not a loopback name", o.host)
+	}
+	return o, nil
+}
+
 // StartZitadel starts the zitadel provider for one test and stops it when
 // the test ends.
-func StartZitadel(t testing.TB, clients []Client, users []User) Provider {
+func StartZitadel(t testing.TB, clients []Client, users []User, opts ...Option) Provider {
 	t.Helper()
-	p, err := NewZitadel(clients, users)
+	p, err := NewZitadel(clients, users, opts...)
 	if err != nil {
 		t.Fatalf("idptest: start zitadel: %v", err)
 	}
@@ -72,9 +97,9 @@ func StartZitadel(t testing.TB, clients []Client, users []User) Provider {
 
 // StartNode starts the oidc-provider (Node.js) provider for one test and
 // stops it when the test ends.
-func StartNode(t testing.TB, clients []Client, users []User) Provider {
+func StartNode(t testing.TB, clients []Client, users []User, opts ...Option) Provider {
 	t.Helper()
-	p, err := NewNode(clients, users)
+	p, err := NewNode(clients, users, opts...)
 	if err != nil {
 		t.Fatalf("idptest: start oidc-provider: %v", err)
 	}

@@ -48,6 +48,7 @@ func nodeDir() string {
 
 type nodeConfig struct {
 	ControlToken string       `json:"controlToken"`
+	Host         string       `json:"host"`
 	Clients      []nodeClient `json:"clients"`
 	Users        []nodeUser   `json:"users"`
 }
@@ -69,13 +70,17 @@ type nodeUser struct {
 }
 
 func toNodeUser(u User) nodeUser {
-	return nodeUser{Subject: u.Subject, Email: u.Email, Name: u.Name, Password: u.Password, EmailVerified: u.EmailVerified}
+	return nodeUser(u)
 }
 
 // NewNode starts the oidc-provider provider in a Node.js process; call Stop
 // when done. It needs node on PATH and node/node_modules installed (make
 // deps-test runs npm ci there).
-func NewNode(clients []Client, users []User) (Provider, error) {
+func NewNode(clients []Client, users []User, opts ...Option) (Provider, error) {
+	o, err := collect(opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkSetup(clients, users); err != nil {
 		return nil, err
 	}
@@ -87,7 +92,7 @@ func NewNode(clients []Client, users []User) (Provider, error) {
 		return nil, fmt.Errorf("idptest: oidc-provider is not installed in %s; run make deps-test", dir)
 	}
 
-	cfg := nodeConfig{ControlToken: randomToken(24)}
+	cfg := nodeConfig{ControlToken: randomToken(24), Host: o.host}
 	for _, c := range clients {
 		seconds := int64(0)
 		if c.IDTokenLifetime > 0 {
@@ -146,7 +151,7 @@ func NewNode(clients []Client, users []User) (Provider, error) {
 	var hello struct {
 		Issuer string `json:"issuer"`
 	}
-	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://127.0.0.1:") {
+	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://"+o.host+":") {
 		n.Stop()
 		return nil, fmt.Errorf("idptest: oidc-provider did not start (first line %q): %s", line, n.stderr.String())
 	}

@@ -33,7 +33,11 @@ type zitadel struct {
 }
 
 // NewZitadel starts the zitadel provider; call Stop when done.
-func NewZitadel(clients []Client, users []User) (Provider, error) {
+func NewZitadel(clients []Client, users []User, opts ...Option) (Provider, error) {
+	o, err := collect(opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkSetup(clients, users); err != nil {
 		return nil, err
 	}
@@ -41,7 +45,8 @@ func NewZitadel(clients []Client, users []User) (Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	issuer := "http://" + listener.Addr().String()
+	_, port, _ := net.SplitHostPort(listener.Addr().String())
+	issuer := "http://" + net.JoinHostPort(o.host, port)
 
 	people := &zitadelUsers{byID: map[string]*zitadelUser{}}
 	for _, u := range users {

@@ -2,7 +2,8 @@
 //
 // The Go package server/idptest starts this script with its configuration as
 // JSON in IDPTEST_CONFIG, reads one JSON line {"issuer": ...} from stdout once
-// the provider listens on 127.0.0.1, and drives it from then on:
+// the provider listens on 127.0.0.1 (its issuer names localhost or 127.0.0.1,
+// as configured), and drives it from then on:
 //   - people sign in through the small HTML pages below (a login form that
 //     checks the password, then a consent page with Allow and Deny);
 //   - the test adds people and rotates the signing key through /__idptest/*,
@@ -226,7 +227,7 @@ const server = http.createServer((req, res) => {
 
 server.listen(config.port || 0, '127.0.0.1', () => {
   const { port } = server.address();
-  state.issuer = `http://127.0.0.1:${port}`;
+  state.issuer = `http://${config.host === 'localhost' ? 'localhost' : '127.0.0.1'}:${port}`;
   state.current = buildProvider(state.issuer, newSigningKey());
   process.stdout.write(`${JSON.stringify({ issuer: state.issuer })}\n`);
 });
