@@ -107,6 +107,21 @@ func (b *Browser) Continue(target *url.URL) (*http.Response, error) {
 	return resp, err
 }
 
+// Fetch sends req as a script on a page of req's own site would (the app
+// calling its API after landing): same-site, with the cookies that allows,
+// no redirects followed.
+func (b *Browser) Fetch(req *http.Request) (*http.Response, error) { return b.do(req, nil) }
+
+// ContinueUntil is Continue that stops at the first redirect for which
+// stop is true and returns its URL, unrequested.
+func (b *Browser) ContinueUntil(target *url.URL, stop func(*url.URL) bool) (*url.URL, error) {
+	b.mu.Lock()
+	chain := slices.Clone(b.lastChain)
+	b.mu.Unlock()
+	u, _, err := b.run(target.String(), chain, stop, nil)
+	return u, err
+}
+
 // FollowUntil requests rawURL and follows redirects until one goes to a URL
 // for which stop is true; it returns that URL without requesting it.
 func (b *Browser) FollowUntil(rawURL string, stop func(*url.URL) bool) (*url.URL, error) {

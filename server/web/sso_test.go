@@ -24,12 +24,13 @@ import (
 // providers the test starts (idptest: the zitadel/oidc example provider
 // in-process, and oidc-provider in Node), with a browser-like client that
 // follows every redirect and fills in the provider's login form. Baton runs
-// on a real listener at "localhost" (the providers at 127.0.0.1, so each
-// keeps its own cookies as two sites would).
+// on a real listener at 127.0.0.1, the providers' issuers say "localhost":
+// two sites, each with its own cookies, and SameSite applied between them
+// as Chromium applies it.
 
 const ssoSecret = "baton-sso-test-secret-0123456789"
 
-type providerStart func(t testing.TB, clients []idptest.Client, users []idptest.User) idptest.Provider
+type providerStart func(t testing.TB, clients []idptest.Client, users []idptest.User, opts ...idptest.Option) idptest.Provider
 
 var ssoProviders = []struct {
 	name  string
@@ -61,7 +62,7 @@ func newSSOWorld(t *testing.T, start providerStart, users ...idptest.User) *ssoW
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	base := "http://localhost:" + port
+	base := "http://127.0.0.1:" + port
 	idp := start(t, []idptest.Client{
 		{ID: "baton", Secret: ssoSecret, RedirectURIs: []string{base + sso.CallbackPath}},
 		{ID: "other-app", Secret: ssoSecret, RedirectURIs: []string{base + sso.CallbackPath}},
@@ -100,12 +101,13 @@ func (w *ssoWorld) landing(t *testing.T, b *idptest.Browser, person idptest.User
 	return to
 }
 
-// deliver requests a URL in b and returns where Baton sends the browser.
-func (w *ssoWorld) deliver(t *testing.T, b *idptest.Browser, raw string) *url.URL {
+// deliver hands Baton a callback in b, as the provider's cross-site
+// redirect it was, and returns where Baton sends the browser.
+func (w *ssoWorld) deliver(t *testing.T, b *idptest.Browser, cb *url.URL) *url.URL {
 	t.Helper()
-	to, err := b.FollowUntil(raw, w.atBaton)
+	to, err := b.ContinueUntil(cb, w.atBaton)
 	if err != nil {
-		t.Fatalf("deliver %s: %v", raw, err)
+		t.Fatalf("deliver %s: %v", cb, err)
 	}
 	return to
 }
@@ -115,11 +117,10 @@ func (w *ssoWorld) deliver(t *testing.T, b *idptest.Browser, raw string) *url.UR
 func (w *ssoWorld) refresh(t *testing.T, b *idptest.Browser) account {
 	t.Helper()
 	req, _ := http.NewRequest("POST", w.base+"/api/auth/refresh", nil)
-	resp, err := b.HTTP.Do(req)
+	resp, err := b.Fetch(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
 		t.Fatalf("refresh after single sign-on: %d %s", resp.StatusCode, body)
@@ -224,7 +225,7 @@ func TestSingleSignOnRefusals(t *testing.T) {
 				q := cb.Query()
 				q.Set("state", q.Get("state")+"x")
 				cb.RawQuery = q.Encode()
-				wantFailure(t, w.deliver(t, b, cb.String()), sso.FailState)
+				wantFailure(t, w.deliver(t, b, cb), sso.FailState)
 			})
 
 			t.Run("answer delivered to another browser", func(t *testing.T) {
@@ -233,7 +234,7 @@ func TestSingleSignOnRefusals(t *testing.T) {
 					t.Fatal(err)
 				}
 				// The victim's browser never started this sign-in (login CSRF).
-				wantFailure(t, w.deliver(t, idptest.NewBrowser(), cb.String()), sso.FailState)
+				wantFailure(t, w.deliver(t, idptest.NewBrowser(), cb), sso.FailState)
 			})
 
 			t.Run("replayed answer and replayed code", func(t *testing.T) {
@@ -242,10 +243,10 @@ func TestSingleSignOnRefusals(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if to := w.deliver(t, b, cb.String()); to.Query().Get("sso_error") != "" {
+				if to := w.deliver(t, b, cb); to.Query().Get("sso_error") != "" {
 					t.Fatalf("first delivery: %s", to)
 				}
-				wantFailure(t, w.deliver(t, b, cb.String()), sso.FailExpired)
+				wantFailure(t, w.deliver(t, b, cb), sso.FailExpired)
 				// The used code with a fresh sign-in's state: the provider
 				// refuses the code (used, and PKCE for another verifier).
 				fresh, err := b.SignInUntil(w.loginURL(), ada, callback)
@@ -255,7 +256,7 @@ func TestSingleSignOnRefusals(t *testing.T) {
 				q := fresh.Query()
 				q.Set("code", cb.Query().Get("code"))
 				fresh.RawQuery = q.Encode()
-				wantFailure(t, w.deliver(t, b, fresh.String()), sso.FailExpired)
+				wantFailure(t, w.deliver(t, b, fresh), sso.FailExpired)
 			})
 
 			t.Run("wrong nonce", func(t *testing.T) {
