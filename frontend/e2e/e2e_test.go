@@ -111,13 +111,25 @@ func requireSetup(t *testing.T) {
 // startServer runs the Baton binary on a fresh database and a free port.
 func startServer(t *testing.T, env ...string) string {
 	t.Helper()
+	return startServerAt(t, freeAddr(t), env...)
+}
+
+// freeAddr is a loopback address nothing listens on, for a server whose
+// address must be known before it starts (a provider's redirect URI).
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
+	return addr
+}
 
+// startServerAt is startServer on a chosen address.
+func startServerAt(t *testing.T, addr string, env ...string) string {
+	t.Helper()
 	var logs bytes.Buffer
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+testdb.URL(t), "BATON_ADDR="+addr, "BATON_LOG_FORMAT=text")

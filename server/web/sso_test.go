@@ -325,16 +325,20 @@ func TestSingleSignOnRefusals(t *testing.T) {
 	}
 }
 
-// TestSingleSignOnDeclined: the person presses Cancel at the provider.
-// (oidc-provider's login has the button; the zitadel example's has none.)
+// TestSingleSignOnDeclined: the person declines at the provider
+// (oidc-provider's Deny on its consent page, zitadel's Cancel on its login).
 func TestSingleSignOnDeclined(t *testing.T) {
-	ada := newPerson("Ada")
-	w := newSSOWorld(t, idptest.StartNode, ada)
-	to, err := idptest.NewBrowser().Deny(w.loginURL(), ada, w.atBaton)
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range ssoProviders {
+		t.Run(p.name, func(t *testing.T) {
+			ada := newPerson("Ada")
+			w := newSSOWorld(t, p.start, ada)
+			to, err := idptest.NewBrowser().Deny(w.loginURL(), ada, w.atBaton)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFailure(t, to, sso.FailDenied)
+		})
 	}
-	wantFailure(t, to, sso.FailDenied)
 }
 
 // TestSingleSignOnWhenTheProviderIsDown: the button still leads somewhere
