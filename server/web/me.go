@@ -11,8 +11,8 @@ import (
 
 type meResponse struct {
 	accounts.UserView
-	EmailVerified bool            `json:"email_verified"`
-	Teams         []teams.TeamRef `json:"teams"`
+	EmailVerified bool               `json:"email_verified"`
+	Teams         []teams.Membership `json:"teams"`
 }
 
 // me answers with the caller's account as stored now (a role changed since

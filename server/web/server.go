@@ -50,6 +50,9 @@ type Deps struct {
 	PublicOrigin string
 	// MetricsToken, when set, lets a scraper off loopback read /metrics.
 	MetricsToken string
+	// SCIMToken, when set, serves SCIM provisioning at /scim/v2 to callers
+	// bearing it (else every /scim path is 404).
+	SCIMToken string
 }
 
 // Server is the router with the handlers of every area.
