@@ -24,49 +24,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password, ip s
 		return err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The roles lock orders this against a concurrent demotion, so two
-		// admins cannot both leave or be demoted into having none.
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.roles'))").Error; err != nil {
-			return err
-		}
-		var role string
-		if err := tx.Raw(`SELECT role FROM users WHERE id = ?`, u.ID).Scan(&role).Error; err != nil {
-			return err
-		}
-		if role == RoleAdmin {
-			var admins int64
-			if err := tx.Raw(`SELECT count(*) FROM users WHERE role = ?`, RoleAdmin).Scan(&admins).Error; err != nil {
-				return err
-			}
-			if admins <= 1 {
-				return problem.New(problem.Conflict, "You are the last admin; make someone else admin before deleting your account.")
-			}
-		}
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE assignments SET cancelled_at = now(), updated_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
-			{`UPDATE team_assignments SET cancelled_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
-			// The audit trail keeps what happened, not who the person was.
-			{`UPDATE audit_events SET details = details - 'email' WHERE details->>'email' = ?`, []any{u.Email}},
-			{`DELETE FROM mail_throttle WHERE key = ? OR key = ?`, []any{resetPerEmail.prefix + u.Email, verifyPerUser.prefix + u.ID}},
-			{`DELETE FROM users WHERE id = ?`, []any{u.ID}},
-		} {
-			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
-				return err
-			}
-		}
-		if err := ClearThrottle(ctx, tx, u.Email); err != nil {
-			return err
-		}
-		// Invitations are kept by address, not account, so the cascade does
-		// not reach those sent to the person.
-		if err := tx.Exec(`DELETE FROM team_invitations WHERE email = ?`, u.Email).Error; err != nil {
-			return err
-		}
-		// No actor: the account is gone; the id is kept, the address not.
-		return appendAudit(ctx, tx, "", "user.delete", u.ID, map[string]any{"by": "self", "role": role})
+		return deleteUser(ctx, tx, u, "self", "You are the last admin; make someone else admin before deleting your account.")
 	})
 	if err == nil {
 		s.live.forgetUser(u.ID)
@@ -102,4 +60,64 @@ func (s *Service) confirmOwner(ctx context.Context, p Principal, password, ip st
 		return u, problem.New(problem.Forbidden, "Sign out and sign in again through your organisation first, then delete the account within 10 minutes.")
 	}
 	return u, nil
+}
+
+// deleteUser deletes u inside tx, refusing (409, lastAdmin) to delete the
+// last admin. by says who asked ("self", "scim") in the audit entry. The
+// caller tells this instance's session cache once tx commits.
+func deleteUser(ctx context.Context, tx *gorm.DB, u User, by, lastAdmin string) error {
+	// The roles lock orders this against a concurrent demotion, so two
+	// admins cannot both leave or be demoted into having none.
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('baton.roles'))").Error; err != nil {
+		return err
+	}
+	var role string
+	if err := tx.Raw(`SELECT role FROM users WHERE id = ?`, u.ID).Scan(&role).Error; err != nil {
+		return err
+	}
+	if role == RoleAdmin {
+		if err := refuseLastAdmin(tx, u.ID, lastAdmin); err != nil {
+			return err
+		}
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE assignments SET cancelled_at = now(), updated_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
+		{`UPDATE team_assignments SET cancelled_at = now() WHERE assigned_by = ? AND cancelled_at IS NULL`, []any{u.ID}},
+		// The audit trail keeps what happened, not who the person was.
+		{`UPDATE audit_events SET details = details - 'email' WHERE details->>'email' = ?`, []any{u.Email}},
+		{`DELETE FROM mail_throttle WHERE key = ? OR key = ?`, []any{resetPerEmail.prefix + u.Email, verifyPerUser.prefix + u.ID}},
+		{`DELETE FROM users WHERE id = ?`, []any{u.ID}},
+	} {
+		if err := tx.Exec(q.sql, q.args...).Error; err != nil {
+			return err
+		}
+	}
+	if err := ClearThrottle(ctx, tx, u.Email); err != nil {
+		return err
+	}
+	// Invitations are kept by address, not account, so the cascade does
+	// not reach those sent to the person.
+	if err := tx.Exec(`DELETE FROM team_invitations WHERE email = ?`, u.Email).Error; err != nil {
+		return err
+	}
+	// No actor: the account is gone; the id is kept, the address not.
+	return appendAudit(ctx, tx, "", "user.delete", u.ID, map[string]any{"by": by, "role": role})
+}
+
+// refuseLastAdmin answers 409 (detail) when no active admin but userID
+// would be left; the caller holds the roles lock. A deactivated admin cannot
+// sign in, so they do not count.
+func refuseLastAdmin(tx *gorm.DB, userID, detail string) error {
+	var others int64
+	if err := tx.Raw(`SELECT count(*) FROM users WHERE role = ? AND deactivated_at IS NULL AND id <> ?`,
+		RoleAdmin, userID).Scan(&others).Error; err != nil {
+		return err
+	}
+	if others == 0 {
+		return problem.New(problem.Conflict, "%s", detail)
+	}
+	return nil
 }

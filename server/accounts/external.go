@@ -59,7 +59,3 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, bool, er
 
 // HasPassword reports whether the account can sign in with a password.
 func (u User) HasPassword() bool { return u.PasswordHash != "" }
-
-// ErrAccountDeactivated refuses every sign-in of an account the company's
-// identity provider turned off (SCIM active: false).
-var ErrAccountDeactivated = &problem.Error{Code: problem.Forbidden, Detail: "Your company has turned off this account."}

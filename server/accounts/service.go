@@ -134,7 +134,7 @@ func (s *Service) CreateUser(ctx context.Context, email, password, name, role st
 }
 
 // userColumns are the users table's columns in User's order.
-const userColumns = `id, email, name, role, password_hash, created_at, updated_at, email_verified_at`
+const userColumns = `id, email, name, role, password_hash, created_at, updated_at, email_verified_at, deactivated_at`
 
 // userWhere loads the user matching cond, reporting whether there is one.
 func userWhere(ctx context.Context, db *gorm.DB, cond string, args ...any) (User, bool, error) {
@@ -303,6 +303,9 @@ func (s *Service) signIn(ctx context.Context, u User, also ...func(tx *gorm.DB) 
 	gen := s.live.generation()
 	var st startedSession
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := refuseDeactivated(tx, u.ID); err != nil {
+			return err
+		}
 		var err error
 		if st, err = startSession(tx, u.ID); err != nil {
 			return err
@@ -348,8 +351,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (SignedIn, error)
 	u, found, err := userWhere(ctx, s.db, "id = ?", sess.UserID)
 	if err != nil {
 		return SignedIn{}, err
-	} else if !found {
-		return SignedIn{}, ErrSessionEnded // the account went away after the rotation
+	} else if !found || u.DeactivatedAt != nil {
+		// The account went away (or was turned off) after the rotation.
+		return SignedIn{}, ErrSessionEnded
 	}
 	return s.issue(ctx, u, sess.ID, next, gen, sess.ExpiresAt)
 }
@@ -428,21 +432,7 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 				return problem.New(problem.Conflict, "This is the last admin; make someone else admin first.")
 			}
 		}
-		from := u.Role
-		u.Role = role
-		if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, u.Role, u.ID).Error; err != nil {
-			return err
-		}
-		// A new privilege level gets a new session (OWASP session
-		// management): the person signs in again everywhere.
-		if from != role {
-			if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
-				WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error; err != nil {
-				return err
-			}
-		}
-		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "user.role", Subject: "user:" + u.ID,
-			Details: map[string]any{"from": from, "to": u.Role, "email": u.Email}})
+		return changeRole(ctx, tx, by.UserID, &u, role)
 	})
 	if err != nil {
 		return User{}, err
@@ -450,6 +440,27 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 	s.live.forgetUser(u.ID) // this instance at once; the others on the notification
 	s.log.Info("role changed", "user", u.ID, "role", u.Role, "by", by.UserID)
 	return u, nil
+}
+
+// changeRole sets u's role inside tx, which holds the roles lock; actorID
+// is who changed it ("" for the company's identity provider). Every role
+// change goes through here, so its rules are one.
+func changeRole(ctx context.Context, tx *gorm.DB, actorID string, u *User, role string) error {
+	from := u.Role
+	u.Role = role
+	if err := tx.Exec(`UPDATE users SET role = ?, updated_at = now() WHERE id = ?`, u.Role, u.ID).Error; err != nil {
+		return err
+	}
+	// A new privilege level gets a new session (OWASP session
+	// management): the person signs in again everywhere.
+	if from != role {
+		if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'role changed'
+			WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error; err != nil {
+			return err
+		}
+	}
+	return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: actorID, Action: "user.role", Subject: "user:" + u.ID,
+		Details: map[string]any{"from": from, "to": u.Role, "email": u.Email}})
 }
 
 // ListUsers lists accounts for admins, newest first, at most 500, filtered

@@ -31,6 +31,9 @@ type User struct {
 	UpdatedAt    time.Time
 	// EmailVerifiedAt is when the person proved they read Email (nil: not yet).
 	EmailVerifiedAt *time.Time
+	// DeactivatedAt is when the company's identity provider turned the
+	// account off (SCIM active: false); nil: it is on.
+	DeactivatedAt *time.Time
 }
 
 // UserView is a user as the API shows them.

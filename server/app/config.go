@@ -51,6 +51,9 @@ type Config struct {
 	// OIDC is the company's OpenID provider for single sign-on; its
 	// Issuer empty: off.
 	OIDC OIDCConfig
+	// SCIMToken turns SCIM provisioning on at /scim/v2: the bearer token the
+	// company's identity provider sends. It is admin-equivalent.
+	SCIMToken string // BATON_SCIM_TOKEN
 }
 
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
@@ -140,6 +143,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("BATON_PUBLIC_URL %q must be an http:// or https:// address such as https://baton.example.com", getenv("BATON_PUBLIC_URL"))
 	}
 	// A short token could be guessed; 16 characters is far past that.
+	if cfg.SCIMToken = strings.TrimSpace(getenv("BATON_SCIM_TOKEN")); cfg.SCIMToken != "" && len(cfg.SCIMToken) < 32 {
+		return cfg, fmt.Errorf("BATON_SCIM_TOKEN must be at least 32 characters (for example: openssl rand -hex 32)")
+	}
 	if cfg.MetricsToken = strings.TrimSpace(getenv("BATON_METRICS_TOKEN")); cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
 		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
 	}

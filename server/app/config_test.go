@@ -51,6 +51,12 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "bad public url", env: map[string]string{"BATON_PUBLIC_URL": "javascript:alert(1)"}, wantErr: "BATON_PUBLIC_URL"},
 		{name: "bad addr", env: map[string]string{"BATON_ADDR": "8080"}, wantErr: "BATON_ADDR"},
+		{name: "scim token too short", env: map[string]string{"BATON_SCIM_TOKEN": "secret"}, wantErr: "BATON_SCIM_TOKEN"},
+		{name: "scim token", env: map[string]string{"BATON_SCIM_TOKEN": " 0123456789abcdef0123456789abcdef "}, check: func(t *testing.T, c Config) {
+			if c.SCIMToken != "0123456789abcdef0123456789abcdef" {
+				t.Fatalf("scim token %q", c.SCIMToken)
+			}
+		}},
 		{name: "bad ttl", env: map[string]string{"BATON_ACCESS_TTL": "forever"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "ttl too short", env: map[string]string{"BATON_ACCESS_TTL": "1s"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "bad demo", env: map[string]string{"BATON_DEMO": "yes please"}, wantErr: "BATON_DEMO"},

@@ -104,7 +104,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Accounts.Watch(watchCtx, db, 5*time.Second)
 	s.Web = web.New(web.Deps{
 		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
-		PublicOrigin: cfg.PublicOrigin(), MetricsToken: cfg.MetricsToken,
+		PublicOrigin: cfg.PublicOrigin(), MetricsToken: cfg.MetricsToken, SCIMToken: cfg.SCIMToken,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress, SSO: s.SSO,
 	})

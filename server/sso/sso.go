@@ -367,7 +367,7 @@ func accountFailure(err error) error {
 		return fail(FailUnverified, err)
 	case errors.Is(err, accounts.ErrIdentityConflict):
 		return fail(FailConflict, err)
-	case errors.Is(err, accounts.ErrAccountDeactivated):
+	case errors.Is(err, accounts.ErrDeactivated):
 		return fail(FailDeactivated, err)
 	}
 	return fail(FailUnavailable, err)

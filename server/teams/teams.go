@@ -282,10 +282,17 @@ func (s *Service) Join(ctx context.Context, p accounts.Principal, inviteCode str
 // addMember makes userID a member (idempotently) and gives them the team's
 // open assignments, inside tx.
 func addMember(ctx context.Context, tx *gorm.DB, teamID, userID, actorID, action string, details map[string]any) error {
+	return addMembership(ctx, tx, teamID, userID, actorID, action, details, false)
+}
+
+// addMembership is addMember; provisioned marks a membership the company's
+// identity provider made (a membership that exists already keeps its kind).
+func addMembership(ctx context.Context, tx *gorm.DB, teamID, userID, actorID, action string, details map[string]any, provisioned bool) error {
 	if err := lockTeam(tx, teamID); err != nil {
 		return err
 	}
-	res := tx.Exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, teamID, userID)
+	res := tx.Exec(`INSERT INTO team_members (team_id, user_id, provisioned) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		teamID, userID, provisioned)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -357,10 +364,19 @@ func (s *Service) removeMember(ctx context.Context, teamID, userID, actorID, act
 	})
 }
 
+// Membership is a team a user belongs to, with who manages it and whether
+// the company's identity provider put them in it.
+type Membership struct {
+	TeamRef
+	ManagerName string `json:"manager_name"`
+	Provisioned bool   `json:"provisioned"`
+}
+
 // MemberOf lists the teams a user is a member of.
-func (s *Service) MemberOf(ctx context.Context, userID string) ([]TeamRef, error) {
-	out := []TeamRef{}
-	err := s.db.WithContext(ctx).Raw(`SELECT t.id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+func (s *Service) MemberOf(ctx context.Context, userID string) ([]Membership, error) {
+	out := []Membership{}
+	err := s.db.WithContext(ctx).Raw(`SELECT t.id, t.name, mu.name AS manager_name, m.provisioned
+		FROM team_members m JOIN teams t ON t.id = m.team_id JOIN users mu ON mu.id = t.manager_id
 		WHERE m.user_id = ? ORDER BY t.name`, userID).Scan(&out).Error
 	return out, err
 }

@@ -99,7 +99,7 @@ func TestCreateJoinAndRegenerateCode(t *testing.T) {
 	}
 	must[TeamRef](t)(e.Join(ctx, learner, team.InviteCode)) // twice is harmless
 	wantCode(t, errOf(e.Join(ctx, mgr, team.InviteCode)), problem.Conflict)
-	if refs := must[[]TeamRef](t)(e.MemberOf(ctx, learner.UserID)); len(refs) != 1 || refs[0].ID != team.ID {
+	if refs := must[[]Membership](t)(e.MemberOf(ctx, learner.UserID)); len(refs) != 1 || refs[0].ID != team.ID || refs[0].Provisioned {
 		t.Fatalf("member of %+v", refs)
 	}
 

@@ -11,9 +11,9 @@ import (
 
 type meResponse struct {
 	accounts.UserView
-	EmailVerified bool            `json:"email_verified"`
-	HasPassword   bool            `json:"has_password"` // false: the company's provider signs the person in
-	Teams         []teams.TeamRef `json:"teams"`
+	EmailVerified bool               `json:"email_verified"`
+	HasPassword   bool               `json:"has_password"` // false: the company's provider signs the person in
+	Teams         []teams.Membership `json:"teams"`
 }
 
 // me answers with the caller's account as stored now (a role changed since

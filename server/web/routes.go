@@ -99,6 +99,8 @@ func (s *Server) routes() {
 	api.POST("/invitations/:id/accept", s.acceptInvitation, signedIn)                      // signedIn: own pending invitation (else 404)
 	api.POST("/invitations/:id/decline", s.declineInvitation, signedIn)                    // signedIn: own pending invitation (else 404)
 
+	e.Any("/scim*", s.scim()) // SCIM: the bearer BATON_SCIM_TOKEN (unset: 404); /scim/v2 only
+
 	// Everything else is the browser app; unknown /api paths are 404 problems.
 	e.GET("/*", s.frontend)
 	e.HEAD("/*", s.frontend)

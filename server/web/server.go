@@ -53,6 +53,9 @@ type Deps struct {
 	MetricsToken string
 	// SSO is the company's OpenID provider; nil or not enabled: off.
 	SSO *sso.Service
+	// SCIMToken, when set, serves SCIM provisioning at /scim/v2 to callers
+	// bearing it (else every /scim path is 404).
+	SCIMToken string
 }
 
 // Server is the router with the handlers of every area.
