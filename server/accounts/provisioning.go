@@ -19,21 +19,6 @@ import (
 // turned off.
 var ErrDeactivated = &problem.Error{Code: problem.Forbidden, Detail: "Your company has turned off this account."}
 
-// refuseDeactivated refuses a sign-in for a deactivated account. The row
-// stays share-locked until the session's transaction ends, so a
-// deactivation (which updates the row) waits for the session to commit and
-// then revokes it too: no session slips past it.
-func refuseDeactivated(tx *gorm.DB, userID string) error {
-	var off []bool
-	if err := tx.Raw(`SELECT deactivated_at IS NOT NULL FROM users WHERE id = ? FOR SHARE`, userID).Scan(&off).Error; err != nil {
-		return err
-	}
-	if len(off) == 1 && off[0] {
-		return ErrDeactivated
-	}
-	return nil
-}
-
 // UserByID loads any account by id (found false for none or a malformed id).
 func (s *Service) UserByID(ctx context.Context, tx *gorm.DB, id string) (User, bool, error) {
 	if !IsUUID(id) {

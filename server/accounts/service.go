@@ -303,9 +303,6 @@ func (s *Service) signIn(ctx context.Context, u User, also ...func(tx *gorm.DB) 
 	gen := s.live.generation()
 	var st startedSession
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := refuseDeactivated(tx, u.ID); err != nil {
-			return err
-		}
 		var err error
 		if st, err = startSession(tx, u.ID); err != nil {
 			return err

@@ -184,6 +184,12 @@ type bucket struct {
 // once), and refuses a script registering accounts by the thousand.
 var signUpLimit = bucket{prefix: "signup:", burst: 60, perSecond: 1}
 
+// ssoStartLimit bounds the single sign-ons one address can start: each
+// stores a state row before anyone has signed in, so without a limit a
+// script could fill the table. A company's office behind one NAT arriving
+// at 9:00 is the burst it must allow, as for sign-ups.
+var ssoStartLimit = bucket{prefix: "sso-start:", burst: 60, perSecond: 1}
+
 // take spends one token of key's bucket, or answers how long until one is
 // there. The bucket lives in PostgreSQL so the limit holds across instances;
 // the upsert locks the row, so simultaneous requests cannot spend one token
@@ -216,6 +222,17 @@ func (s *Service) AllowSignUp(ctx context.Context, ip string) error {
 		return err
 	}
 	return &problem.Error{Code: problem.TooMany, Detail: "Too many sign-ups from this address. Wait before trying again.",
+		RetryAfter: max(wait, time.Second)}
+}
+
+// AllowSSOStart spends one single sign-on start of the client address ip,
+// or answers 429 with Retry-After.
+func (s *Service) AllowSSOStart(ctx context.Context, ip string) error {
+	wait, err := take(ctx, s.db, ssoStartLimit, ssoStartLimit.prefix+addressOf(ip))
+	if err != nil || wait <= 0 {
+		return err
+	}
+	return &problem.Error{Code: problem.TooMany, Detail: "Too many sign-ins started from this address. Wait before trying again.",
 		RetryAfter: max(wait, time.Second)}
 }
 

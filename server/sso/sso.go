@@ -161,6 +161,7 @@ const (
 	FailConflict    = "conflict"         // the account is linked to another provider account
 	FailProvider    = "provider"         // the provider could not be reached or refused
 	FailUnavailable = "unavailable"      // Baton itself could not finish (database)
+	FailBusy        = "busy"             // too many sign-ins started from this address
 )
 
 func fail(code string, cause error) error { return &Failure{Code: code, Cause: cause} }

@@ -49,6 +49,9 @@ func (s *Server) oidcLogin(c echo.Context) error {
 	if !s.SSO.Enabled() {
 		return problem.New(problem.NotFound, "Single sign-on is not configured.")
 	}
+	if err := s.Accounts.AllowSSOStart(c.Request().Context(), c.RealIP()); err != nil {
+		return s.ssoFailed(c, &sso.Failure{Code: sso.FailBusy, Cause: err})
+	}
 	key := ""
 	if ck, err := c.Cookie(oidcBrowserCookie); err == nil && sso.ValidBrowserKey(ck.Value) {
 		key = ck.Value // several sign-ins in tabs of one browser all stay valid
@@ -59,7 +62,7 @@ func (s *Server) oidcLogin(c echo.Context) error {
 	if err != nil {
 		return s.ssoFailed(c, err)
 	}
-	c.SetCookie(&http.Cookie{
+	c.SetCookie(&http.Cookie{ // #nosec G124 -- HttpOnly; SameSite=Lax on purpose (the provider redirects back cross-site); Secure as the other cookies
 		Name: oidcBrowserCookie, Value: key, Path: oidcCookiePath, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies || c.Request().TLS != nil, MaxAge: 24 * 60 * 60,
 	})
@@ -115,12 +118,12 @@ type linkRequest struct {
 // oidcLink completes a pending link: with the account's password (the
 // browser's token) or with the token mailed to its address.
 func (s *Server) oidcLink(c echo.Context) error {
-	if !s.SSO.Enabled() {
-		return problem.New(problem.NotFound, "Single sign-on is not configured.")
-	}
 	var req linkRequest
 	if err := bind.JSON(c, &req); err != nil {
 		return err
+	}
+	if !s.SSO.Enabled() {
+		return problem.New(problem.NotFound, "Single sign-on is not configured.")
 	}
 	if err := problem.Fields("token", problem.Required(req.Token)); err != nil {
 		return err

@@ -357,6 +357,18 @@ func TestSingleSignOnWhenTheProviderIsDown(t *testing.T) {
 	if r.Status != 302 || r.Header.Get("Location") != "/login?sso_error=provider" {
 		t.Fatalf("login with the provider down: %d %s", r.Status, r.Header.Get("Location"))
 	}
+
+	// Starts are limited per address (each stores a state row before anyone
+	// signed in): an office's burst of 60 passes, a script's flood does not.
+	for i := 1; i < 60; i++ {
+		call(t, ts.Handler(), "GET", sso.LoginPath, nil)
+	}
+	if r := call(t, ts.Handler(), "GET", sso.LoginPath, nil); r.Header.Get("Location") != "/login?sso_error=busy" {
+		t.Fatalf("the 61st start from one address: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if r := callFrom(t, ts.Handler(), "198.51.100.7:4000", "GET", sso.LoginPath, nil); r.Header.Get("Location") != "/login?sso_error=provider" {
+		t.Fatalf("another address: %d %s", r.Status, r.Header.Get("Location"))
+	}
 }
 
 var mailedLink = regexp.MustCompile(`/sso/link\?token=([A-Za-z0-9_-]+)`)
