@@ -175,17 +175,19 @@ func (l pendingLink) identity() Identity {
 	return Identity{Issuer: l.Issuer, Subject: l.Subject, Email: l.Email}
 }
 
-// findLink loads the unused, unexpired link with this token in column.
-func (s *Service) findLink(ctx context.Context, column, raw string) (pendingLink, error) {
+// findLink loads the unused, unexpired link with this token in column,
+// and the account it would link.
+func (s *Service) findLink(ctx context.Context, column, raw string) (pendingLink, User, error) {
 	var l pendingLink
 	res := s.db.WithContext(ctx).Raw(`SELECT id, user_id, issuer, subject, email FROM oidc_links
 		WHERE `+column+` = ? AND used_at IS NULL AND expires_at > now()`, hashToken(raw)).Scan(&l)
 	if res.Error != nil {
-		return l, res.Error
+		return l, User{}, res.Error
 	} else if res.RowsAffected != 1 {
-		return l, ErrLinkInvalid
+		return l, User{}, ErrLinkInvalid
 	}
-	return l, nil
+	u, err := s.User(ctx, l.UserID)
+	return l, u, err
 }
 
 // spendLink marks a link used in tx: two requests with one link cannot
@@ -203,11 +205,7 @@ func spendLink(tx *gorm.DB, l pendingLink) error {
 // LinkWithPassword completes a pending link with the account's password,
 // under the sign-in limits, and signs the person in.
 func (s *Service) LinkWithPassword(ctx context.Context, browserToken, password, ip, device string) (SignedIn, error) {
-	l, err := s.findLink(ctx, "browser_hash", browserToken)
-	if err != nil {
-		return SignedIn{}, err
-	}
-	u, err := s.User(ctx, l.UserID)
+	l, u, err := s.findLink(ctx, "browser_hash", browserToken)
 	if err != nil {
 		return SignedIn{}, err
 	}
@@ -230,11 +228,7 @@ func (s *Service) LinkWithPassword(ctx context.Context, browserToken, password, 
 // verified loses its password (someone else may have registered it first,
 // the pre-hijacked account); the provider signs the person in from now on.
 func (s *Service) LinkByMail(ctx context.Context, mailToken string) (SignedIn, error) {
-	l, err := s.findLink(ctx, "mail_hash", mailToken)
-	if err != nil {
-		return SignedIn{}, err
-	}
-	u, err := s.User(ctx, l.UserID)
+	l, u, err := s.findLink(ctx, "mail_hash", mailToken)
 	if err != nil {
 		return SignedIn{}, err
 	}

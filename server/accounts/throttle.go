@@ -217,23 +217,23 @@ func take(ctx context.Context, db *gorm.DB, b bucket, key string) (time.Duration
 // with Retry-After. Every attempt counts, taken or not, so the limit also
 // slows a script probing which emails have accounts.
 func (s *Service) AllowSignUp(ctx context.Context, ip string) error {
-	wait, err := take(ctx, s.db, signUpLimit, signUpLimit.prefix+addressOf(ip))
+	return s.allow(ctx, signUpLimit, ip, "Too many sign-ups from this address. Wait before trying again.")
+}
+
+// allow spends one token of ip's bucket b, or answers 429 saying refusal,
+// with Retry-After.
+func (s *Service) allow(ctx context.Context, b bucket, ip, refusal string) error {
+	wait, err := take(ctx, s.db, b, b.prefix+addressOf(ip))
 	if err != nil || wait <= 0 {
 		return err
 	}
-	return &problem.Error{Code: problem.TooMany, Detail: "Too many sign-ups from this address. Wait before trying again.",
-		RetryAfter: max(wait, time.Second)}
+	return &problem.Error{Code: problem.TooMany, Detail: refusal, RetryAfter: max(wait, time.Second)}
 }
 
 // AllowSSOStart spends one single sign-on start of the client address ip,
 // or answers 429 with Retry-After.
 func (s *Service) AllowSSOStart(ctx context.Context, ip string) error {
-	wait, err := take(ctx, s.db, ssoStartLimit, ssoStartLimit.prefix+addressOf(ip))
-	if err != nil || wait <= 0 {
-		return err
-	}
-	return &problem.Error{Code: problem.TooMany, Detail: "Too many sign-ins started from this address. Wait before trying again.",
-		RetryAfter: max(wait, time.Second)}
+	return s.allow(ctx, ssoStartLimit, ip, "Too many sign-ins started from this address. Wait before trying again.")
 }
 
 // addressOf is the unit a per-address limit counts: the IPv4 address, or the
