@@ -411,6 +411,10 @@ export async function linkSso(token: string, password?: string): Promise<User> {
   return acceptTokens(await post<TokenResponse>('/api/auth/oidc/link', body, { noRetry: true }));
 }
 
+/** Which account an emailed link would connect, without using it up. */
+export const previewSsoLink = (token: string) =>
+  post<{ email: string; provider: string }>('/api/auth/oidc/link', { token, preview: true }, { noRetry: true });
+
 export const listSsoDomains = () => get<SsoDomain[]>('/api/admin/sso-domains');
 export const requireSsoDomain = (domain: string) => put<SsoDomain>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);
 export const releaseSsoDomain = (domain: string) => del<void>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);

@@ -197,12 +197,23 @@ describe('connecting an existing account', () => {
 });
 
 describe('SsoLinkPage', () => {
-  it('connects with the emailed token alone and signs in', async () => {
-    const calls = serve({ 'GET /api/auth/providers': () => json(200, [provider]), 'POST /api/auth/oidc/link': () => json(200, tokens) });
+  it('names the account, connects only once confirmed, and signs in', async () => {
+    const calls = serve({
+      'GET /api/auth/providers': () => json(200, [provider]),
+      'POST /api/auth/oidc/link': (body: unknown) =>
+        (body as { preview?: boolean }).preview ? json(200, { email: 'dana@acme.test', provider: 'Acme Okta' }) : json(200, tokens),
+    });
     window.history.replaceState(null, '', '/sso/link?token=mail-tok');
     await act(() => render(<SsoLinkPage />, root));
     await flush();
-    expect(calls.find((c) => c.url === '/api/auth/oidc/link')?.body).toEqual({ token: 'mail-tok' });
+    const links = () => calls.filter((c) => c.url === '/api/auth/oidc/link');
+    expect(links().map((c) => c.body)).toEqual([{ token: 'mail-tok', preview: true }]);
+    expect(root.textContent).toContain('dana@acme.test');
+    expect(getToken()).not.toBe('tok-1');
+    const confirm = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Connect and sign in')!;
+    await act(() => confirm.click());
+    await flush();
+    expect(links().map((c) => c.body)).toEqual([{ token: 'mail-tok', preview: true }, { token: 'mail-tok' }]);
     expect(getToken()).toBe('tok-1');
     expect(window.location.pathname).toBe('/');
   });

@@ -41,6 +41,8 @@ var (
 		Detail: "Your organisation's sign-in has not verified your email address, so Baton cannot tell which account is yours."}
 	ErrIdentityConflict = &problem.Error{Code: problem.Conflict,
 		Detail: "This Baton account is already connected to another account at your organisation's sign-in."}
+	ErrNotProvisioned = &problem.Error{Code: problem.Forbidden,
+		Detail: "Your organisation has not given you a Baton account yet."}
 )
 
 // linkTTL is how long a pending link waits for its proof.
@@ -96,8 +98,12 @@ func (s *Service) userByIdentity(ctx context.Context, id Identity) (User, bool, 
 	return userWhere(ctx, s.db, `id = (SELECT user_id FROM oidc_identities WHERE issuer = ? AND subject = ?)`, id.Issuer, id.Subject)
 }
 
-// createFromIdentity creates the account of a first sign-in with its link.
+// createFromIdentity creates the account of a first sign-in with its link,
+// unless the company provisions accounts itself (ProvisionedOnly).
 func (s *Service) createFromIdentity(ctx context.Context, id Identity) (User, error) {
+	if s.cfg.ProvisionedOnly {
+		return User{}, ErrNotProvisioned
+	}
 	name := id.Name
 	if CleanName(name) == "" || NameProblem(CleanName(name)) != "" {
 		name, _, _ = strings.Cut(id.Email, "@") // the provider gave no usable name
@@ -219,6 +225,15 @@ func (s *Service) LinkWithPassword(ctx context.Context, browserToken, password, 
 		}
 		return linkIdentity(ctx, u, l.identity(), "password")(tx)
 	})
+}
+
+// PreviewMailedLink names the account a mailed link would connect, without
+// spending it: the page asks the person to confirm before connecting, so a
+// link someone else sent them cannot sign their browser into another
+// account unnoticed (login CSRF).
+func (s *Service) PreviewMailedLink(ctx context.Context, mailToken string) (string, error) {
+	_, u, err := s.findLink(ctx, "mail_hash", mailToken)
+	return u.Email, err
 }
 
 // LinkByMail completes a pending link with the token mailed to the

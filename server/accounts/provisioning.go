@@ -101,3 +101,23 @@ func (s *Service) PromoteToManager(ctx context.Context, tx *gorm.DB, id string) 
 func (s *Service) DeleteProvisioned(ctx context.Context, tx *gorm.DB, u User) error {
 	return deleteUser(ctx, tx, u, "scim", "This is the last active admin; make someone else admin first.")
 }
+
+// ClaimForProvisioning is what becoming managed by the company's identity
+// provider (SCIM) does to an account someone registered themselves: if its
+// address was never verified, whoever registered it may not be the person
+// the company means (the pre-hijacked account), so its password goes and
+// its sessions end, in tx; the address counts as verified from now on, as
+// the company asserts it. It reports whether sessions ended (the caller
+// calls SessionsEnded once tx commits).
+func (s *Service) ClaimForProvisioning(ctx context.Context, tx *gorm.DB, id string) (bool, error) {
+	res := tx.WithContext(ctx).Exec(`UPDATE users SET password_hash = '', email_verified_at = now(), updated_at = now()
+		WHERE id = ? AND email_verified_at IS NULL AND password_hash <> ''`, id)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	if err := tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'provisioned by the company'
+		WHERE user_id = ? AND revoked_at IS NULL`, id).Error; err != nil {
+		return false, err
+	}
+	return true, appendAudit(ctx, tx, "", "password.removed", id, map[string]any{"reason": "unverified account provisioned by SCIM"})
+}

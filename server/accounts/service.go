@@ -31,6 +31,10 @@ type Config struct {
 	// SingleSignOn: a company provider is configured, so the domains that
 	// must use it refuse passwords (without one, nobody is locked out).
 	SingleSignOn bool
+	// ProvisionedOnly: the company's identity provider provisions accounts
+	// (SCIM is on), so a single sign-on creates none: whoever the company
+	// has not provisioned, or has deleted, stays out.
+	ProvisionedOnly bool
 }
 
 // Service is the accounts area: sign-up, sign-in, token refresh, sign-out,
@@ -421,12 +425,9 @@ func (s *Service) SetRole(ctx context.Context, by Principal, id, role string) (U
 			return problem.New(problem.NotFound, "No such user.")
 		}
 		if u.Role == RoleAdmin && role != RoleAdmin {
-			var admins int64
-			if err := tx.Raw(`SELECT count(*) FROM users WHERE role = ?`, RoleAdmin).Scan(&admins).Error; err != nil {
+			// A deactivated admin (SCIM) cannot act, so counts for nothing.
+			if err := refuseLastAdmin(tx, u.ID, "This is the last admin; make someone else admin first."); err != nil {
 				return err
-			}
-			if admins <= 1 {
-				return problem.New(problem.Conflict, "This is the last admin; make someone else admin first.")
 			}
 		}
 		return changeRole(ctx, tx, by.UserID, &u, role)

@@ -54,23 +54,36 @@ func (s *Service) SSODomains(ctx context.Context) ([]SSODomain, error) {
 }
 
 // RequireSSO makes a domain sign in through the provider (repeating it
-// changes nothing). by is the admin doing it.
+// changes nothing). by is the admin doing it. The sessions of the domain's
+// password accounts end: a password is no longer how they get in, so a
+// session a password opened must not outlive the rule.
 func (s *Service) RequireSSO(ctx context.Context, by Principal, domain string) (SSODomain, error) {
 	domain = NormalizeDomain(domain)
 	if err := problem.Fields("domain", DomainProblem(domain)); err != nil {
 		return SSODomain{}, err
 	}
 	var d SSODomain
+	var ended []string
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Raw(`INSERT INTO sso_domains (domain, created_by) VALUES (?, ?)
 			ON CONFLICT (domain) DO NOTHING RETURNING domain, created_at`, domain, by.UserID).Scan(&d)
-		if res.Error != nil || res.RowsAffected == 1 {
-			if res.Error == nil {
-				return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "sso.domain.require", Subject: "domain:" + domain})
-			}
+		if res.Error != nil {
 			return res.Error
 		}
-		return tx.Raw(`SELECT domain, created_at FROM sso_domains WHERE domain = ?`, domain).Scan(&d).Error
+		if res.RowsAffected == 0 {
+			return tx.Raw(`SELECT domain, created_at FROM sso_domains WHERE domain = ?`, domain).Scan(&d).Error
+		}
+		if err := tx.Raw(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'single sign-on required'
+			WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE split_part(email, '@', 2) = ? AND password_hash <> '')
+			RETURNING user_id`, domain).Scan(&ended).Error; err != nil {
+			return err
+		}
+		return audit.Append(ctx, database.GormExec(tx), audit.Entry{ActorID: by.UserID, Action: "sso.domain.require", Subject: "domain:" + domain,
+			Details: map[string]any{"sessions_ended": len(ended)}})
+	}, func() {
+		for _, id := range ended {
+			s.live.forgetUser(id)
+		}
 	})
 	return d, err
 }

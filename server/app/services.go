@@ -90,6 +90,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	if s.Accounts, err = accounts.NewService(ctx, db.Gorm, accounts.Config{
 		AccessTTL: cfg.AccessTTL, AdminEmails: cfg.AdminEmails, HashCost: cfg.HashCost, SecretKey: cfg.SecretKey,
 		PublicURL: cfg.PublicURL, SingleSignOn: cfg.OIDC.Issuer != "",
+		ProvisionedOnly: cfg.SCIMToken != "",
 	}, log); err != nil {
 		return nil, err
 	}

@@ -241,7 +241,8 @@ func lookup(m map[string]any, key string) any {
 
 func text(v any) string {
 	s, _ := v.(string)
-	return strings.TrimSpace(s)
+	// PostgreSQL text cannot hold NUL, and no identity provider means one.
+	return strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 }
 
 func invalidValue(detail string) error {

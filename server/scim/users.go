@@ -205,6 +205,13 @@ func (h *userHandler) save(ctx context.Context, id string, p person) (scim.Resou
 				return scimerrors.ScimErrorResourceNotFound(id)
 			}
 			before = u.person()
+			// Adopting an account someone registered unverified: it is the
+			// company's from now on, not the registrant's (see accounts).
+			if claimed, err := h.Accounts.ClaimForProvisioning(ctx, tx, id); err != nil {
+				return err
+			} else if claimed {
+				ended = append(ended, id)
+			}
 			if accounts.NormalizeEmail(p.Email) != u.Email || accounts.CleanName(p.Name) != u.Name {
 				if _, err := h.Accounts.UpdateIdentity(ctx, tx, id, p.Email, p.Name); err != nil {
 					return err

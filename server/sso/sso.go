@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -151,17 +152,18 @@ func (f *Failure) Unwrap() error { return f.Cause }
 
 // The failure codes.
 const (
-	FailDenied      = "denied"           // the person or the provider declined
-	FailExpired     = "expired"          // too slow, or this answer was used already
-	FailState       = "state"            // not a sign-in this browser started
-	FailToken       = "invalid_token"    // the ID token failed a check
-	FailUnverified  = "unverified_email" // the provider has not verified the address
-	FailNoEmail     = "no_email"         // the provider gave no address
-	FailDeactivated = "deactivated"      // the company turned the account off
-	FailConflict    = "conflict"         // the account is linked to another provider account
-	FailProvider    = "provider"         // the provider could not be reached or refused
-	FailUnavailable = "unavailable"      // Baton itself could not finish (database)
-	FailBusy        = "busy"             // too many sign-ins started from this address
+	FailDenied         = "denied"           // the person or the provider declined
+	FailExpired        = "expired"          // too slow, or this answer was used already
+	FailState          = "state"            // not a sign-in this browser started
+	FailToken          = "invalid_token"    // the ID token failed a check
+	FailUnverified     = "unverified_email" // the provider has not verified the address
+	FailNoEmail        = "no_email"         // the provider gave no address
+	FailDeactivated    = "deactivated"      // the company turned the account off
+	FailConflict       = "conflict"         // the account is linked to another provider account
+	FailProvider       = "provider"         // the provider could not be reached or refused
+	FailUnavailable    = "unavailable"      // Baton itself could not finish (database)
+	FailBusy           = "busy"             // too many sign-ins started from this address
+	FailNotProvisioned = "not_provisioned"  // SCIM is on and the company has not provisioned this person
 )
 
 func fail(code string, cause error) error { return &Failure{Code: code, Cause: cause} }
@@ -192,7 +194,8 @@ func hash(s string) []byte {
 func SafeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n\t") || u.Host != "" || u.Scheme != "" || strings.HasPrefix(u.Path, "/api/") {
+		strings.ContainsAny(next, "\\\r\n\t") || u.Host != "" || u.Scheme != "" ||
+		strings.HasPrefix(path.Clean(u.Path)+"/", "/api/") { // as a browser resolves /./api or /%2e%2e/api
 		return "/"
 	}
 	return next
@@ -320,6 +323,12 @@ func (c claims) verified() bool {
 	return v == "true"
 }
 
+// saysNothingOfVerification: the token has no email_verified at all (as
+// Microsoft Entra ID's), which is not the same as saying false.
+func (c claims) saysNothingOfVerification() bool {
+	return len(c.EmailVerified) == 0 || string(c.EmailVerified) == "null"
+}
+
 // verify checks the ID token (signature against the provider's keys,
 // issuer, audience, expiry: go-oidc) and its nonce, and reads who it names.
 // An address whose domain must sign in through this provider counts as
@@ -348,7 +357,11 @@ func (s *Service) verify(ctx context.Context, d *discovered, raw, nonce string) 
 		return accounts.Identity{}, fail(FailNoEmail, errors.New("the ID token carries no usable email"))
 	}
 	verified := c.verified() && c.Email != ""
-	if !verified {
+	// Only silence about verification defers to the domain rule: a token
+	// saying email_verified false is an address anyone may have typed into
+	// their profile at the provider (the "nOAuth" takeover), whatever its
+	// domain.
+	if !verified && c.saysNothingOfVerification() {
 		if verified, err = s.accounts.SSORequired(ctx, email); err != nil {
 			return accounts.Identity{}, fail(FailUnavailable, err)
 		}
@@ -370,6 +383,8 @@ func accountFailure(err error) error {
 		return fail(FailConflict, err)
 	case errors.Is(err, accounts.ErrDeactivated):
 		return fail(FailDeactivated, err)
+	case errors.Is(err, accounts.ErrNotProvisioned):
+		return fail(FailNotProvisioned, err)
 	}
 	return fail(FailUnavailable, err)
 }

@@ -103,6 +103,7 @@ func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"/modules/x?y=1": "/modules/x?y=1", "": "/", "//evil.example": "/", "https://evil.example/": "/",
 		"/\\evil.example": "/", "/api/auth/logout": "/", "modules": "/", "/ok\r\nSet-Cookie: x": "/",
+		"/./api/auth/logout": "/", "/%2e%2e/api/x": "/", "/modules/../api/me": "/", "/apiary": "/apiary",
 	} {
 		if got := SafeNext(in); got != want {
 			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)

@@ -228,9 +228,26 @@ func TestSCIMBuildsTeams(t *testing.T) {
 		c.do("DELETE", "/Users/"+r.Body["id"].(string), nil).must(t, 204)
 	}
 
-	// A report who signed up with a password first: Okta looks them up by
-	// userName and adopts them with a PATCH.
+	// Someone registered an address of the company's, never verified it,
+	// and the provider adopts the account: it is the company's now, not the
+	// registrant's (the pre-hijacked account): password and sessions go.
+	squatter := signUp(t, s.Handler(), s.DB, "learner")
+	c.do("PATCH", "/Users/"+squatter.ID, patchOps(map[string]any{"op": "replace", "path": "active", "value": true})).must(t, 200)
+	if st := apiGet(t, srv, squatter.Token, "/api/me", nil); st != 401 {
+		t.Fatalf("the unverified registrant's session after adoption: %d", st)
+	}
+	if st, _ := passwordLogin(t, srv, squatter.Email); st != 401 {
+		t.Fatalf("the unverified registrant's password after adoption: %d", st)
+	}
+	c.do("DELETE", "/Users/"+squatter.ID, nil).must(t, 204)
+
+	// A report who signed up with a password first and verified the
+	// address: Okta looks them up by userName and adopts them with a PATCH;
+	// their password stays theirs.
 	bo := signUp(t, s.Handler(), s.DB, "learner")
+	if err := s.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE id = ?`, bo.ID).Error; err != nil {
+		t.Fatal(err)
+	}
 	found := c.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+strings.ToUpper(bo.Email)+`"`), nil).must(t, 200)
 	if found.Body["totalResults"] != float64(1) {
 		t.Fatalf("lookup: %s", found.Raw)
@@ -368,6 +385,13 @@ func TestSCIMRefusals(t *testing.T) {
 	scimError(t, c.do("POST", "/Users", newUser("sam@example.com", "Sam", "Roe", "5b0c7e3e-2d8f-4c55-9d6b-1f1e1a1b1c1d")), 400, "invalidValue")
 	scimError(t, c.do("POST", "/Users", newUser("sam@example.com", "Sam", "Roe", "not-an-id")), 400, "invalidValue")
 	scimError(t, c.do("POST", "/Users", newUser("not an address", "Sam", "Roe", "")), 400, "invalidValue")
+	// NUL characters, which PostgreSQL text cannot hold, are dropped: no 500.
+	nul := newUser("nul@example.com", "Nu\u0000l", "Ro\u0000e", "")
+	nul["externalId"] = "ext\u0000nul"
+	if r := c.do("POST", "/Users", nul); r.Status != 201 {
+		t.Fatalf("NUL in attributes: %d %s", r.Status, r.Raw)
+	}
+	scimError(t, c.do("POST", "/Users", newUser("nul2@example.com", "Sam", "Roe", "man\u0000ager")), 400, "invalidValue")
 	scimError(t, c.do("POST", "/Users", `{"schemas":`), 400, "invalidSyntax")
 	sam := c.do("POST", "/Users", newUser("sam@example.com", "Sam", "Roe", "")).must(t, 201)
 	samID := sam.Body["id"].(string)
@@ -385,6 +409,14 @@ func TestSCIMRefusals(t *testing.T) {
 	scimError(t, c.do("DELETE", "/Users/"+admin.ID, nil), 409, "")
 	if st := apiGet(t, srv, admin.Token, "/api/me", nil); st != 200 {
 		t.Fatalf("admin after refusals: %d", st)
+	}
+	// A second admin the company turned off counts for nothing: the first
+	// still cannot demote themselves.
+	second := signUp(t, s.Handler(), s.DB, accounts.RoleAdmin)
+	s.DB.Gorm.Exec(`UPDATE users SET email_verified_at = now() WHERE id = ?`, second.ID)
+	c.do("PATCH", "/Users/"+second.ID, patchOps(map[string]any{"op": "replace", "path": "active", "value": false})).must(t, 200)
+	if r := call(t, s.Handler(), "PATCH", "/api/users/"+admin.ID, map[string]string{"role": "learner"}, admin.auth()...); r.Status != 409 {
+		t.Fatalf("the last active admin demoting themselves beside a deactivated one: %d %s", r.Status, r.Body)
 	}
 
 	for _, p := range []string{"/ServiceProviderConfig", "/Schemas", "/ResourceTypes"} {

@@ -113,6 +113,13 @@ func (s *Server) ssoFailed(c echo.Context, err error) error {
 type linkRequest struct {
 	Token    string `json:"token"`
 	Password string `json:"password"`
+	// Preview: only say which account the mailed link connects.
+	Preview bool `json:"preview"`
+}
+
+type linkPreview struct {
+	Email    string `json:"email"`
+	Provider string `json:"provider"`
 }
 
 // oidcLink completes a pending link: with the account's password (the
@@ -129,6 +136,14 @@ func (s *Server) oidcLink(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if req.Preview {
+		email, err := s.Accounts.PreviewMailedLink(ctx, req.Token)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.JSON(http.StatusOK, linkPreview{Email: email, Provider: s.SSO.Name()})
+	}
 	var in accounts.SignedIn
 	var err error
 	if req.Password != "" {

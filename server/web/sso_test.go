@@ -60,6 +60,12 @@ func newPerson(name string) idptest.User {
 
 func newSSOWorld(t *testing.T, start providerStart, users ...idptest.User) *ssoWorld {
 	t.Helper()
+	return newSSOWorldWith(t, start, nil, users...)
+}
+
+// newSSOWorldWith is newSSOWorld with the configuration adjusted first.
+func newSSOWorldWith(t *testing.T, start providerStart, adjust func(*app.Config), users ...idptest.User) *ssoWorld {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	base := "http://127.0.0.1:" + port
@@ -70,6 +76,9 @@ func newSSOWorld(t *testing.T, start providerStart, users ...idptest.User) *ssoW
 	cfg := testConfig(t)
 	cfg.PublicURL = base
 	cfg.OIDC = app.OIDCConfig{Issuer: idp.Issuer(), ClientID: "baton", ClientSecret: ssoSecret, Name: "Acme SSO"}
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	db := newTestDB(t)
 	ts := buildServer(t, cfg, db)
 	w := &ssoWorld{ts: ts, db: db, base: base, idp: idp}
@@ -275,7 +284,9 @@ func TestSingleSignOnRefusals(t *testing.T) {
 				wantFailure(t, to, sso.FailToken)
 			})
 
-			t.Run("code for another client", func(t *testing.T) {
+			// The provider refuses to exchange a code issued to another client;
+			// Baton's own audience check is TestIDTokenChecks' (server/sso).
+			t.Run("code issued to another client", func(t *testing.T) {
 				b := idptest.NewBrowser()
 				auth, err := b.FollowUntil(w.loginURL(), func(u *url.URL) bool { return u.Query().Get("client_id") != "" })
 				if err != nil {
@@ -438,6 +449,14 @@ func TestSingleSignOnLinksPasswordAccountsOnlyWithProof(t *testing.T) {
 		t.Fatalf("bob landed on %s", to)
 	}
 	mailed := mailedLinkToken(t, w.db, bob.Email)
+	// The page first asks which account the link connects (spending
+	// nothing), so the person confirms before being signed in to it.
+	var preview struct{ Email, Provider string }
+	if r := call(t, h, "POST", "/api/auth/oidc/link", map[string]any{"token": mailed, "preview": true}); r.Status != 200 {
+		t.Fatalf("preview: %d %s", r.Status, r.Body)
+	} else if r.JSON(t, &preview); preview.Email != bob.Email || preview.Provider != "Acme SSO" {
+		t.Fatalf("preview: %+v", preview)
+	}
 	r = call(t, h, "POST", "/api/auth/oidc/link", map[string]string{"token": mailed})
 	if r.Status != 200 {
 		t.Fatalf("link by mail: %d %s", r.Status, r.Body)
@@ -478,6 +497,7 @@ func TestSSORequiredDomains(t *testing.T) {
 	}
 
 	wantFailure(t, w.landing(t, idptest.NewBrowser(), carol), sso.FailUnverified)
+	dansPasswordSession := login(t, h, "dan@acme.example")
 
 	if r := call(t, h, "PUT", "/api/admin/sso-domains/not_a..domain", nil, admin.auth()...); r.Status != 422 {
 		t.Fatalf("a bad domain: %d %s", r.Status, r.Body)
@@ -498,7 +518,14 @@ func TestSSORequiredDomains(t *testing.T) {
 			t.Fatalf("%s for an SSO domain: %d %s", c.path, r.Status, r.Body)
 		}
 	}
-	// Other domains keep their passwords.
+	// Sessions a password opened on the domain end with the rule.
+	if r := call(t, h, "GET", "/api/me", nil, dansPasswordSession.auth()...); r.Status != 401 {
+		t.Fatalf("a password session on the domain after requiring single sign-on: %d", r.Status)
+	}
+	// Other domains keep their passwords, and their sessions.
+	if r := call(t, h, "GET", "/api/me", nil, admin.auth()...); r.Status != 200 {
+		t.Fatalf("the admin's session: %d", r.Status)
+	}
 	login(t, h, admin.Email)
 
 	if to := w.landing(t, idptest.NewBrowser(), carol); to.Query().Get("sso_error") != "" {
@@ -514,4 +541,61 @@ func TestSSORequiredDomains(t *testing.T) {
 		t.Fatalf("drop: %d", r.Status)
 	}
 	login(t, h, "dan@acme.example")
+}
+
+// TestSingleSignOnWithSCIM: when the company provisions accounts (SCIM on),
+// single sign-on creates none, signs provisioned people into the account
+// the company made, refuses the deactivated, and does not bring back the
+// deleted. An explicit email_verified false is never trusted, not even on
+// a domain that must use single sign-on (the "nOAuth" takeover).
+func TestSingleSignOnWithSCIM(t *testing.T) {
+	const token = "scim-token-for-the-sso-tests-0123456789"
+	ada, eve := newPerson("Ada"), newPerson("Eve")
+	eve.EmailVerified = false // oidc-provider says so: email_verified false
+	w := newSSOWorldWith(t, idptest.StartNode, func(c *app.Config) { c.SCIMToken = token }, ada, eve)
+	h := w.ts.Handler()
+	scim := func(method, path string, body any) response {
+		t.Helper()
+		return call(t, h, method, "/scim/v2"+path, body, "Authorization", "Bearer "+token, "Content-Type", "application/scim+json")
+	}
+	provision := func(p idptest.User) string {
+		t.Helper()
+		r := scim("POST", "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": p.Email, "name": map[string]any{"formatted": p.Name}, "active": true})
+		var out struct{ ID string }
+		if r.JSON(t, &out); r.Status != 201 || out.ID == "" {
+			t.Fatalf("provision %s: %d %s", p.Email, r.Status, r.Body)
+		}
+		return out.ID
+	}
+
+	wantFailure(t, w.landing(t, idptest.NewBrowser(), ada), sso.FailNotProvisioned)
+
+	adaID := provision(ada)
+	b := idptest.NewBrowser()
+	w.landing(t, b, ada)
+	if got := w.refresh(t, b); got.ID != adaID {
+		t.Fatalf("signed in as %s, want the provisioned account %s", got.ID, adaID)
+	}
+
+	// Eve's account is provisioned and her domain must use single sign-on,
+	// but the provider says her address is unverified: an address anyone
+	// can type into a profile there, so it signs nobody in.
+	admin := signUp(t, h, w.db, "admin")
+	if r := call(t, h, "PUT", "/api/admin/sso-domains/acme.example", nil, admin.auth()...); r.Status != 200 {
+		t.Fatalf("require: %d", r.Status)
+	}
+	provision(eve)
+	wantFailure(t, w.landing(t, idptest.NewBrowser(), eve), sso.FailUnverified)
+
+	// Deactivated: refused at the callback. Deleted: not recreated.
+	if r := scim("PATCH", "/Users/"+adaID, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}}}); r.Status != 200 {
+		t.Fatalf("deactivate: %d %s", r.Status, r.Body)
+	}
+	wantFailure(t, w.landing(t, idptest.NewBrowser(), ada), sso.FailDeactivated)
+	if r := scim("DELETE", "/Users/"+adaID, nil); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	wantFailure(t, w.landing(t, idptest.NewBrowser(), ada), sso.FailNotProvisioned)
 }

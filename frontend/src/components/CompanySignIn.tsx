@@ -29,6 +29,7 @@ const SSO_ERRORS: Record<string, string> = {
   invalid_token: 'Baton could not confirm the answer from your company’s sign-in service, so it did not sign you in. Please start again.',
   conflict: 'This Baton account is already connected to a different account at your company’s sign-in service. Ask your Baton admin for help.',
   unavailable: 'Baton could not finish the sign-in just now. Please try again in a minute.',
+  not_provisioned: 'Your company has not given you a Baton account yet. Ask your manager or IT team to add you to Baton, then sign in again.',
   busy: 'Too many sign-ins were started from your network just now. Wait a minute, then try again.',
 };
 

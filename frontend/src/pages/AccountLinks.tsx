@@ -4,7 +4,7 @@
 // address bar, so it does not stay in the history or on a shared screen
 // (the Referrer-Policy already keeps it out of Referer headers).
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, confirmPasswordReset, errorMessage, linkSso, requestPasswordReset, verifyEmail } from '../api';
+import { ApiError, confirmPasswordReset, errorMessage, linkSso, previewSsoLink, requestPasswordReset, verifyEmail } from '../api';
 import { providerName, SsoButtons, useProviders } from '../components/CompanySignIn';
 import { Field, Loading, NewPasswordField, useRequest, useTitle } from '../components/ui';
 import { navigate, useLocation } from '../router';
@@ -178,30 +178,54 @@ export function SsoLinkPage() {
   useTitle('Connect your account');
   const token = useLinkToken();
   const providers = useProviders();
-  const [result, setResult] = useState<'busy' | unknown>(token ? 'busy' : new Error('The link is incomplete.'));
+  // 'checking' → the account the link names, confirmed by a press (a link
+  // someone else sent must not sign this browser into their account
+  // unnoticed) → 'busy' while connecting; an error ends it.
+  const [step, setStep] = useState<'checking' | 'busy' | { email: string } | unknown>(token ? 'checking' : new Error('The link is incomplete.'));
 
   useEffect(() => {
     if (!token) return;
-    linkSso(token).then(
-      () => navigate('/', { replace: true }),
-      (err) => setResult(err),
+    previewSsoLink(token).then(
+      (p) => setStep({ email: p.email }),
+      (err) => setStep(err),
     );
   }, [token]);
 
+  const connect = () => {
+    if (!token) return;
+    setStep('busy');
+    linkSso(token).then(
+      () => navigate('/', { replace: true }),
+      (err) => setStep(err),
+    );
+  };
+
   const name = providerName(providers.list);
-  if (result === 'busy')
+  if (step === 'checking' || step === 'busy')
     return (
       <Card title="Connecting your account">
-        <Loading label={`Connecting your account to ${name} sign-in…`} />
+        <Loading label={step === 'busy' ? `Connecting your account to ${name} sign-in…` : 'Checking the link…'} />
+      </Card>
+    );
+  if (step && typeof step === 'object' && 'email' in step)
+    return (
+      <Card title="Connect your account">
+        <p>
+          This connects the Baton account <strong>{(step as { email: string }).email}</strong> to {name} sign-in and signs this browser in to it. From then on, {name} signs you in.
+        </p>
+        <p>If this is not your account, close this page: nothing changes.</p>
+        <button type="button" class="btn btn-primary" onClick={connect}>
+          Connect and sign in
+        </button>
       </Card>
     );
   return (
     <Card title="This link does not work">
       <div class="alert alert-error" role="alert">
         <p>
-          {result instanceof ApiError && result.status === 400
+          {step instanceof ApiError && step.status === 400
             ? `The link was already used, has expired or is incomplete, so your account is not connected to ${name} sign-in. Sign in with ${name} again to get a new link, or sign in with your password.`
-            : errorMessage(result)}
+            : errorMessage(step)}
         </p>
       </div>
       <SsoButtons providers={providers.list} />
