@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Baton's build, server and tests need, when they
 # are missing: the PostgreSQL server binaries, Node.js with npm (to build the
-# browser app) and, with "--browser", Chromium (for the browser tests).
+# browser app) and, with "--browser", Chromium (for the browser tests) and
+# the npm packages of the tests' learning record store (server/lrstest/node).
 # Installs only as root with apt; otherwise it says exactly what to install
 # and fails.
 set -euo pipefail
@@ -33,4 +34,14 @@ if [ "${1:-}" = "--browser" ]; then
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
+fi
+
+# The tests' learning record store (server/lrstest) is npm's xapi-statements:
+# install it from its lockfile when node_modules is missing or older.
+if [ "${1:-}" = "--browser" ]; then
+  lrs="$(cd "$(dirname "$0")/.." && pwd)/server/lrstest/node"
+  if [ ! -f "$lrs/node_modules/.package-lock.json" ] || [ "$lrs/package-lock.json" -nt "$lrs/node_modules/.package-lock.json" ]; then
+    echo "deps: installing server/lrstest/node's npm packages" >&2
+    (cd "$lrs" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi

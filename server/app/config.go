@@ -13,6 +13,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
+	"github.com/baton-course/baton/server/xapi"
 )
 
 // Config is everything Baton reads from its environment, validated once at
@@ -48,6 +49,9 @@ type Config struct {
 	SecretKey string // BATON_SECRET_KEY
 	// MetricsToken lets a scraper that is not on loopback read /metrics.
 	MetricsToken string // BATON_METRICS_TOKEN
+	// XAPI is the learning record store every learning event goes to as an
+	// xAPI statement; off without an endpoint.
+	XAPI xapi.Config // BATON_XAPI_ENDPOINT, _USERNAME, _PASSWORD, _MBOX
 }
 
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
@@ -139,6 +143,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	// A short token could be guessed; 16 characters is far past that.
 	if cfg.MetricsToken = strings.TrimSpace(getenv("BATON_METRICS_TOKEN")); cfg.MetricsToken != "" && len(cfg.MetricsToken) < 16 {
 		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
+	}
+	cfg.XAPI = xapi.Config{Endpoint: strings.TrimRight(strings.TrimSpace(getenv("BATON_XAPI_ENDPOINT")), "/"),
+		Username: getenv("BATON_XAPI_USERNAME"), Password: getenv("BATON_XAPI_PASSWORD")}
+	if cfg.XAPI.Mbox, err = flag("BATON_XAPI_MBOX", getenv("BATON_XAPI_MBOX")); err != nil {
+		return cfg, err
+	}
+	if err := cfg.XAPI.Check(); err != nil {
+		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("BATON_LOG_FORMAT %q must be text or json", cfg.LogFormat)

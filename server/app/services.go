@@ -17,6 +17,7 @@ import (
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
+	"github.com/baton-course/baton/server/xapi"
 )
 
 // Services is every domain area of one Baton process, built on one
@@ -31,6 +32,7 @@ type Services struct {
 	Teams      *teams.Service
 	Notify     *notify.Service
 	Progress   *progress.Reader
+	XAPI       *xapi.Sender // its metrics always; it sends only with an LRS configured
 	Durability database.Durability
 	Web        *web.Server
 
@@ -102,6 +104,13 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress,
 	})
+	// The capture triggers record events only while an LRS is configured
+	// (every instance of an installation shares the configuration).
+	if err := xapi.Enable(ctx, db.Pool, cfg.XAPI.Enabled()); err != nil {
+		return nil, fmt.Errorf("xapi: %w", err)
+	}
+	s.XAPI = xapi.NewSender(db.Pool, xapi.NewBuilder(db.Pool, s.Catalog, cfg.PublicURL, cfg.XAPI.Mbox), cfg.XAPI, log)
+	s.Web.Register(s.XAPI.Collectors()...)
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
 			s.Close()
