@@ -62,9 +62,13 @@ func (p played) statements() int { return 1 + len(p.choices) + 2 }
 
 type picker func(v *quizzes.Variant, step *quizzes.Step, st quizzes.State) string
 
-func best(v *quizzes.Variant, step *quizzes.Step, st quizzes.State) string { return v.BestChoice(step.ID, st) }
+func best(v *quizzes.Variant, step *quizzes.Step, st quizzes.State) string {
+	return v.BestChoice(step.ID, st)
+}
 
-func first(v *quizzes.Variant, step *quizzes.Step, st quizzes.State) string { return v.Offered(step, st)[0].ID }
+func first(v *quizzes.Variant, step *quizzes.Step, st quizzes.State) string {
+	return v.Offered(step, st)[0].ID
+}
 
 // play runs one attempt of sc to its end, choosing with pick.
 func play(t testing.TB, s *app.Services, userID string, sc *quizzes.Scenario, pick picker) played {
