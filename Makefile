@@ -44,9 +44,11 @@ audit:
 bench: deps
 	$(GO) run ./server/cmd/bench -out bench.json $(if $(filter 1,$(PROFILE)),-profile)
 
-# The fault tests with a ten-second database outage instead of three.
+# The fault tests with a ten-second database outage instead of three, and
+# a 30-second LRS outage instead of three.
 chaos:
 	BATON_CHAOS=1 $(GO) test -race -count=1 -v -run 'DatabaseOutage|SIGTERMUnderLoad|SeveralInstances|CrashRecovery' ./server/app/
+	BATON_CHAOS=1 $(GO) test -race -count=1 -v -run 'LRSOutageLosesNothing' ./server/xapi/
 
 # Explore the fuzz targets beyond their committed seeds (30 s each).
 fuzz:
@@ -55,7 +57,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzJSON -fuzztime 30s ./server/web/bind/
 
 # System packages: PostgreSQL and Node.js; the tests also need Chromium and
-# the npm packages of their OpenID provider (server/idptest/node).
+# the npm packages of their OpenID provider (server/idptest/node) and learning record store
+# (server/lrstest/node).
 deps:
 	@.ci/deps.sh
 
@@ -63,4 +66,4 @@ deps-test:
 	@.ci/deps.sh --browser
 
 clean:
-	rm -rf bin frontend/node_modules server/idptest/node/node_modules
+	rm -rf bin frontend/node_modules server/idptest/node/node_modules server/lrstest/node/node_modules

@@ -2,7 +2,8 @@
 # Installs the system packages Baton's build, server and tests need, when they
 # are missing: the PostgreSQL server binaries, Node.js with npm (to build the
 # browser app) and, with "--browser", Chromium (for the browser tests) and
-# the npm packages of the tests' OpenID provider (server/idptest/node).
+# the npm packages of the tests' OpenID provider (server/idptest/node) and learning record store
+# (server/lrstest/node).
 # Installs only as root with apt; otherwise it says exactly what to install
 # and fails.
 set -euo pipefail
@@ -36,12 +37,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-# The tests' second OpenID provider (server/idptest) is npm's oidc-provider:
-# install it from its lockfile when node_modules is missing or older.
+# The tests' npm tools, each from its committed lockfile, installed when its
+# node_modules is missing or older than the lockfile: the second OpenID
+# provider (server/idptest: oidc-provider) and the learning record store
+# (server/lrstest: xapi-statements, xapi-validation).
 if [ "${1:-}" = "--browser" ]; then
-  idp="$(cd "$(dirname "$0")/.." && pwd)/server/idptest/node"
-  if [ ! -f "$idp/node_modules/.package-lock.json" ] || [ "$idp/package-lock.json" -nt "$idp/node_modules/.package-lock.json" ]; then
-    echo "deps: installing server/idptest/node's npm packages" >&2
-    (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  fi
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in server/idptest/node server/lrstest/node; do
+    if [ ! -f "$root/$dir/node_modules/.package-lock.json" ] || [ "$root/$dir/package-lock.json" -nt "$root/$dir/node_modules/.package-lock.json" ]; then
+      echo "deps: installing $dir's npm packages" >&2
+      (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+  done
 fi

@@ -13,6 +13,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
+	"github.com/baton-course/baton/server/xapi"
 )
 
 // Config is everything Baton reads from its environment, validated once at
@@ -54,6 +55,9 @@ type Config struct {
 	// SCIMToken turns SCIM provisioning on at /scim/v2: the bearer token the
 	// company's identity provider sends. It is admin-equivalent.
 	SCIMToken string // BATON_SCIM_TOKEN
+	// XAPI is the learning record store every learning event goes to as an
+	// xAPI statement; off without an endpoint.
+	XAPI xapi.Config // BATON_XAPI_ENDPOINT, _USERNAME, _PASSWORD, _MBOX
 }
 
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
@@ -150,6 +154,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("BATON_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
 	}
 	if cfg.OIDC, err = loadOIDC(getenv); err != nil {
+		return cfg, err
+	}
+	cfg.XAPI = xapi.Config{Endpoint: strings.TrimRight(strings.TrimSpace(getenv("BATON_XAPI_ENDPOINT")), "/"),
+		Username: getenv("BATON_XAPI_USERNAME"), Password: getenv("BATON_XAPI_PASSWORD")}
+	if cfg.XAPI.Mbox, err = flag("BATON_XAPI_MBOX", getenv("BATON_XAPI_MBOX")); err != nil {
+		return cfg, err
+	}
+	if err := cfg.XAPI.Check(); err != nil {
 		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {

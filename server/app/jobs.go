@@ -12,6 +12,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/mail"
 	"github.com/baton-course/baton/server/notify"
+	"github.com/baton-course/baton/server/xapi"
 )
 
 // reminderArgs is the periodic job that produces what Baton tells people
@@ -98,6 +99,34 @@ func (w *accountMailWorker) Work(ctx context.Context, _ *river.Job[accountMailAr
 	return err
 }
 
+// xapiArgs sends queued xAPI statements to the LRS. It is periodic, so it
+// runs on the elected leader only, and often enough that a statement
+// reaches the LRS within seconds of its event: a wake-up from the answer
+// path would cost that path Go code (or a NOTIFY, whose commit-time lock
+// serialises every answer), and a sweep costs one indexed read when the
+// outbox is empty. The outbox's leases keep two runs from sending a row
+// twice; its backoff, not River's retries, paces an LRS outage.
+type xapiArgs struct{}
+
+func (xapiArgs) Kind() string { return "xapi_statements" }
+
+// xapiSweep is how often the xAPI job runs.
+const xapiSweep = 5 * time.Second
+
+type xapiWorker struct {
+	river.WorkerDefaults[xapiArgs]
+	s *Services
+}
+
+func (w *xapiWorker) Timeout(*river.Job[xapiArgs]) time.Duration {
+	return xapi.SendWindow + time.Minute
+}
+
+func (w *xapiWorker) Work(ctx context.Context, _ *river.Job[xapiArgs]) error {
+	_, err := w.s.XAPI.Drain(ctx)
+	return err
+}
+
 // pruneArgs is the daily job that deletes expired sessions, tokens and
 // throttle rows (accounts.Prune says which and when). Like the reminders it
 // runs on the elected leader only.
@@ -148,25 +177,35 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
 	river.AddWorker(workers, &accountMailWorker{s: s, mail: accountMail})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &xapiWorker{s: s})
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(
+		river.PeriodicInterval(s.cfg.ReminderInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true},
+	), river.NewPeriodicJob(
+		river.PeriodicInterval(accountMailSweep),
+		func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true},
+	), river.NewPeriodicJob(
+		river.PeriodicInterval(pruneInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+		// On start too: instances redeployed more often than daily
+		// would otherwise never reach the first interval.
+		&river.PeriodicJobOpts{RunOnStart: true},
+	)}
+	if s.cfg.XAPI.Enabled() {
+		// Without an LRS there is no xAPI job at all.
+		periodic = append(periodic, river.NewPeriodicJob(
+			river.PeriodicInterval(xapiSweep),
+			func() (river.JobArgs, *river.InsertOpts) { return xapiArgs{}, &river.InsertOpts{MaxAttempts: 1} },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		))
+	}
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
-		Logger:  s.log,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(
-			river.PeriodicInterval(s.cfg.ReminderInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true},
-		), river.NewPeriodicJob(
-			river.PeriodicInterval(accountMailSweep),
-			func() (river.JobArgs, *river.InsertOpts) { return accountMailArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true},
-		), river.NewPeriodicJob(
-			river.PeriodicInterval(pruneInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
-			// On start too: instances redeployed more often than daily
-			// would otherwise never reach the first interval.
-			&river.PeriodicJobOpts{RunOnStart: true},
-		)},
+		Logger:       s.log,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Workers:      workers,
+		PeriodicJobs: periodic,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/baton-course/baton/server/sso"
 	"github.com/baton-course/baton/server/teams"
 	"github.com/baton-course/baton/server/web"
+	"github.com/baton-course/baton/server/xapi"
 )
 
 // Services is every domain area of one Baton process, built on one
@@ -33,6 +34,7 @@ type Services struct {
 	Notify     *notify.Service
 	Progress   *progress.Reader
 	SSO        *sso.Service
+	XAPI       *xapi.Sender // its metrics always; it sends only with an LRS configured
 	Durability database.Durability
 	Web        *web.Server
 
@@ -109,6 +111,13 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress, SSO: s.SSO,
 	})
+	// The capture triggers record events only while an LRS is configured
+	// (every instance of an installation shares the configuration).
+	if err := xapi.Enable(ctx, db.Pool, cfg.XAPI.Enabled()); err != nil {
+		return nil, fmt.Errorf("xapi: %w", err)
+	}
+	s.XAPI = xapi.NewSender(db.Pool, xapi.NewBuilder(db.Pool, s.Catalog, cfg.PublicURL, cfg.XAPI.Mbox), cfg.XAPI, log)
+	s.Web.Register(s.XAPI.Collectors()...)
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
 			s.Close()

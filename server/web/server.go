@@ -111,6 +111,9 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Register adds the metrics of another area (the xAPI sender) to /metrics.
+func (s *Server) Register(c ...prometheus.Collector) { s.reg.MustRegister(c...) }
+
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
