@@ -125,6 +125,9 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	return err
 }
 
+// pgxTx is the job queue's transaction type.
+type pgxTx = pgx.Tx
+
 // jobs is the running job queue of this instance.
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -148,6 +151,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	river.AddWorker(workers, &reminderWorker{s: s, mail: sender})
 	river.AddWorker(workers, &accountMailWorker{s: s, mail: accountMail})
 	river.AddWorker(workers, &pruneWorker{s: s})
+	river.AddWorker(workers, &ltiScoresWorker{s: s})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
 		Logger:  s.log,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
@@ -166,7 +170,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 			// On start too: instances redeployed more often than daily
 			// would otherwise never reach the first interval.
 			&river.PeriodicJobOpts{RunOnStart: true},
-		)},
+		), ltiScoresJob()},
 	})
 	if err != nil {
 		return err
@@ -175,6 +179,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		return err
 	}
 	s.jobs = &jobs{client: client}
+	s.LTI.OnScoresQueued(s.wakeLTIScores(client))
 	s.Accounts.OnMailQueued(func() {
 		// After the mail's transaction committed; a lost wake-up only
 		// delays the mail until the next sweep.
