@@ -135,15 +135,15 @@ const (
 	roleInstructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 	roleLearner    = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 
-	scopeLineItem       = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-	scopeLineItemRead   = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-	scopeResultRead     = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
-	scopeScore          = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-	scopeMemberships    = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-	customTarget        = "baton_target"
-	deepLinkTTL         = time.Hour
-	clockSkew           = time.Minute
-	loginTTL            = 10 * time.Minute
+	scopeLineItem        = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+	scopeLineItemRead    = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+	scopeResultRead      = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+	scopeScore           = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+	scopeMemberships     = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+	customTarget         = "baton_target"
+	deepLinkTTL          = time.Hour
+	clockSkew            = time.Minute
+	loginTTL             = 10 * time.Minute
 	retiredKeysPublished = 7 * 24 * time.Hour
 )
 

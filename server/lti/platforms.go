@@ -17,15 +17,15 @@ import (
 // Platform is a registered LMS: its issuer, the client id it gave Baton,
 // the deployments Baton accepts launches from, and its endpoints.
 type Platform struct {
-	ID            string         `json:"id"`
-	Issuer        string         `json:"issuer"`
-	ClientID      string         `json:"client_id"`
-	DeploymentIDs List           `json:"deployment_ids"`
-	Name          string         `json:"name"`
-	AuthURL       string         `json:"auth_url"`
-	TokenURL      string         `json:"token_url"`
-	JWKSURL       string         `json:"jwks_url"`
-	CreatedAt     time.Time      `json:"created_at"`
+	ID            string    `json:"id"`
+	Issuer        string    `json:"issuer"`
+	ClientID      string    `json:"client_id"`
+	DeploymentIDs List      `json:"deployment_ids"`
+	Name          string    `json:"name"`
+	AuthURL       string    `json:"auth_url"`
+	TokenURL      string    `json:"token_url"`
+	JWKSURL       string    `json:"jwks_url"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 const platformColumns = `id, issuer, client_id, deployment_ids, name, auth_url, token_url, jwks_url, created_at`
