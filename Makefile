@@ -62,4 +62,4 @@ deps-test:
 	@.ci/deps.sh --browser
 
 clean:
-	rm -rf bin frontend/node_modules
+	rm -rf bin frontend/node_modules server/ltitest/node/node_modules
