@@ -45,3 +45,14 @@ if [ "${1:-}" = "--browser" ]; then
     (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 fi
+
+# The LTI platform simulator's tests (server/ltitest) launch npm's ltijs, an
+# independent LTI tool: install it from its lockfile when node_modules is
+# missing or older.
+if [ "${1:-}" = "--browser" ]; then
+  lti="$(cd "$(dirname "$0")/.." && pwd)/server/ltitest/node"
+  if [ ! -f "$lti/node_modules/.package-lock.json" ] || [ "$lti/package-lock.json" -nt "$lti/node_modules/.package-lock.json" ]; then
+    echo "deps: installing server/ltitest/node's npm packages" >&2
+    (cd "$lti" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
