@@ -279,9 +279,15 @@ func TestLTIRefusals(t *testing.T) {
 	forged := func(f ltitest.Forgery) string { return lw.p.LaunchURL(c, ltiPeople.ada, link, ltitest.Forged(f)) }
 
 	t.Run("another key", func(t *testing.T) { lw.refused(t, forged(ltitest.Forgery{OtherKey: true}), 403, lti.FailToken) })
-	t.Run("another audience", func(t *testing.T) { lw.refused(t, forged(ltitest.Forgery{Audience: "someone-else"}), 403, lti.FailToken) })
-	t.Run("expired", func(t *testing.T) { lw.refused(t, forged(ltitest.Forgery{ExpiredBy: 10 * time.Minute}), 403, lti.FailExpired) })
-	t.Run("unknown deployment", func(t *testing.T) { lw.refused(t, forged(ltitest.Forgery{DeploymentID: "dep-nope"}), 403, lti.FailDeployment) })
+	t.Run("another audience", func(t *testing.T) {
+		lw.refused(t, forged(ltitest.Forgery{Audience: "someone-else"}), 403, lti.FailToken)
+	})
+	t.Run("expired", func(t *testing.T) {
+		lw.refused(t, forged(ltitest.Forgery{ExpiredBy: 10 * time.Minute}), 403, lti.FailExpired)
+	})
+	t.Run("unknown deployment", func(t *testing.T) {
+		lw.refused(t, forged(ltitest.Forgery{DeploymentID: "dep-nope"}), 403, lti.FailDeployment)
+	})
 	t.Run("wrong message type", func(t *testing.T) {
 		lw.refused(t, forged(ltitest.Forgery{MessageType: "LtiSubmissionReviewRequest"}), 400, lti.FailMessageType)
 	})
