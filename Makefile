@@ -66,4 +66,4 @@ deps-test:
 	@.ci/deps.sh --browser
 
 clean:
-	rm -rf bin frontend/node_modules server/idptest/node/node_modules server/lrstest/node/node_modules
+	rm -rf bin frontend/node_modules server/idptest/node/node_modules server/lrstest/node/node_modules server/ltitest/node/node_modules

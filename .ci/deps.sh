@@ -39,11 +39,12 @@ fi
 
 # The tests' npm tools, each from its committed lockfile, installed when its
 # node_modules is missing or older than the lockfile: the second OpenID
-# provider (server/idptest: oidc-provider) and the learning record store
-# (server/lrstest: xapi-statements, xapi-validation).
+# provider (server/idptest: oidc-provider), the learning record store
+# (server/lrstest: xapi-statements, xapi-validation), and the independent LTI
+# tool the platform simulator is proven against (server/ltitest: ltijs).
 if [ "${1:-}" = "--browser" ]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in server/idptest/node server/lrstest/node; do
+  for dir in server/idptest/node server/lrstest/node server/ltitest/node; do
     if [ ! -f "$root/$dir/node_modules/.package-lock.json" ] || [ "$root/$dir/package-lock.json" -nt "$root/$dir/node_modules/.package-lock.json" ]; then
       echo "deps: installing $dir's npm packages" >&2
       (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -23,6 +23,16 @@ type Identity struct {
 	EmailVerified bool
 	Name          string
 	Provider      string // the provider's name, as people know it (mail text)
+	// Via names the protocol in the audit log: "oidc" when empty, "lti"
+	// for a launch from a learning platform.
+	Via string
+}
+
+func (id Identity) via() string {
+	if id.Via == "" {
+		return "oidc"
+	}
+	return id.Via
 }
 
 // IdentitySignIn is what a provider's sign-in comes to: the person signed
@@ -63,7 +73,7 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id Identity) (Identity
 			return IdentitySignIn{}, err
 		}
 		if found {
-			in, err := s.SignInExternal(ctx, u, "oidc", touchIdentity(id))
+			in, err := s.SignInExternal(ctx, u, id.via(), touchIdentity(id))
 			return IdentitySignIn{SignedIn: &in}, err
 		}
 		if !id.EmailVerified {
@@ -81,13 +91,13 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id Identity) (Identity
 			} else if err != nil {
 				return IdentitySignIn{}, err
 			}
-			in, err := s.SignInExternal(ctx, u, "oidc")
+			in, err := s.SignInExternal(ctx, u, id.via())
 			return IdentitySignIn{SignedIn: &in}, err
 		case u.HasPassword():
 			token, err := s.startLink(ctx, u, id)
 			return IdentitySignIn{LinkToken: token, LinkEmail: u.Email}, err
 		default:
-			in, err := s.SignInExternal(ctx, u, "oidc", linkIdentity(ctx, u, id, "provisioned account"))
+			in, err := s.SignInExternal(ctx, u, id.via(), linkIdentity(ctx, u, id, "provisioned account"))
 			return IdentitySignIn{SignedIn: &in}, err
 		}
 	}
@@ -111,7 +121,7 @@ func (s *Service) createFromIdentity(ctx context.Context, id Identity) (User, er
 	var u User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if u, err = s.CreateExternalUser(ctx, tx, id.Email, name, "oidc"); err != nil {
+		if u, err = s.CreateExternalUser(ctx, tx, id.Email, name, id.via()); err != nil {
 			return err
 		}
 		return linkIdentity(ctx, u, id, "first sign-in")(tx)

@@ -154,6 +154,9 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	return err
 }
 
+// pgxTx is the job queue's transaction type.
+type pgxTx = pgx.Tx
+
 // jobs is the running job queue of this instance.
 type jobs struct {
 	client *river.Client[pgx.Tx]
@@ -178,6 +181,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 	river.AddWorker(workers, &accountMailWorker{s: s, mail: accountMail})
 	river.AddWorker(workers, &pruneWorker{s: s})
 	river.AddWorker(workers, &xapiWorker{s: s})
+	river.AddWorker(workers, &ltiScoresWorker{s: s})
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(
 		river.PeriodicInterval(s.cfg.ReminderInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return reminderArgs{}, nil },
@@ -192,7 +196,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		// On start too: instances redeployed more often than daily
 		// would otherwise never reach the first interval.
 		&river.PeriodicJobOpts{RunOnStart: true},
-	)}
+	), ltiScoresJob()}
 	if s.cfg.XAPI.Enabled() {
 		// Without an LRS there is no xAPI job at all.
 		periodic = append(periodic, river.NewPeriodicJob(
@@ -214,6 +218,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		return err
 	}
 	s.jobs = &jobs{client: client}
+	s.LTI.OnScoresQueued(s.wakeLTIScores(client))
 	s.Accounts.OnMailQueued(func() {
 		// After the mail's transaction committed; a lost wake-up only
 		// delays the mail until the next sweep.

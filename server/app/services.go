@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/baton-course/baton/server/privacy"
@@ -13,6 +14,7 @@ import (
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/lti"
 	"github.com/baton-course/baton/server/notify"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/sso"
@@ -35,6 +37,7 @@ type Services struct {
 	Progress   *progress.Reader
 	SSO        *sso.Service
 	XAPI       *xapi.Sender // its metrics always; it sends only with an LRS configured
+	LTI        *lti.Service
 	Durability database.Durability
 	Web        *web.Server
 
@@ -76,11 +79,11 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
+	var sealer *sealing.Sealer
 	if cfg.SecretKey != "" {
 		// The analytics secret is sealed like the signing keys (a wrong key
 		// stops start-up here, not at the first analytics request).
-		sealer, err := sealing.New(cfg.SecretKey)
-		if err != nil {
+		if sealer, err = sealing.New(cfg.SecretKey); err != nil {
 			return nil, err
 		}
 		if err := privacy.Seal(ctx, db.Gorm, sealer); err != nil {
@@ -100,6 +103,13 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 		Name: cfg.OIDC.Name, PublicURL: cfg.PublicURL,
 	}, db.Gorm, s.Accounts, log)
+	s.LTI = lti.New(lti.Config{PublicURL: cfg.PublicURL, Secure: cfg.SecureCookies || strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")},
+		db.Gorm, s.Accounts, s.Teams, s.Course, s.Catalog, sealer, log)
+	// The tool's first key, made (and sealed) at start-up like the signing
+	// keys: a wrong BATON_SECRET_KEY stops start-up here.
+	if err := s.LTI.EnsureKey(ctx); err != nil {
+		return nil, fmt.Errorf("LTI tool keys: %w", err)
+	}
 	// Revocations, role changes and key rotations made by any instance reach
 	// this one's caches through the database's notifications.
 	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
@@ -110,6 +120,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		PublicOrigin: cfg.PublicOrigin(), MetricsToken: cfg.MetricsToken, SCIMToken: cfg.SCIMToken,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress, SSO: s.SSO,
+		LTI: s.LTI,
 	})
 	// The capture triggers record events only while an LRS is configured
 	// (every instance of an installation shares the configuration).

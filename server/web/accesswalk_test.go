@@ -154,6 +154,14 @@ func accessCases(w *world) []accessCase {
 		// The access world has no provider configured: requiring it is refused.
 		{method: "PUT", pattern: "/api/admin/sso-domains/:domain", path: "/api/admin/sso-domains/example.com", want: roles(403, 403, 409)},
 		{method: "DELETE", pattern: "/api/admin/sso-domains/:domain", path: "/api/admin/sso-domains/example.com", want: roles(403, 403, 404)},
+		{method: "GET", pattern: "/api/admin/lti/platforms", path: "/api/admin/lti/platforms", want: roles(403, 403, 200)},
+		{method: "POST", pattern: "/api/admin/lti/platforms", path: "/api/admin/lti/platforms", body: map[string]any{"issuer": "https://lms.example.com"}, want: roles(403, 403, 422)},
+		{method: "DELETE", pattern: "/api/admin/lti/platforms/:id", path: "/api/admin/lti/platforms/" + w.team.ID, want: roles(403, 403, 404)},
+		{method: "POST", pattern: "/api/admin/lti/registrations", path: "/api/admin/lti/registrations", want: roles(403, 403, 201)},
+		{method: "POST", pattern: "/api/admin/lti/keys", path: "/api/admin/lti/keys", want: roles(403, 403, 201)},
+		// Nobody's deep-linking request but the launcher's is found.
+		{method: "GET", pattern: "/api/lti/deep-links/:id", path: "/api/lti/deep-links/" + w.team.ID, want: all(404)},
+		{method: "POST", pattern: "/api/lti/deep-links/:id", path: "/api/lti/deep-links/" + w.team.ID, body: map[string]any{"items": []map[string]string{{"kind": "scenario", "slug": testQuiz}}}, want: all(404)},
 		{method: "POST", pattern: "/api/auth/logout", path: "/api/auth/logout", want: all(204)},
 		{method: "GET", pattern: "/api/modules", path: "/api/modules", want: all(200)},
 		{method: "GET", pattern: "/api/lessons/:slug", path: "/api/lessons/" + testLesson, want: all(200)},

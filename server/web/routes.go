@@ -50,6 +50,20 @@ func (s *Server) routes() {
 	api.PUT("/admin/sso-domains/:domain", s.requireSSODomain, admins...) // admins
 	api.DELETE("/admin/sso-domains/:domain", s.dropSSODomain, admins...) // admins
 
+	// Baton as an LTI 1.3 tool (docs/lti.md): platforms' routes answer pages.
+	api.GET("/admin/lti/platforms", s.listLTIPlatforms, admins...)         // admins
+	api.POST("/admin/lti/platforms", s.registerLTIPlatform, admins...)     // admins
+	api.DELETE("/admin/lti/platforms/:id", s.deleteLTIPlatform, admins...) // admins
+	api.POST("/admin/lti/registrations", s.newLTIRegistration, admins...)  // admins: a one-time dynamic-registration URL
+	api.POST("/admin/lti/keys", s.rotateLTIKey, admins...)                 // admins
+	api.GET("/lti/jwks", s.ltiJWKS)                                        // public: the tool's public keys
+	api.GET("/lti/register", s.ltiRegister)                                // public (the admin's one-time token in the query)
+	api.GET("/lti/login", s.ltiLogin)                                      // public: a registered platform's login initiation
+	api.POST("/lti/login", s.ltiLogin)                                     // public: a registered platform's login initiation
+	api.POST("/lti/launch", s.ltiLaunch)                                   // public: the platform's signed id_token, for a login this tool started
+	api.GET("/lti/deep-links/:id", s.getLTIDeepLink, signedIn)             // signedIn: own deep-linking request (else 404)
+	api.POST("/lti/deep-links/:id", s.answerLTIDeepLink, signedIn)         // signedIn: own deep-linking request (else 404)
+
 	api.GET("/modules", s.modules, signedIn)                                  // signedIn
 	api.GET("/lessons/:slug", s.getLesson, signedIn)                          // signedIn
 	api.PUT("/lessons/:slug/progress", s.saveProgress, signedIn)              // signedIn, own progress

@@ -24,6 +24,12 @@ var publicRoutes = map[string]bool{
 	"GET /api/auth/oidc/login":    true,
 	"GET /api/auth/oidc/callback": true,
 	"POST /api/auth/oidc/link":    true,
+
+	"GET /api/lti/jwks":     true,
+	"GET /api/lti/register": true,
+	"GET /api/lti/login":    true,
+	"POST /api/lti/login":   true,
+	"POST /api/lti/launch":  true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-zA-Z_]+`)

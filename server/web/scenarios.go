@@ -205,6 +205,11 @@ func (s *Server) answer(c echo.Context) error {
 	if err != nil {
 		return attemptError(err)
 	}
+	if res.Result != nil {
+		// The finish queued its LTI scores (if launched from a platform)
+		// in the same statement; this only wakes their sender.
+		s.LTI.ScoresQueued()
+	}
 	return c.JSON(http.StatusOK, answered(res.Variant, res.Attempt.ID, res.Attempt.Seed, res.Attempt.Answered, res.Outcome, res.Result, res.Ending))
 }
 

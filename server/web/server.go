@@ -20,6 +20,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/export"
+	"github.com/baton-course/baton/server/lti"
 	"github.com/baton-course/baton/server/notify"
 	"github.com/baton-course/baton/server/progress"
 	"github.com/baton-course/baton/server/sso"
@@ -56,6 +57,8 @@ type Deps struct {
 	// SCIMToken, when set, serves SCIM provisioning at /scim/v2 to callers
 	// bearing it (else every /scim path is 404).
 	SCIMToken string
+	// LTI is Baton as an LTI 1.3 tool (platforms are registered at run time).
+	LTI *lti.Service
 }
 
 // Server is the router with the handlers of every area.
