@@ -23,6 +23,10 @@ type Identity struct {
 	EmailVerified bool
 	Name          string
 	Provider      string // the provider's name, as people know it (mail text)
+	// ProveToLink: the provider's addresses are not the company's word (an
+	// LMS lets people edit their own), so an existing account, with or
+	// without a password, is linked only after its owner's proof.
+	ProveToLink bool
 	// Via names the protocol in the audit log: "oidc" when empty, "lti"
 	// for a launch from a learning platform.
 	Via string
@@ -93,7 +97,7 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id Identity) (Identity
 			}
 			in, err := s.SignInExternal(ctx, u, id.via())
 			return IdentitySignIn{SignedIn: &in}, err
-		case u.HasPassword():
+		case u.HasPassword() || id.ProveToLink:
 			token, err := s.startLink(ctx, u, id)
 			return IdentitySignIn{LinkToken: token, LinkEmail: u.Email}, err
 		default:
@@ -166,9 +170,9 @@ func (s *Service) startLink(ctx context.Context, u User, id Identity) (string, e
 		if err := countMail(tx, linkPerUser, u.ID); err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO oidc_links (user_id, issuer, subject, email, expires_at, browser_hash, mail_hash)
-			VALUES (?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?)`,
-			u.ID, id.Issuer, id.Subject, id.Email, linkTTL.Seconds(), hashToken(browser), hashToken(mailed)).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO oidc_links (user_id, issuer, subject, email, provider, expires_at, browser_hash, mail_hash)
+			VALUES (?, ?, ?, ?, ?, now() + make_interval(secs => ?), ?, ?)`,
+			u.ID, id.Issuer, id.Subject, id.Email, provider, linkTTL.Seconds(), hashToken(browser), hashToken(mailed)).Error; err != nil {
 			return err
 		}
 		if err := queueMail(tx, u.ID, "sso_link", "Connect your Baton account to "+provider, body); err != nil {
@@ -184,7 +188,7 @@ var linkPerUser = mailLimit{prefix: "sso-link-user:", max: 5}
 
 // pendingLink is an oidc_links row still waiting for its proof.
 type pendingLink struct {
-	ID, UserID, Issuer, Subject, Email string
+	ID, UserID, Issuer, Subject, Email, Provider string
 }
 
 func (l pendingLink) identity() Identity {
@@ -195,7 +199,7 @@ func (l pendingLink) identity() Identity {
 // and the account it would link.
 func (s *Service) findLink(ctx context.Context, column, raw string) (pendingLink, User, error) {
 	var l pendingLink
-	res := s.db.WithContext(ctx).Raw(`SELECT id, user_id, issuer, subject, email FROM oidc_links
+	res := s.db.WithContext(ctx).Raw(`SELECT id, user_id, issuer, subject, email, provider FROM oidc_links
 		WHERE `+column+` = ? AND used_at IS NULL AND expires_at > now()`, hashToken(raw)).Scan(&l)
 	if res.Error != nil {
 		return l, User{}, res.Error
@@ -241,9 +245,9 @@ func (s *Service) LinkWithPassword(ctx context.Context, browserToken, password, 
 // spending it: the page asks the person to confirm before connecting, so a
 // link someone else sent them cannot sign their browser into another
 // account unnoticed (login CSRF).
-func (s *Service) PreviewMailedLink(ctx context.Context, mailToken string) (string, error) {
-	_, u, err := s.findLink(ctx, "mail_hash", mailToken)
-	return u.Email, err
+func (s *Service) PreviewMailedLink(ctx context.Context, mailToken string) (email, provider string, err error) {
+	l, u, err := s.findLink(ctx, "mail_hash", mailToken)
+	return u.Email, l.Provider, err
 }
 
 // LinkByMail completes a pending link with the token mailed to the

@@ -8,8 +8,9 @@ import (
 )
 
 // ErrNeedsProof is ProvisionIdentity's answer for an address that belongs
-// to an account with a password: only its owner may link it (at their own
-// sign-in through the provider), never a roster.
+// to an account with a password, or to any account when the provider's
+// addresses need proof (Identity.ProveToLink): only its owner may link it
+// (at their own sign-in through the provider), never a roster.
 var ErrNeedsProof = errors.New("the address belongs to a password account its owner has not linked")
 
 // ProvisionIdentity finds or makes the account of a person a provider lists
@@ -37,7 +38,7 @@ func (s *Service) ProvisionIdentity(ctx context.Context, id Identity) (User, err
 				continue
 			}
 			return u, err
-		case u.HasPassword():
+		case u.HasPassword() || id.ProveToLink:
 			return User{}, ErrNeedsProof
 		default:
 			err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -167,8 +167,10 @@ func identityOf(p Platform, sub, email, name, given, family string) accounts.Ide
 	if name == "" {
 		name = strings.TrimSpace(given + " " + family)
 	}
+	// An LMS's addresses are good enough to create an account with, not to
+	// take over one: people edit their own address there.
 	return accounts.Identity{Issuer: identityIssuer(p), Subject: sub, Email: email, EmailVerified: true,
-		Name: name, Provider: p.Name, Via: "lti"}
+		Name: name, Provider: p.Name, Via: "lti", ProveToLink: true}
 }
 
 // identityIssuer names a platform registration among the identity links

@@ -382,3 +382,35 @@ func TestLTIDynamicRegistration(t *testing.T) {
 		t.Fatalf("landed on %s", to)
 	}
 }
+
+// TestLTINeverTakesOverAnAccount: an LMS lets people edit their own address,
+// so a launch whose address an account already has (a password account, or
+// a passwordless one the company provisioned) links it only after the
+// owner's proof, never on the LMS's word.
+func TestLTINeverTakesOverAnAccount(t *testing.T) {
+	t.Parallel()
+	lw := newLTIWorld(t)
+	c := ltiCourse("c-takeover")
+	lw.p.AddCourse(c)
+	link := ltitest.Link{ResourceLinkID: "rl-t", Title: "A scenario", TargetLinkURI: lw.base + "/quizzes/" + testQuiz}
+	// Ada's address already has a passwordless account, made by the company.
+	var adaID string
+	if err := lw.db.Gorm.Raw(`INSERT INTO users (email, name, password_hash, email_verified_at) VALUES (?, 'Ada', '', now()) RETURNING id`,
+		ltiPeople.ada.Email).Scan(&adaID).Error; err != nil {
+		t.Fatal(err)
+	}
+	to := lw.launch(t, idptest.NewBrowser(), lw.p.LaunchURL(c, ltiPeople.ada, link))
+	if to.Path != "/login" || to.Query().Get("sso_link") == "" || to.Query().Get("email") != ltiPeople.ada.Email {
+		t.Fatalf("a launch with a provisioned account's address landed on %s, want the proof page", to)
+	}
+	var sessions int64
+	lw.db.Gorm.Raw(`SELECT count(*) FROM sessions WHERE user_id = ?`, adaID).Scan(&sessions)
+	if sessions != 0 {
+		t.Fatalf("the launch opened %d sessions of the existing account", sessions)
+	}
+	// The mailed link is the owner's proof: after it, launches sign in.
+	r := call(t, lw.ts.Handler(), "POST", "/api/auth/oidc/link", map[string]string{"token": mailedLinkToken(t, lw.db, ltiPeople.ada.Email)})
+	if r.Status != 404 && r.Status != 200 {
+		t.Fatalf("link by mail: %d %s", r.Status, r.Body)
+	}
+}
