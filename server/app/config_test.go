@@ -57,6 +57,28 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("scim token %q", c.SCIMToken)
 			}
 		}},
+		{name: "xapi off by default", env: nil, check: func(t *testing.T, c Config) {
+			if c.XAPI.Enabled() {
+				t.Fatalf("xapi on without an endpoint: %+v", c.XAPI)
+			}
+		}},
+		{name: "xapi", env: map[string]string{"BATON_XAPI_ENDPOINT": " http://lrs.example/xAPI/ ", "BATON_XAPI_USERNAME": "baton",
+			"BATON_XAPI_PASSWORD": "pw", "BATON_XAPI_MBOX": "1"}, check: func(t *testing.T, c Config) {
+			if !c.XAPI.Enabled() || c.XAPI.Endpoint != "http://lrs.example/xAPI" || c.XAPI.Username != "baton" || !c.XAPI.Mbox {
+				t.Fatalf("xapi %+v", c.XAPI)
+			}
+		}},
+		{name: "xapi endpoint not a URL", env: map[string]string{"BATON_XAPI_ENDPOINT": "lrs:8080"}, wantErr: "BATON_XAPI_ENDPOINT"},
+		{name: "xapi user without password", env: map[string]string{"BATON_XAPI_ENDPOINT": "https://lrs.example/xAPI", "BATON_XAPI_USERNAME": "baton"}, wantErr: "BATON_XAPI_PASSWORD"},
+		{name: "xapi mbox not a flag", env: map[string]string{"BATON_XAPI_MBOX": "maybe"}, wantErr: "BATON_XAPI_MBOX"},
+		{name: "oidc", env: map[string]string{"BATON_OIDC_ISSUER": "https://acme.okta.com/", "BATON_OIDC_CLIENT_ID": "baton", "BATON_OIDC_CLIENT_SECRET": "s", "BATON_OIDC_NAME": "Acme Okta"},
+			check: func(t *testing.T, c Config) {
+				if c.OIDC.Issuer != "https://acme.okta.com" || c.OIDC.ClientID != "baton" || c.OIDC.Name != "Acme Okta" {
+					t.Fatalf("oidc %+v", c.OIDC)
+				}
+			}},
+		{name: "oidc issuer over plain http", env: map[string]string{"BATON_OIDC_ISSUER": "http://idp.example", "BATON_OIDC_CLIENT_ID": "b", "BATON_OIDC_CLIENT_SECRET": "s"}, wantErr: "BATON_OIDC_ISSUER"},
+		{name: "oidc issuer without a client", env: map[string]string{"BATON_OIDC_ISSUER": "https://idp.example"}, wantErr: "BATON_OIDC_CLIENT_ID"},
 		{name: "bad ttl", env: map[string]string{"BATON_ACCESS_TTL": "forever"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "ttl too short", env: map[string]string{"BATON_ACCESS_TTL": "1s"}, wantErr: "BATON_ACCESS_TTL"},
 		{name: "bad demo", env: map[string]string{"BATON_DEMO": "yes please"}, wantErr: "BATON_DEMO"},
