@@ -54,6 +54,11 @@ var pruneRules = []pruneRule{
 	// "unknown".
 	{Table: "oidc_logins", Keep: day, Stale: "expires_at < @cutoff"},
 	{Table: "oidc_links", Keep: day, Stale: "expires_at < @cutoff"},
+	// LTI: logins under way, deep-linking requests and one-time
+	// registration URLs, past their expiry with the same grace.
+	{Table: "lti_logins", Keep: day, Stale: "expires_at < @cutoff"},
+	{Table: "lti_deep_links", Keep: day, Stale: "expires_at < @cutoff"},
+	{Table: "lti_registration_tokens", Keep: day, Stale: "expires_at < @cutoff"},
 }
 
 // signUpRefill is how long an emptied sign-up bucket takes to fill again.

@@ -129,6 +129,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	}
 	s.XAPI = xapi.NewSender(db.Pool, xapi.NewBuilder(db.Pool, s.Catalog, cfg.PublicURL, cfg.XAPI.Mbox), cfg.XAPI, log)
 	s.Web.Register(s.XAPI.Collectors()...)
+	s.Web.Register(s.LTI.Collectors()...)
 	if cfg.Demo {
 		if err := s.seedDemo(ctx); err != nil {
 			s.Close()

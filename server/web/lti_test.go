@@ -194,6 +194,13 @@ func TestLTILaunchSignsInAndGradeArrives(t *testing.T) {
 		record.UserID != ltiPeople.ada.Sub || record.ScoreGiven != float64(result.Percent) {
 		t.Errorf("recorded scores %+v %v", sent, err)
 	}
+	// /metrics: nothing waits for the platform any more.
+	m := callWith(t, lw.ts.Handler(), fromAddr("127.0.0.1:9090"), "GET", "/metrics", nil)
+	for _, want := range []string{"baton_lti_scores_pending 0", "baton_lti_scores_failing 0"} {
+		if !strings.Contains(string(m.Body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }
 
 func TestLTIDeepLinkingAndRoster(t *testing.T) {
