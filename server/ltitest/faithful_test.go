@@ -148,10 +148,13 @@ func TestLTIJSDeepLinkingResponseVerified(t *testing.T) {
 	}
 }
 
+// Dynamic registration, then a launch whose login initiation is a GET
+// redirect (as Canvas starts it) from a platform on the tool's own site.
 func TestLTIJSDynamicRegistration(t *testing.T) {
 	tool := startLTIJS(t)
-	p := Start(t)
+	p := Start(t, OnHost("127.0.0.1"))
 	p.Logf = t.Logf
+	p.LoginByGET = true
 	clientID, deploymentID, err := p.StartRegistration(tool.url + "/register")
 	if err != nil {
 		t.Fatal(err)
