@@ -17,7 +17,9 @@ func autoSubmitSite(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "lax", Value: "1", Path: "/"})
-		http.SetCookie(w, &http.Cookie{Name: "none", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode})
+		http.SetCookie(w, &http.Cookie{Name: "none", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode, Secure: true})
+		// Chromium refuses None without Secure; Secure ones go over loopback http.
+		http.SetCookie(w, &http.Cookie{Name: "insecure-none", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode})
 		http.Redirect(w, r, "/page", http.StatusFound)
 	})
 	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +62,7 @@ func bodyOf(t *testing.T, resp *http.Response) string {
 func TestNavigateSubmitsSelfSubmittingForms(t *testing.T) {
 	srv := autoSubmitSite(t)
 	b := NewBrowser()
+	b.RequireSecureNone = true
 	resp, err := b.Navigate(srv.URL + "/start")
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +82,16 @@ func TestNavigateSubmitsSelfSubmittingForms(t *testing.T) {
 		t.Fatalf("cross-site: %q", got)
 	}
 
+	// Without RequireSecureNone, None without Secure is kept.
+	plain := NewBrowser()
+	resp, err = plain.Navigate(srv.URL + "/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bodyOf(t, resp); got != "which=second token=t&1 cookies=lax,none,insecure-none" {
+		t.Fatalf("without RequireSecureNone: %q", got)
+	}
+
 	// A form nobody submits by script is left for the person.
 	resp, err = b.Navigate(srv.URL + "/plain")
 	if err != nil {
@@ -92,6 +105,7 @@ func TestNavigateSubmitsSelfSubmittingForms(t *testing.T) {
 func TestNavigateUntilStopsBeforeAFormPost(t *testing.T) {
 	srv := autoSubmitSite(t)
 	b := NewBrowser()
+	b.RequireSecureNone = true
 	stopped, err := b.NavigateUntil(srv.URL+"/start", func(u *url.URL) bool { return u.Path == "/target" })
 	if err != nil {
 		t.Fatal(err)

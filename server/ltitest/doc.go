@@ -101,15 +101,20 @@
 // response the platform verifies, gets service tokens with its client
 // assertion, posts a grade and reads it back, reads the roster, registers
 // itself dynamically, and refuses each forgery it checks (another key,
-// audience or issuer, expired, replayed). One run goes through Chromium.
+// audience or issuer; expired; a replay, both with its spent state cookie
+// and slipped into a fresh login, where ltijs knows the nonce). One launch
+// runs in Chromium.
 //
-// Cookies over loopback http: ltijs' state cookie has no SameSite attribute
-// (Lax to browsers), so the cross-site form_post (platform on localhost,
-// tool on 127.0.0.1) arrives without it; SameSite=None would need Secure,
-// which Go's cookie jar never sends over http. ltijs therefore runs with
-// devMode (and cookies not Secure, SameSite unset): it goes on without the
-// cookie and still checks one that comes, as it does when the platform runs
-// on the tool's site (OnHost("127.0.0.1"), TestLTIJSDynamicRegistration).
+// Cookies over loopback http: the platform is named localhost and tools run
+// on 127.0.0.1, two sites, so a tool's state cookie rides the cross-site
+// form_post only as SameSite=None, which needs Secure. Chromium and Go's
+// cookie jar both count localhost and loopback addresses as secure
+// contexts, so Secure cookies work there without TLS (checked in Chromium:
+// a Secure, SameSite=None cookie set by http://127.0.0.1 comes back on a
+// cross-site POST from http://localhost). ltijs therefore runs as in
+// production, without devMode, with cookies {secure: true, sameSite:
+// "None"}; the tests' browsers set idptest.Browser's RequireSecureNone so a
+// None cookie without Secure is refused as Chromium refuses it.
 //
 // # Limits
 //
