@@ -57,7 +57,7 @@
 //     for an hour.
 //   - AGS line items at Issuer()+"/ags/{course}/lineitems": GET (filters
 //     resource_id, resource_link_id, tag, limit), POST (label and a positive
-//     scoreMaximum), GET and PUT one; scores POSTed to {lineitem}/scores
+//     scoreMaximum), GET, PUT and DELETE one; scores POSTed to {lineitem}/scores
 //     with Content-Type application/vnd.ims.lis.v1.score+json, the score
 //     scope, a userId in the course, scoreGiven within 0..scoreMaximum,
 //     a known activityProgress and gradingProgress, and an RFC 3339
@@ -122,8 +122,8 @@
 // and no sign-in of its own (every launch is for the person the test names);
 // no key rotation; no LTI 1.1 or Advantage extras (submission review,
 // proctoring, the platform notification service); deep-linking content is
-// stored, not turned into course links; line items are not deleted and
-// scores are not scaled into a gradebook; NRPS has no resource-link
+// stored, not turned into course links; scores are not scaled into a
+// gradebook; NRPS has no resource-link
 // memberships and no differences (Canvas' rlid and since); Canvas' own
 // claims (custom fields like $Canvas.user.id) are not sent; and the
 // authorization endpoint refuses bad requests with a 400 page instead of

@@ -250,6 +250,7 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /ags/{course}/lineitems", p.serveCreateLineItem)
 	mux.HandleFunc("GET /ags/{course}/lineitems/{item}", p.serveLineItem)
 	mux.HandleFunc("PUT /ags/{course}/lineitems/{item}", p.serveUpdateLineItem)
+	mux.HandleFunc("DELETE /ags/{course}/lineitems/{item}", p.serveDeleteLineItem)
 	mux.HandleFunc("POST /ags/{course}/lineitems/{item}/scores", p.serveScore)
 	mux.HandleFunc("GET /ags/{course}/lineitems/{item}/results", p.serveResults)
 	mux.HandleFunc("GET /nrps/{course}/memberships", p.serveMemberships)

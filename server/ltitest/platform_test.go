@@ -237,15 +237,23 @@ func TestTokenEndpointChecksTheAssertion(t *testing.T) {
 	g := newGoTool(t)
 	clientID, _ := p.Register(g.Tool)
 	stranger := newGoTool(t)
-	reused := g.assertion(t, p, clientID)
 	now := time.Now()
+	token := func(assertion, scope string) (*http.Response, string) {
+		return postForm(t, p.TokenURL(), url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {assertionType}, "client_assertion": {assertion}, "scope": {scope}})
+	}
+	once := g.assertion(t, p, clientID)
+	resp, body := token(once, ScopeScore+" "+ScopeMemberships+" https://example.com/unknown")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"scope":"`+ScopeScore+" "+ScopeMemberships+`"`) {
+		t.Fatalf("granted %d %s", resp.StatusCode, body)
+	}
+	if resp, body := token(once, ScopeScore); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a reused jti: %d %s", resp.StatusCode, body)
+	}
 	for name, tc := range map[string]struct {
 		assertion string
 		scope     string
 		status    int
 	}{
-		"granted":              {reused, ScopeScore + " " + ScopeMemberships + " https://example.com/unknown", http.StatusOK},
-		"reused jti":           {reused, ScopeScore, http.StatusUnauthorized},
 		"another key":          {stranger.assertion(t, p, clientID), ScopeScore, http.StatusUnauthorized},
 		"unknown client":       {g.assertion(t, p, "nobody"), ScopeScore, http.StatusUnauthorized},
 		"another audience":     {g.sign(t, map[string]any{"iss": clientID, "sub": clientID, "aud": "http://x", "exp": now.Add(time.Minute).Unix(), "jti": "j1"}), ScopeScore, http.StatusUnauthorized},
@@ -254,12 +262,8 @@ func TestTokenEndpointChecksTheAssertion(t *testing.T) {
 		"no scope it can give": {g.assertion(t, p, clientID), "https://example.com/unknown", http.StatusBadRequest},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resp, body := postForm(t, p.TokenURL(), url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {assertionType}, "client_assertion": {tc.assertion}, "scope": {tc.scope}})
-			if resp.StatusCode != tc.status {
+			if resp, body := token(tc.assertion, tc.scope); resp.StatusCode != tc.status {
 				t.Fatalf("answered %d %s", resp.StatusCode, body)
-			}
-			if tc.status == http.StatusOK && !strings.Contains(body, `"scope":"`+ScopeScore+" "+ScopeMemberships+`"`) {
-				t.Fatalf("granted %s", body)
 			}
 		})
 	}
@@ -352,6 +356,12 @@ func TestLineItemsContainer(t *testing.T) {
 	}
 	if status, _ := do(http.MethodGet, container+"/999", "", ""); status != http.StatusNotFound {
 		t.Fatalf("a missing line item: %d", status)
+	}
+	if status, _ := do(http.MethodDelete, items[0].ID, "", ""); status != http.StatusNoContent {
+		t.Fatalf("delete: %d", status)
+	}
+	if left := p.LineItems(c.ID); len(left) != 1 || left[0].Label != "Other" {
+		t.Fatalf("after the delete: %+v", left)
 	}
 }
 
