@@ -38,6 +38,11 @@ type Browser struct {
 	MaxSteps int
 	// Logf, when set (to t.Logf, say), gets one line per request.
 	Logf func(format string, args ...any)
+	// RequireSecureNone refuses a SameSite=None cookie without Secure, as
+	// Chromium does. (Secure cookies work over loopback http either way:
+	// Go's cookie jar, like Chromium, counts localhost and loopback
+	// addresses as secure.)
+	RequireSecureNone bool
 
 	mu        sync.Mutex
 	jar       *cookiejar.Jar
@@ -246,7 +251,7 @@ func (b *Browser) do(req *http.Request, chain []string) (*http.Response, error) 
 	if b.Logf != nil {
 		b.Logf("browser: %s %s (cross-site %v) -> %d %s", req.Method, req.URL, crossSite, resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if set := resp.Cookies(); len(set) > 0 {
+	if set := b.acceptable(resp.Cookies()); len(set) > 0 {
 		b.mu.Lock()
 		for _, c := range set {
 			b.sameSite[req.URL.Hostname()+" "+c.Name] = c.SameSite

@@ -2,8 +2,10 @@ package ltitest
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -38,7 +40,7 @@ func (p *Platform) serveDeepLinkReturn(w http.ResponseWriter, r *http.Request) {
 	p.deepLinks = append(p.deepLinks, items)
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>Content added</title></head><body><p>%d item(s) added to the course.</p></body></html>", len(items))
+	_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>Content added</title></head><body><p>"+strconv.Itoa(len(items))+" item(s) added to the course.</p></body></html>")
 }
 
 func (p *Platform) checkDeepLinkResponse(reg *registration, l *launch, token string) ([]map[string]any, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,18 @@ func course() Course {
 	return Course{ID: "c-" + randomID(3), Title: "Difficult conversations", Members: []Person{ada, grace}}
 }
 
-// launchJSON opens a launch URL in a fresh browser and decodes the JSON
-// ltijs' onConnect answered with.
-func launchJSON(t *testing.T, launchURL string) (int, map[string]any) {
-	t.Helper()
+// newBrowser is a browser that keeps cookies as Chromium does.
+func newBrowser(t *testing.T) *idptest.Browser {
 	b := idptest.NewBrowser()
 	b.Logf = t.Logf
+	b.RequireSecureNone = true
+	return b
+}
+
+// launchJSON opens a launch URL in browser b and decodes the JSON ltijs'
+// onConnect (or its invalid-token handler) answered with.
+func launchJSON(t *testing.T, b *idptest.Browser, launchURL string) (int, map[string]any) {
+	t.Helper()
 	resp, err := b.Navigate(launchURL)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +45,13 @@ func launchJSON(t *testing.T, launchURL string) (int, map[string]any) {
 	return resp.StatusCode, seen
 }
 
+// refusal is the reason ltijs gave for a 401.
+func refusal(seen map[string]any) string {
+	details, _ := seen["details"].(map[string]any)
+	msg, _ := details["message"].(string)
+	return msg
+}
+
 func TestLTIJSAcceptsResourceLinkLaunch(t *testing.T) {
 	tool := startLTIJS(t)
 	p := Start(t)
@@ -47,7 +61,8 @@ func TestLTIJSAcceptsResourceLinkLaunch(t *testing.T) {
 	p.AddCourse(c)
 	link := Link{ResourceLinkID: "rl-1", Title: "Feedback talk", TargetLinkURI: tool.url + "/", Custom: map[string]string{"scenario": "feedback-talk"}, LineItem: true}
 
-	status, seen := launchJSON(t, p.LaunchURL(c, ada, link))
+	b := newBrowser(t)
+	status, seen := launchJSON(t, b, p.LaunchURL(c, ada, link))
 	if status != http.StatusOK {
 		t.Fatalf("ltijs refused the launch: %d %v", status, seen)
 	}
@@ -86,7 +101,7 @@ func TestLTIJSAcceptsResourceLinkLaunch(t *testing.T) {
 	// AGS: ltijs gets a token with its private_key_jwt assertion, posts the
 	// score and reads the result back.
 	ltik := seen["ltik"].(string)
-	status, graded := tool.call(t, http.MethodPost, "/grade", ltik, "scoreGiven=87")
+	status, graded := tool.call(t, b, http.MethodPost, "/grade", ltik, "scoreGiven=87")
 	if status != http.StatusOK {
 		t.Fatalf("ltijs grade: %d %v", status, graded)
 	}
@@ -103,7 +118,7 @@ func TestLTIJSAcceptsResourceLinkLaunch(t *testing.T) {
 	}
 
 	// NRPS: ltijs reads the roster.
-	status, roster := tool.call(t, http.MethodGet, "/members", ltik, "")
+	status, roster := tool.call(t, b, http.MethodGet, "/members", ltik, "")
 	if status != http.StatusOK {
 		t.Fatalf("ltijs members: %d %v", status, roster)
 	}
@@ -128,9 +143,7 @@ func TestLTIJSDeepLinkingResponseVerified(t *testing.T) {
 	c := course()
 	p.AddCourse(c)
 
-	b := idptest.NewBrowser()
-	b.Logf = t.Logf
-	resp, err := b.Navigate(p.DeepLinkLaunchURL(c, grace))
+	resp, err := newBrowser(t).Navigate(p.DeepLinkLaunchURL(c, grace))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +161,13 @@ func TestLTIJSDeepLinkingResponseVerified(t *testing.T) {
 	}
 }
 
+// Dynamic registration, then a launch whose login initiation is a GET
+// redirect (as Canvas starts it) from a platform on the tool's own site.
 func TestLTIJSDynamicRegistration(t *testing.T) {
 	tool := startLTIJS(t)
-	p := Start(t)
+	p := Start(t, OnHost("127.0.0.1"))
 	p.Logf = t.Logf
+	p.LoginByGET = true
 	clientID, deploymentID, err := p.StartRegistration(tool.url + "/register")
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +179,7 @@ func TestLTIJSDynamicRegistration(t *testing.T) {
 	}
 	c := course()
 	p.AddCourse(c)
-	status, seen := launchJSON(t, p.LaunchURL(c, grace, Link{ResourceLinkID: "rl-dyn", Title: "Dyn", ClientID: clientID}))
+	status, seen := launchJSON(t, newBrowser(t), p.LaunchURL(c, grace, Link{ResourceLinkID: "rl-dyn", Title: "Dyn", ClientID: clientID}))
 	if status != http.StatusOK || seen["clientId"] != clientID || seen["deploymentId"] != deploymentID {
 		t.Fatalf("launch after dynamic registration: %d %v", status, seen)
 	}
@@ -178,32 +194,57 @@ func TestLTIJSRefusesForgedLaunches(t *testing.T) {
 	c := course()
 	p.AddCourse(c)
 	link := Link{ResourceLinkID: "rl-f", Title: "Forged", TargetLinkURI: tool.url + "/"}
-	for name, f := range map[string]Forgery{
-		"another key":      {OtherKey: true},
-		"another audience": {Audience: "someone-else"},
-		"expired":          {ExpiredBy: 2 * time.Minute},
-		"another issuer":   {Issuer: "http://evil.example"},
+	for name, tc := range map[string]struct {
+		f      Forgery
+		reason string
+	}{
+		"another key":      {Forgery{OtherKey: true}, "invalid signature"},
+		"another audience": {Forgery{Audience: "someone-else"}, "UNREGISTERED_PLATFORM"},
+		"expired":          {Forgery{ExpiredBy: 2 * time.Minute}, "jwt expired"},
+		"another issuer":   {Forgery{Issuer: "http://evil.example"}, "ISS_CLAIM_DOES_NOT_MATCH"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			status, seen := launchJSON(t, p.LaunchURL(c, ada, link, Forged(f)))
-			if status != http.StatusUnauthorized {
-				t.Fatalf("ltijs answered %d %v", status, seen)
+			status, seen := launchJSON(t, newBrowser(t), p.LaunchURL(c, ada, link, Forged(tc.f)))
+			if status != http.StatusUnauthorized || !strings.Contains(refusal(seen), tc.reason) {
+				t.Fatalf("ltijs answered %d %v, want 401 for %s", status, seen, tc.reason)
 			}
 		})
 	}
+	// A replay in the same browser: ltijs spent the launch's state cookie.
 	t.Run("replayed", func(t *testing.T) {
-		if status, seen := launchJSON(t, p.LaunchURL(c, ada, link)); status != http.StatusOK {
+		b := newBrowser(t)
+		if status, seen := launchJSON(t, b, p.LaunchURL(c, ada, link)); status != http.StatusOK {
 			t.Fatalf("the first launch: %d %v", status, seen)
 		}
 		idToken, state := p.LastIDToken()
-		b := idptest.NewBrowser()
 		resp, err := b.PostForm(tool.url+"/", map[string][]string{"id_token": {idToken}, "state": {state}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode != http.StatusUnauthorized {
-			body, _ := io.ReadAll(resp.Body)
-			t.Fatalf("the replay: %d %.300s", resp.StatusCode, body)
+		var seen map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&seen)
+		if resp.StatusCode != http.StatusUnauthorized || refusal(seen) != "MISSING_VALIDATION_COOKIE" {
+			t.Fatalf("the replay: %d %v", resp.StatusCode, seen)
+		}
+
+		// The old id_token slipped into a fresh login's form post (whose
+		// state cookie is there): ltijs knows its nonce.
+		fresh, err := b.NavigateUntil(p.LaunchURL(c, ada, link), func(u *url.URL) bool { return u.String() == tool.url+"/" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = fresh.ParseForm()
+		swapped, _ := http.NewRequest(http.MethodPost, fresh.URL.String(),
+			strings.NewReader(url.Values{"id_token": {idToken}, "state": {fresh.PostForm.Get("state")}}.Encode()))
+		swapped.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err = b.Submit(swapped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = nil
+		_ = json.NewDecoder(resp.Body).Decode(&seen)
+		if resp.StatusCode != http.StatusUnauthorized || refusal(seen) != "NONCE_ALREADY_RECEIVED" {
+			t.Fatalf("the replay with a fresh state: %d %v", resp.StatusCode, seen)
 		}
 	})
 }

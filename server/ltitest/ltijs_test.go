@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/idptest"
 	"github.com/baton-course/baton/server/testdb"
 )
 
@@ -178,20 +179,20 @@ func (l *ltijs) registerAt(t *testing.T, p *Platform) (clientID, deploymentID st
 	return clientID, deploymentID
 }
 
-// call requests one of ltijs' own routes with the launch's ltik, as the
-// tool's page script would.
-func (l *ltijs) call(t *testing.T, method, path, ltik string, form string) (int, map[string]any) {
+// call requests one of ltijs' own routes with the launch's ltik from the
+// launching browser (ltijs also wants its session cookie), as the tool's
+// page script would.
+func (l *ltijs) call(t *testing.T, b *idptest.Browser, method, path, ltik string, form string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, l.url+path, strings.NewReader(form))
 	req.Header.Set("Authorization", "Bearer "+ltik)
 	if form != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.Fetch(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {

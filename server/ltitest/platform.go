@@ -116,9 +116,23 @@ type registration struct {
 	deploymentID string
 }
 
+// StartOption adjusts a platform before it starts.
+type StartOption func(*startOptions)
+
+type startOptions struct{ host string }
+
+// OnHost names the platform's host in its URLs (default "localhost"; it
+// always listens on 127.0.0.1). With "127.0.0.1" a tool on 127.0.0.1 is on
+// the same site as the platform, which changes what SameSite lets through.
+func OnHost(host string) StartOption { return func(o *startOptions) { o.host = host } }
+
 // Start runs a platform until the test ends.
-func Start(t testing.TB) *Platform {
+func Start(t testing.TB, opts ...StartOption) *Platform {
 	t.Helper()
+	o := startOptions{host: "localhost"}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatalf("ltitest: key: %v", err)
@@ -144,9 +158,9 @@ func Start(t testing.TB) *Platform {
 	p.srv = httptest.NewUnstartedServer(p.routes())
 	p.srv.Listener = listener
 	p.srv.Start()
-	// Named localhost, so a tool on 127.0.0.1 is another site, as an LMS and
-	// a tool are: cookies meet SameSite as they would in production.
-	p.issuer = "http://localhost:" + portOf(listener.Addr())
+	// Named localhost by default, so a tool on 127.0.0.1 is another site, as
+	// an LMS and a tool are: cookies meet SameSite as they would in production.
+	p.issuer = "http://" + o.host + ":" + portOf(listener.Addr())
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -236,6 +250,7 @@ func (p *Platform) routes() http.Handler {
 	mux.HandleFunc("POST /ags/{course}/lineitems", p.serveCreateLineItem)
 	mux.HandleFunc("GET /ags/{course}/lineitems/{item}", p.serveLineItem)
 	mux.HandleFunc("PUT /ags/{course}/lineitems/{item}", p.serveUpdateLineItem)
+	mux.HandleFunc("DELETE /ags/{course}/lineitems/{item}", p.serveDeleteLineItem)
 	mux.HandleFunc("POST /ags/{course}/lineitems/{item}/scores", p.serveScore)
 	mux.HandleFunc("GET /ags/{course}/lineitems/{item}/results", p.serveResults)
 	mux.HandleFunc("GET /nrps/{course}/memberships", p.serveMemberships)

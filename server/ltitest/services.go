@@ -374,6 +374,22 @@ func (p *Platform) serveUpdateLineItem(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, typeLineItem, update)
 }
 
+// serveDeleteLineItem removes a line item and its scores.
+func (p *Platform) serveDeleteLineItem(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.authorize(w, r, ScopeLineItem); !ok {
+		return
+	}
+	c, item, ok := p.findLineItem(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	p.lineItems[c.ID] = slices.DeleteFunc(p.lineItems[c.ID], func(i *LineItem) bool { return i == item })
+	delete(p.scores, item.ID)
+	p.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // serveScore stores a score after the checks Moodle's AGS makes.
 func (p *Platform) serveScore(w http.ResponseWriter, r *http.Request) {
 	tok, ok := p.authorize(w, r, ScopeScore)

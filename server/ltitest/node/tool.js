@@ -28,13 +28,13 @@ lti.setup(config.key, { plugin }, {
   loginRoute: '/login',
   keysetRoute: '/keys',
   dynRegRoute: '/register',
-  // The platform (localhost) and this tool (127.0.0.1) are different sites
-  // over plain http: ltijs' state cookie cannot be SameSite=None (that needs
-  // Secure, which http cannot carry), so the cross-site form_post arrives
-  // without it. devMode lets ltijs go on without the cookie (it still checks
-  // the cookie when one comes).
-  devMode: true,
-  cookies: { secure: false, sameSite: '' },
+  // The platform (localhost) and this tool (127.0.0.1) are different sites:
+  // ltijs' state and session cookies must be SameSite=None to ride the
+  // platform's cross-site form_post, and None needs Secure. Browsers (and
+  // Go's cookie jar) count loopback http as a secure context, so Secure
+  // cookies work here without TLS, and ltijs runs as in production: no
+  // devMode, the state cookie required and checked.
+  cookies: { secure: true, sameSite: 'None' },
   tokenMaxAge: 60,
   dynReg: {
     url: toolURL,
