@@ -89,6 +89,10 @@ func deleteUser(ctx context.Context, tx *gorm.DB, u User, by, lastAdmin string) 
 		// The audit trail keeps what happened, not who the person was.
 		{`UPDATE audit_events SET details = details - 'email' WHERE details->>'email' = ?`, []any{u.Email}},
 		{`DELETE FROM mail_throttle WHERE key = ? OR key = ?`, []any{resetPerEmail.prefix + u.Email, verifyPerUser.prefix + u.ID}},
+		// Learning records waiting for the LRS: the person's events go with
+		// the person (the outbox holds ids, not rows it cascades from).
+		{`DELETE FROM xapi_outbox WHERE source_id = ? OR source_id IN (SELECT id FROM attempts WHERE user_id = ?)
+			OR source_id IN (SELECT id FROM practice_runs WHERE user_id = ?)`, []any{u.ID, u.ID, u.ID}},
 		{`DELETE FROM users WHERE id = ?`, []any{u.ID}},
 	} {
 		if err := tx.Exec(q.sql, q.args...).Error; err != nil {

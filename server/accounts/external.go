@@ -42,6 +42,24 @@ func (s *Service) CreateExternalUser(ctx context.Context, tx *gorm.DB, email, na
 	return u, appendAudit(ctx, tx, "", "user.create", u.ID, map[string]any{"via": via, "role": role})
 }
 
+// createUnverifiedExternal stores a passwordless learner whose address no
+// one has proven yet (an LMS's word for it), in tx.
+func (s *Service) createUnverifiedExternal(ctx context.Context, tx *gorm.DB, email, name, via string) (User, error) {
+	email, name = NormalizeEmail(email), CleanName(name)
+	if err := problem.Fields("email", EmailProblem(email), "name", NameProblem(name)); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := tx.WithContext(ctx).Raw(`INSERT INTO users (email, name, role, password_hash) VALUES (?, ?, ?, '')
+		RETURNING `+userColumns, email, name, RoleLearner).Scan(&u).Error
+	if database.IsUniqueViolation(err) {
+		return User{}, ErrEmailTaken
+	} else if err != nil {
+		return User{}, err
+	}
+	return u, appendAudit(ctx, tx, "", "user.create", u.ID, map[string]any{"via": via, "role": RoleLearner, "verified": false})
+}
+
 // SignInExternal opens a session for a person their identity provider has
 // just authenticated (via names it in the audit log, e.g. "oidc"); also
 // runs in the session's transaction.

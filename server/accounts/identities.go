@@ -100,6 +100,21 @@ func (s *Service) SignInWithIdentity(ctx context.Context, id Identity) (Identity
 		case u.HasPassword() || id.ProveToLink:
 			token, err := s.startLink(ctx, u, id)
 			return IdentitySignIn{LinkToken: token, LinkEmail: u.Email}, err
+		case u.EmailVerifiedAt == nil:
+			// An account an LMS made from its unproven word: the provider has
+			// now proven the address, so it becomes the company's. Every
+			// earlier session ends, and the LMS links go (migration 00028).
+			if err := s.inTx(ctx, func(tx *gorm.DB) error {
+				if err := tx.Exec(`UPDATE users SET email_verified_at = now(), updated_at = now() WHERE id = ?`, u.ID).Error; err != nil {
+					return err
+				}
+				return tx.Exec(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'address proven by single sign-on'
+					WHERE user_id = ? AND revoked_at IS NULL`, u.ID).Error
+			}, func() { s.live.forgetUser(u.ID) }); err != nil {
+				return IdentitySignIn{}, err
+			}
+			in, err := s.SignInExternal(ctx, u, id.via(), linkIdentity(ctx, u, id, "unproven account, address proven"))
+			return IdentitySignIn{SignedIn: &in}, err
 		default:
 			in, err := s.SignInExternal(ctx, u, id.via(), linkIdentity(ctx, u, id, "provisioned account"))
 			return IdentitySignIn{SignedIn: &in}, err
@@ -125,7 +140,17 @@ func (s *Service) createFromIdentity(ctx context.Context, id Identity) (User, er
 	var u User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if u, err = s.CreateExternalUser(ctx, tx, id.Email, name, id.via()); err != nil {
+		if id.ProveToLink {
+			// The provider's address is not proven (an LMS lets people type
+			// their own): the account starts unverified and a learner, even
+			// at a BATON_ADMIN_EMAILS address, and the first proof of the
+			// mailbox ends this link (migration 00028), so whoever typed
+			// someone else's address keeps no way in.
+			u, err = s.createUnverifiedExternal(ctx, tx, id.Email, name, id.via())
+		} else {
+			u, err = s.CreateExternalUser(ctx, tx, id.Email, name, id.via())
+		}
+		if err != nil {
 			return err
 		}
 		return linkIdentity(ctx, u, id, "first sign-in")(tx)

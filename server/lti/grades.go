@@ -17,16 +17,20 @@ import (
 // and SendScores posts it to the platform.
 
 // linkGrade records where the learner's grades for the launched scenario go.
-func (s *Service) linkGrade(ctx context.Context, p Platform, userID, sub string, c launchClaims) error {
+func (s *Service) linkGrade(ctx context.Context, pl Platform, userID, sub string, c launchClaims) error {
 	slug := s.scenarioOf(c)
 	if slug == "" || c.AGS == nil || !slices.Contains(c.AGS.Scope, scopeScore) || (c.AGS.LineItem == "" && c.AGS.LineItems == "") {
+		return nil
+	}
+	if p := serviceURLProblem(c.AGS.LineItem) + serviceURLProblem(c.AGS.LineItems); p != "" {
+		s.log.Warn("LTI launch names a grade service URL Baton will not call; no grades for it", "platform", pl.ID, "problem", p)
 		return nil
 	}
 	return s.db.WithContext(ctx).Exec(`INSERT INTO lti_grade_links (platform_id, user_id, subject, quiz_slug, resource_link_id, lineitem_url, lineitems_url)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (platform_id, user_id, quiz_slug, resource_link_id) DO UPDATE SET subject = EXCLUDED.subject,
 		  lineitem_url = coalesce(EXCLUDED.lineitem_url, lti_grade_links.lineitem_url), lineitems_url = EXCLUDED.lineitems_url, updated_at = now()`,
-		p.ID, userID, sub, slug, c.ResourceLink.ID, nullString(c.AGS.LineItem), nullString(c.AGS.LineItems)).Error
+		pl.ID, userID, sub, slug, c.ResourceLink.ID, nullString(c.AGS.LineItem), nullString(c.AGS.LineItems)).Error
 }
 
 func nullString(v string) any {

@@ -107,9 +107,16 @@ func (s *Service) Launch(ctx context.Context, idToken, state string, browserKey 
 		}
 	} else if c.DeepLinking == nil || c.DeepLinking.ReturnURL == "" {
 		return Result{}, refuse(FailToken, errors.New("a deep-linking request without deep_link_return_url"))
+	} else if p := serviceURLProblem(c.DeepLinking.ReturnURL); p != "" {
+		// The browser is sent there with a signed answer: never a
+		// javascript: or plain-http URL.
+		return Result{}, refuse(FailToken, errors.New("deep_link_return_url "+p))
 	}
 	if sub == "" {
 		return Result{}, refuse(FailAnonymous, errors.New("no sub"))
+	}
+	if unreadable(sub, c.Email, c.Name) {
+		return Result{}, refuse(FailToken, errors.New("a launch with unreadable text (invalid UTF-8 or NUL)"))
 	}
 	email := accounts.NormalizeEmail(c.Email)
 	if email == "" || accounts.EmailProblem(email) != "" {

@@ -33,6 +33,9 @@ func (s *Service) BeginLogin(ctx context.Context, r LoginRequest, browserKey Bro
 	if r.Issuer == "" || r.LoginHint == "" || r.TargetLinkURI == "" {
 		return "", refuse(FailRequest, errors.New("login initiation without iss, login_hint or target_link_uri"))
 	}
+	if unreadable(r.Issuer, r.LoginHint, r.TargetLinkURI, r.ClientID, r.DeploymentID, r.MessageHint) {
+		return "", refuse(FailRequest, errors.New("login initiation with unreadable text (invalid UTF-8 or NUL)"))
+	}
 	p, err := s.platformFor(ctx, r.Issuer, r.ClientID)
 	if err != nil {
 		return "", unavailable(err)

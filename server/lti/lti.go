@@ -73,7 +73,7 @@ type Service struct {
 func New(cfg Config, db *gorm.DB, acc *accounts.Service, tm *teams.Service, course *lessons.Course, cat *quizzes.Catalog,
 	sealer *sealing.Sealer, log *slog.Logger) *Service {
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTPClient = outboundClient(publicOnLoopback(cfg.PublicURL))
 	}
 	return &Service{cfg: cfg, db: db, accounts: acc, teams: tm, course: course, catalog: cat, sealer: sealer, log: log,
 		keySets: map[string]*oidc.RemoteKeySet{}}

@@ -3,6 +3,7 @@ package lti
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,6 +41,9 @@ func (s *Service) roster(ctx context.Context, p Platform, membershipsURL string)
 		tok, err := s.token(ctx, p, scopeMemberships)
 		if err != nil {
 			return nil, err
+		}
+		if p := serviceURLProblem(next); p != "" {
+			return nil, fmt.Errorf("roster URL %s", p)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/app"
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/idptest"
 	"github.com/baton-course/baton/server/lti"
@@ -35,13 +36,16 @@ type ltiWorld struct {
 	admin    account
 }
 
-func newLTIWorld(t *testing.T) *ltiWorld {
+func newLTIWorld(t *testing.T, adjust ...func(*app.Config)) *ltiWorld {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	base := "http://127.0.0.1:" + port
 	cfg := testConfig(t)
 	cfg.PublicURL = base
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	db := newTestDB(t)
 	ts := buildServer(t, cfg, db)
 	srv.Config.Handler = ts.Handler()
@@ -419,5 +423,106 @@ func TestLTINeverTakesOverAnAccount(t *testing.T) {
 	r := call(t, lw.ts.Handler(), "POST", "/api/auth/oidc/link", map[string]string{"token": mailedLinkToken(t, lw.db, ltiPeople.ada.Email)})
 	if r.Status != 404 && r.Status != 200 {
 		t.Fatalf("link by mail: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestLTIAddressesProveNothing: an LMS lets people type their own address.
+// An account a launch or a roster creates is an unverified learner, even at
+// a BATON_ADMIN_EMAILS address; and once the address's owner proves the
+// mailbox (here by a password reset), whoever launched with it first has no
+// way back in (the pre-hijacked account).
+func TestLTIAddressesProveNothing(t *testing.T) {
+	t.Parallel()
+	lw := newLTIWorld(t, func(c *app.Config) { c.AdminEmails = []string{"boss@example.com"} })
+	h := lw.ts.Handler()
+	mallory := ltitest.Person{Sub: "u-mallory", Name: "Mallory", Email: "boss@example.com", Roles: []string{ltitest.RoleLearner}}
+	eve := ltitest.Person{Sub: "u-eve", Name: "Eve", Email: "boss2@example.com", Roles: []string{ltitest.RoleLearner}}
+	c := ltitest.Course{ID: "c-proof", Title: "Course", Members: []ltitest.Person{mallory, eve, ltiPeople.grace}}
+	lw.p.AddCourse(c)
+	link := ltitest.Link{ResourceLinkID: "rl-p", TargetLinkURI: lw.base + "/quizzes/" + testQuiz}
+
+	b := idptest.NewBrowser()
+	lw.launch(t, b, lw.p.LaunchURL(c, mallory, link))
+	m := lw.refresh(t, b)
+	var me struct {
+		Role          string
+		EmailVerified bool `json:"email_verified"`
+	}
+	call(t, h, "GET", "/api/me", nil, m.auth()...).JSON(t, &me)
+	if me.Role != "learner" || me.EmailVerified {
+		t.Fatalf("an LMS launch at an admin address made %+v, want an unverified learner", me)
+	}
+	if r := call(t, h, "GET", "/api/admin/lti/platforms", nil, m.auth()...); r.Status != 403 {
+		t.Fatalf("admin route as the LMS learner: %d", r.Status)
+	}
+	// Through an instructor's roster, the same.
+	lw.p.AddCourse(c)
+	lw.launch(t, idptest.NewBrowser(), lw.p.DeepLinkLaunchURL(c, ltiPeople.grace))
+	var roster struct {
+		Role     string
+		Verified bool
+	}
+	lw.db.Gorm.Raw(`SELECT role, email_verified_at IS NOT NULL AS verified FROM users WHERE email = ?`, eve.Email).Scan(&roster)
+	if roster.Role != "learner" || roster.Verified {
+		t.Fatalf("a roster's account: %+v, want an unverified learner", roster)
+	}
+
+	// The address's owner resets the password through the mailbox: the
+	// account is theirs now, and Mallory's next launch signs nobody in.
+	call(t, h, "POST", "/api/auth/password-reset", map[string]string{"email": mallory.Email})
+	token := queuedLink(t, lw.db, mallory.Email, "password_reset")
+	if r := call(t, h, "POST", "/api/auth/password-reset/confirm", map[string]string{"token": token, "password": "a-brand-new-passphrase"}); r.Status != 204 {
+		t.Fatalf("reset: %d %s", r.Status, r.Body)
+	}
+	if r := call(t, h, "GET", "/api/me", nil, m.auth()...); r.Status != 401 {
+		t.Fatalf("the launcher's session after the owner's reset: %d", r.Status)
+	}
+	to := lw.launch(t, idptest.NewBrowser(), lw.p.LaunchURL(c, mallory, link))
+	if to.Path != "/login" || to.Query().Get("sso_link") == "" {
+		t.Fatalf("the launcher after the owner's reset landed on %s, want the proof page", to)
+	}
+	// The owner, verified now, is promoted as a verified listed address is.
+	r := call(t, h, "POST", "/api/auth/login", map[string]string{"email": mallory.Email, "password": "a-brand-new-passphrase"})
+	if r.Status != 200 {
+		t.Fatalf("the owner's sign-in: %d %s", r.Status, r.Body)
+	}
+	owner := accountFrom(t, r, mallory.Email)
+	var after struct{ Role string }
+	call(t, h, "GET", "/api/me", nil, owner.auth()...).JSON(t, &after)
+	if after.Role != "admin" {
+		t.Fatalf("the owner of the listed address after proving it: %q", after.Role)
+	}
+}
+
+// TestLTIDeepLinkReturnMustBeHTTPS: the browser is sent to the return URL
+// with a signed answer, so a javascript: (or plain-http) one is refused at
+// the launch.
+func TestLTIDeepLinkReturnMustBeHTTPS(t *testing.T) {
+	t.Parallel()
+	lw := newLTIWorld(t)
+	c := ltiCourse("c-ret")
+	lw.p.AddCourse(c)
+	for _, bad := range []string{"javascript:alert(document.domain)", "http://lms.example/return"} {
+		resp, err := idptest.NewBrowser().Navigate(lw.p.DeepLinkLaunchURL(c, ltiPeople.grace, ltitest.Forged(ltitest.Forgery{Claims: func(m map[string]any) {
+			m["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"].(map[string]any)["deep_link_return_url"] = bad
+		}})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lw.wantPage(t, resp, 403, "invalid_token")
+	}
+}
+
+// TestLTILoginRefusesUnreadableText: a NUL or invalid UTF-8 in the login
+// initiation is the client's 400 page, not a database error.
+func TestLTILoginRefusesUnreadableText(t *testing.T) {
+	t.Parallel()
+	lw := newLTIWorld(t)
+	for _, iss := range []string{"https://x\x00", "https://\xff\xfe"} {
+		resp, err := idptest.NewBrowser().Get(lw.base + lti.LoginPath + "?" + url.Values{"iss": {iss}, "login_hint": {"x"}, "target_link_uri": {lw.base + "/"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lw.wantPage(t, resp, 400, "bad_request")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/baton-course/baton/server/lrstest"
 	"github.com/baton-course/baton/server/testdb"
 	"github.com/baton-course/baton/server/xapi"
+	"gorm.io/gorm"
 )
 
 const verbs = "http://adlnet.gov/expapi/verbs/"
@@ -201,5 +202,32 @@ func TestOffCapturesNothing(t *testing.T) {
 	}
 	if n := pending(t, db); n != 0 || jobs != 0 {
 		t.Fatalf("xAPI off: %d outbox rows, %d xAPI jobs", n, jobs)
+	}
+}
+
+// TestDeletedLearnersLeaveNothingQueued: deleting an account takes its
+// learning records still waiting for the LRS with it.
+func TestDeletedLearnersLeaveNothingQueued(t *testing.T) {
+	lrs := lrstest.Start(t)
+	s, db := start(t, lrs, false, false) // no sender: everything stays queued
+	ana, _ := testdb.User(t, db, "learner", "Ana")
+	bo, _ := testdb.User(t, db, "learner", "Bo")
+	for _, u := range []string{ana, bo} {
+		p := play(t, s, u, scenario(t, s, 0), first)
+		practise(t, s, u, p)
+		if _, err := s.Lessons.SaveProgress(context.Background(), u, s.Course.Modules[0].Lessons[0].Slug, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := pending(t, db)
+	u, err := s.Accounts.User(context.Background(), ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Transaction(func(tx *gorm.DB) error { return s.Accounts.DeleteProvisioned(context.Background(), tx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	if after := pending(t, db); after == 0 || after >= before || after*2 != before {
+		t.Fatalf("outbox rows: %d before, %d after deleting one of two learners with the same history", before, after)
 	}
 }

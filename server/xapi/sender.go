@@ -229,8 +229,14 @@ func (s *Sender) done(ctx context.Context, r *claimed) error {
 // reject takes a row out of the queue for good, keeping it and why.
 func (s *Sender) reject(ctx context.Context, r *claimed, cause error) error {
 	s.log.Error("xAPI statement refused; kept in xapi_outbox, out of the queue", "event", r.ID, "kind", r.Kind, "err", cause)
+	// Only the status is kept: an LRS's error body often quotes the
+	// statement, personal data the outbox must not keep beside it.
+	why := cause.Error()
+	if se, ok := errors.AsType[*statusError](cause); ok {
+		why = fmt.Sprintf("LRS answered %d", se.status)
+	}
 	_, err := s.pool.Exec(ctx, `UPDATE xapi_outbox SET rejected_at = now(), last_error = $3, lease_until = NULL
-		WHERE id = $1 AND claims = $2`, r.ID, r.claim, cause.Error())
+		WHERE id = $1 AND claims = $2`, r.ID, r.claim, why)
 	return err
 }
 
