@@ -43,7 +43,7 @@ export function DeepLinkPickerPage({ id }: { id: string }) {
     <div class="page narrow">
       <header class="page-header">
         <p class="eyebrow">Learning platform</p>
-        <h1 tabIndex={-1}>{req.data ? `Add Baton content to ${req.data.platform}` : 'Add Baton content'}</h1>
+        <h1 tabIndex={-1} class="lti-wrap">{req.data ? `Add Baton content to ${req.data.platform}` : 'Add Baton content'}</h1>
       </header>
       {gone ? (
         <div class="alert alert-warning" role="status">
@@ -131,7 +131,7 @@ function Picker({ dl }: { dl: LtiDeepLink }) {
       )}
       <ErrorBox error={send.error} title="Could not add the content" />
       <div>
-        <button type="submit" class="btn btn-primary" disabled={send.busy}>
+        <button type="submit" class="btn btn-primary lti-wrap" disabled={send.busy}>
           {send.busy ? 'Adding…' : `Add to ${dl.platform}`}
         </button>
       </div>
@@ -150,7 +150,7 @@ function ReturnToPlatform({ answer, platform }: { answer: LtiDeepLinkResponse; p
       <input type="hidden" name="JWT" value={answer.jwt} />
       <p role="status">Taking you back to {platform}…</p>
       <div>
-        <button type="submit" class="btn btn-primary">
+        <button type="submit" class="btn btn-primary lti-wrap">
           Return to {platform}
         </button>
       </div>
