@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/ltitest"
 	"github.com/baton-course/baton/server/mailtest"
 )
 
@@ -24,6 +25,9 @@ type visit struct {
 	ready string // JavaScript predicate: the page has shown what it loads
 	// doc names the screenshot of this page in the docs (see docShots).
 	doc string
+	// pathOf, when set, gives path once the person is there (a page only
+	// a launch from outside leads to).
+	pathOf func() string
 }
 
 // appRoutes reads the route table of App.tsx, so a page added there is a
@@ -52,6 +56,13 @@ type longWorld struct {
 	teamName, memberName, memberEmail                                          string
 	teamID, finished, inProgress, practice, quiz                               string
 	learnerID                                                                  string
+	// An LMS with a long name, and its instructor, who reaches the
+	// deep-linking picker by a launch from the course editor.
+	lms          *ltitest.Platform
+	lmsName      string
+	lmsCourse    ltitest.Course
+	instructor   ltitest.Person
+	deepLinkPath string
 }
 
 func longNames() longWorld {
@@ -66,6 +77,9 @@ func longNames() longWorld {
 		teamName:     ("Checkout, payments and subscription-lifecycle product managers (EMEA) " + word + word)[:99],
 		memberName:   strings.Repeat("Maximiliana Vandenberghe-Smithson ", 3)[:100],
 		memberEmail:  "maximiliana.vandenberghe-smithson.principal-product-manager@example-enterprise-holdings.test",
+		lmsName:      ("Moodle of the " + word + word + " subsidiary learning platform (EMEA)")[:100],
+		instructor: ltitest.Person{Sub: "lms-instructor", Name: strings.Repeat("Konstantinopoulou-Papadimitriou ", 4)[:100],
+			Email: "konstantinopoulou.papadimitriou.head-of-learning@subsidiary.example-enterprise-holdings.test", Roles: []string{ltitest.RoleInstructor}},
 	}
 }
 
@@ -137,11 +151,33 @@ func (w *longWorld) build(t *testing.T, base string, mp *mailtest.Server) {
 		t.Fatalf("start an attempt: %d", code)
 	}
 	w.inProgress = started.ID
+	w.registerLMS(t, base, admin)
 	note := "Mapped who decides the pricing page: " + strings.Repeat("stakeholder-alignment-", 6)
 	shared := true
 	if code := lrn.call("PUT", "/api/job-aids/ceo-myth/practice", map[string]any{"note": note, "shared": shared}, nil); code != 200 {
 		t.Fatalf("practice note: %d", code)
 	}
+}
+
+// registerLMS starts an LTI platform and registers it (with its long name)
+// as the admin does, so the admin page lists it and its instructor can
+// open the deep-linking picker.
+func (w *longWorld) registerLMS(t *testing.T, base string, admin *apiClient) {
+	t.Helper()
+	if w.instructor.Sub == "" {
+		w.instructor = ltitest.Person{Sub: "lms-instructor", Name: "Irene Instructor", Email: "irene@lms.example", Roles: []string{ltitest.RoleInstructor}}
+		w.lmsName = "Moodle"
+	}
+	w.lms = ltitest.Start(t)
+	clientID, deployment := w.lms.Register(ltitest.Tool{LoginURL: base + "/api/lti/login", RedirectURL: base + "/api/lti/launch",
+		JWKSURL: base + "/api/lti/jwks", DeepLinkURL: base + "/", TargetLinkURI: base + "/"})
+	if code := admin.call("POST", "/api/admin/lti/platforms", map[string]any{"issuer": w.lms.Issuer(), "client_id": clientID,
+		"deployment_ids": []string{deployment}, "name": w.lmsName, "auth_url": w.lms.AuthURL(), "token_url": w.lms.TokenURL(),
+		"jwks_url": w.lms.JWKSURL()}, nil); code != 201 {
+		t.Fatalf("register the LMS: %d", code)
+	}
+	w.lmsCourse = ltitest.Course{ID: "course-long", Title: w.teamName, Members: []ltitest.Person{w.instructor}}
+	w.lms.AddCourse(w.lmsCourse)
 }
 
 // scenarioOf is the first shipped scenario of a module.
@@ -237,6 +273,7 @@ func (w *longWorld) visits() map[string][]visit {
 		"/admin/users":                  {{who: "admin", path: "/admin/users", ready: has(".users-table tbody tr")}},
 		"/teams/:id/coaching/:scenario": {{who: "manager", path: "/teams/" + w.teamID + "/coaching/" + w.quiz, ready: has("[data-testid=coaching-brief]")}}, // its README picture comes from TestCoachingBriefJourney, whose team is past the floor,
 		"/teams/:id/members/:user_id":   {{who: "manager", path: "/teams/" + w.teamID + "/members/" + w.learnerID, ready: has("[data-testid=member-scenarios]"), doc: "member-drilldown"}},
+		"/lti/deep-links/:id":           {{who: "instructor", pathOf: func() string { return w.deepLinkPath }, ready: has("form.lti-picker input[name=lti_item]")}},
 	}
 }
 
@@ -301,6 +338,12 @@ func checkEveryPage(t *testing.T, base string, w *longWorld, docs bool) {
 			u.signIn(email, w.password)
 			u.waitFor("signed in", `!!document.querySelector(".main-nav")`)
 		}
+		if who == "instructor" {
+			// Signed in by the LMS: a deep-linking launch from its course editor.
+			u.do("deep-linking launch", chromedp.Navigate(w.lms.DeepLinkLaunchURL(w.lmsCourse, w.instructor)))
+			u.do("the picker", chromedp.WaitVisible(chromedp.CSS("form.lti-picker")))
+			w.deepLinkPath = u.eval("picker path", `location.pathname`)
+		}
 		u.do("phone viewport", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
 		people[who] = u
 		return u
@@ -309,6 +352,9 @@ func checkEveryPage(t *testing.T, base string, w *longWorld, docs bool) {
 	for _, r := range routes {
 		for _, v := range visits[r] {
 			u := person(v.who)
+			if v.pathOf != nil {
+				v.path = v.pathOf()
+			}
 			u.do("open "+v.path, chromedp.Navigate(base+v.path))
 			u.waitFor(v.path+" has loaded", v.ready+` && !document.querySelector("main .loading")`)
 			u.evalAsync("settle", `new Promise(r => requestAnimationFrame(() => setTimeout(() => r("ok"), 200)))`)

@@ -10,6 +10,7 @@ import { ForgotPasswordPage, ResetPasswordPage, SsoLinkPage, VerifyEmailPage } f
 import { AdminUsersPage } from './pages/AdminUsers';
 import { AidPage } from './pages/AidPage';
 import { CoachingBriefPage } from './pages/CoachingBrief';
+import { DeepLinkPickerPage } from './pages/DeepLinkPicker';
 import { AttemptPage, PracticePage, ReplayPage } from './pages/AttemptPage';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { HomePage } from './pages/Home';
@@ -59,6 +60,7 @@ const routes: RouteDef[] = [
     view: (p) => <CoachingBriefPage key={`${p.id}/${p.scenario}`} id={p.id} scenario={p.scenario} />,
   },
   { pattern: '/admin/users', guard: 'admin', view: () => <AdminUsersPage /> },
+  { pattern: '/lti/deep-links/:id', guard: 'user', view: (p) => <DeepLinkPickerPage key={p.id} id={p.id} /> },
 ];
 
 // The learner pages that open with the one-line Today bar. Not home (the

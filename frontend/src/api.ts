@@ -7,7 +7,7 @@
 // again, and a request that may safely be repeated waits out an outage
 // (outage.ts) instead of failing.
 import { OUTAGE_STATUSES, isNetworkError, reportOutage, serverAnswered, waitForServer } from './outage';
-import type { AuthProvider, SsoDomain, TokenResponse, User } from './types';
+import type { AuthProvider, LtiDeepLinkResponse, LtiPlatform, LtiPlatformInput, LtiRegistrationUrl, SsoDomain, TokenResponse, User } from './types';
 
 export interface FieldError {
   field: string;
@@ -418,6 +418,15 @@ export const previewSsoLink = (token: string) =>
 export const listSsoDomains = () => get<SsoDomain[]>('/api/admin/sso-domains');
 export const requireSsoDomain = (domain: string) => put<SsoDomain>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);
 export const releaseSsoDomain = (domain: string) => del<void>(`/api/admin/sso-domains/${encodeURIComponent(domain)}`);
+
+// LTI 1.3: the admin's platforms and tool keys, and the deep-linking picker.
+export const listLtiPlatforms = () => get<LtiPlatform[]>('/api/admin/lti/platforms');
+export const registerLtiPlatform = (p: LtiPlatformInput) => post<LtiPlatform>('/api/admin/lti/platforms', p);
+export const removeLtiPlatform = (id: string) => del<void>(`/api/admin/lti/platforms/${encodeURIComponent(id)}`);
+export const newLtiRegistration = () => post<LtiRegistrationUrl>('/api/admin/lti/registrations');
+export const rotateLtiKey = () => post<{ kid: string }>('/api/admin/lti/keys');
+export const answerLtiDeepLink = (id: string, items: { kind: string; slug: string }[]) =>
+  post<LtiDeepLinkResponse>(`/api/lti/deep-links/${encodeURIComponent(id)}`, { items });
 
 /** Test helper: forget all state. */
 export function _reset(): void {

@@ -463,3 +463,57 @@ export interface MemberDetail {
   skills: Record<'vision' | 'alignment' | 'inspiration', { score: number; decisions: number }>;
   practice: { module: string; note: string; shared: boolean; done_at: string }[];
 }
+
+/** A learning platform registered for LTI 1.3 launches (GET /api/admin/lti/platforms). */
+export interface LtiPlatform {
+  id: string;
+  issuer: string;
+  client_id: string;
+  deployment_ids: string[];
+  name: string;
+  auth_url: string;
+  token_url: string;
+  jwks_url: string;
+  created_at: string;
+}
+
+/** What an admin enters to register a platform by hand (POST /api/admin/lti/platforms). */
+export interface LtiPlatformInput {
+  issuer: string;
+  client_id: string;
+  deployment_ids: string[];
+  name: string;
+  auth_url: string;
+  token_url: string;
+  jwks_url: string;
+}
+
+/** A one-time dynamic-registration URL (POST /api/admin/lti/registrations). */
+export interface LtiRegistrationUrl {
+  url: string;
+  expires_at: string;
+}
+
+/** Something of Baton's an instructor can link from the platform's editor. */
+export interface LtiContentItem {
+  kind: 'module' | 'scenario';
+  slug: string;
+  title: string;
+  module?: string;
+}
+
+/** A deep-linking request, as the picker shows it (GET /api/lti/deep-links/{id}). */
+export interface LtiDeepLink {
+  id: string;
+  platform: string;
+  accept_types: string[];
+  accept_multiple: boolean;
+  expires_at: string;
+  items: LtiContentItem[];
+}
+
+/** The signed answer and where to form-POST it (as JWT). */
+export interface LtiDeepLinkResponse {
+  jwt: string;
+  return_url: string;
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -210,4 +212,35 @@ func (s *Service) contentItem(pick Pick) (resourceLink, bool) {
 		return item, true
 	}
 	return resourceLink{}, false
+}
+
+// DeepLinkReturnOrigin is the origin (scheme://host[:port]) of an open
+// request's return URL, for the picker page's form-action: the page
+// form-POSTs the signed answer there. The page's own load carries no
+// identity (the app signs in after it loads), so this looks the request up
+// by its id alone; what it gives away is the platform's origin, to someone
+// who holds the id of an unexpired, unanswered request.
+func (s *Service) DeepLinkReturnOrigin(ctx context.Context, id string) (string, bool) {
+	if !accounts.IsUUID(id) {
+		return "", false
+	}
+	var returnURL string
+	res := s.db.WithContext(ctx).Raw(`SELECT return_url FROM lti_deep_links WHERE id = ? AND used_at IS NULL AND expires_at > now()`, id).Scan(&returnURL)
+	if res.Error != nil || res.RowsAffected != 1 {
+		return "", false
+	}
+	return originOf(returnURL)
+}
+
+// originPattern is what an origin may look like to go into a CSP header:
+// nothing that could end the directive or add a source.
+var originPattern = regexp.MustCompile(`^https?://([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\])(:[0-9]{1,5})?$`)
+
+func originOf(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	origin := u.Scheme + "://" + strings.ToLower(u.Host)
+	return origin, originPattern.MatchString(origin)
 }

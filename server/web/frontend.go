@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/baton-course/baton/frontend"
+	"github.com/baton-course/baton/server/lti"
 	"github.com/baton-course/baton/server/problem"
 )
 
@@ -49,6 +50,14 @@ func (s *Server) frontend(c echo.Context) error {
 			}
 		}
 	}
+	if id, ok := strings.CutPrefix(p, strings.TrimPrefix(lti.DeepLinkPage, "/")); ok {
+		return s.deepLinkPage(c, id)
+	}
+	return serveIndex(c)
+}
+
+// serveIndex answers the app's page, which routes itself in the browser.
+func serveIndex(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(c.Response(), c.Request(), "index.html", started, bytes.NewReader(indexHTML))
 	return nil

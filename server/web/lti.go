@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"html/template"
@@ -166,16 +167,50 @@ func (s *Server) ltiLaunch(c echo.Context) error {
 	return c.Redirect(http.StatusFound, res.Next)
 }
 
+// ltiPageStyle is the refusal and registration pages' only style: inline,
+// allowed by its hash, so the page stands alone (no app assets, no other
+// source) and reads well at a phone's width, in the app's colours.
+const ltiPageStyle = `body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2533;background:#f5f7fa}` +
+	`main{box-sizing:border-box;max-width:36rem;margin:3rem auto;padding:1.5rem 1.25rem;background:#fff;border:1px solid #d5dbe3;border-radius:.75rem}` +
+	`.brand{margin:0 0 1rem;font-weight:700;color:#1f3a5f;letter-spacing:.02em}` +
+	`h1{margin:0 0 .75rem;font-size:1.5rem;line-height:1.25;color:#1f3a5f}` +
+	`p{margin:0 0 .75rem;overflow-wrap:anywhere}.reason{margin:1rem 0 0;font-size:.875rem;color:#4a5567}` +
+	`@media (max-width:40rem){main{margin:0;border:0;border-radius:0;min-height:100vh}}`
+
+var ltiPageStyleHash = func() string {
+	sum := sha256.Sum256([]byte(ltiPageStyle))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
 var ltiPage = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · Baton</title></head>
-<body><main><h1>{{.Title}}</h1><p>{{.Detail}}</p>{{if .Code}}<p><small>Reason: {{.Code}}</small></p>{{end}}
+<title>{{.Title}} · Baton</title><style>{{.Style}}</style></head>
+<body><main><p class="brand">Baton</p><h1>{{.Title}}</h1><p>{{.Detail}}</p>{{if .Code}}<p class="reason">Reason: {{.Code}}</p>{{end}}
 {{if .Nonce}}<script nonce="{{.Nonce}}">(window.opener || window.parent).postMessage({subject: "org.imsglobal.lti.close"}, {{.Origin}});</script>{{end}}
 </main></body></html>
 `))
 
 type ltiPageData struct {
 	Title, Detail, Code, Nonce, Origin string
+	Style                              template.CSS
+}
+
+// ltiFrameAncestors is the context key under which the registration route
+// names the platform origin that may frame its page.
+const ltiFrameAncestors = "lti_frame_ancestors"
+
+// ltiPageCSP allows the page's own style (by hash) and, with a nonce, its
+// one script; framing only by the registering platform.
+func ltiPageCSP(c echo.Context, nonce string) string {
+	frame := "'none'"
+	if origin, ok := c.Get(ltiFrameAncestors).(string); ok && origin != "" {
+		frame = origin
+	}
+	script := ""
+	if nonce != "" {
+		script = "; script-src 'nonce-" + nonce + "'"
+	}
+	return "default-src 'none'; style-src " + ltiPageStyleHash + script + "; frame-ancestors " + frame + "; base-uri 'none'; form-action 'none'"
 }
 
 // ltiRefused answers a refused login, launch or registration with a page
@@ -196,10 +231,13 @@ func (s *Server) ltiRefused(c echo.Context, err error) error {
 
 func (s *Server) ltiHTML(c echo.Context, status int, d ltiPageData) error {
 	var b strings.Builder
+	d.Style = template.CSS(ltiPageStyle) // #nosec G203 -- a constant of this file
 	if err := ltiPage.Execute(&b, d); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", ltiPageCSP(c, d.Nonce))
 	return c.HTML(status, b.String())
 }
 
@@ -211,9 +249,8 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	origin := ""
 	if u, err := url.Parse(configURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		origin = u.Scheme + "://" + u.Host
-		h := c.Response().Header()
-		h.Del("X-Frame-Options")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors "+origin+"; base-uri 'none'; form-action 'none'")
+		c.Response().Header().Del("X-Frame-Options")
+		c.Set(ltiFrameAncestors, origin) // a refusal page may be framed by the platform too
 	}
 	reg, err := s.LTI.DynamicRegister(c.Request().Context(), c.QueryParam("token"), configURL, c.QueryParam("registration_token"))
 	if err != nil {
@@ -222,7 +259,7 @@ func (s *Server) ltiRegister(c echo.Context) error {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	n := base64.RawStdEncoding.EncodeToString(nonce)
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; frame-ancestors "+reg.Origin+"; base-uri 'none'; form-action 'none'")
+	c.Set(ltiFrameAncestors, reg.Origin)
 	return s.ltiHTML(c, http.StatusOK, ltiPageData{Title: "Baton is registered",
 		Detail: "Baton is now a tool of " + reg.Platform.Name + ". You can close this window.", Nonce: n, Origin: reg.Origin})
 }
@@ -249,4 +286,17 @@ func (s *Server) answerLTIDeepLink(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// deepLinkPage serves the app's deep-linking picker. The picker form-POSTs
+// the signed answer to the platform's return URL (top-level, as Deep
+// Linking 2.0 asks), which the app's form-action 'self' would block: this
+// one page, for an open request, may also post to that request's platform
+// origin. Any other id gets the app's page with the usual policy (the app
+// then shows why the request is gone).
+func (s *Server) deepLinkPage(c echo.Context, id string) error {
+	if origin, ok := s.LTI.DeepLinkReturnOrigin(c.Request().Context(), id); ok {
+		c.Response().Header().Set("Content-Security-Policy", appCSP(origin))
+	}
+	return serveIndex(c)
 }

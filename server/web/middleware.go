@@ -158,12 +158,22 @@ func requestID() echo.MiddlewareFunc {
 	}
 }
 
+// appCSP is the app's Content-Security-Policy; formTarget, when set, is one
+// more origin its forms may post to (the deep-linking picker's platform).
+func appCSP(formTarget string) string {
+	formAction := "'self'"
+	if formTarget != "" {
+		formAction += " " + formTarget
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+}
+
 // securityHeaders sets the headers every response carries. The CSP allows
 // only the app's own scripts and styles: no inline script, no framing.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", appCSP(""))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -3,6 +3,7 @@ import { errorMessage, patch } from '../api';
 import { Async, Badge, Empty, useApi, useId, useTitle } from '../components/ui';
 import { useSession } from '../session';
 import { LookalikeWarning } from '../components/Lookalike';
+import { LtiPlatformsSection } from './LtiPlatforms';
 import { SsoDomainsSection } from './SsoDomains';
 import type { ListedUser, Role, User } from '../types';
 
@@ -58,6 +59,7 @@ export function AdminUsersPage() {
         </Async>
       </section>
       <SsoDomainsSection />
+      <LtiPlatformsSection />
     </div>
   );
 }
