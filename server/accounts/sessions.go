@@ -2,9 +2,6 @@ package accounts
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"time"
 
@@ -12,6 +9,7 @@ import (
 
 	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/opaque"
 )
 
 // Refresh-token lifetimes: a token is good for refreshTTL after it is issued,
@@ -38,17 +36,10 @@ type refreshToken struct {
 // or revoked. The client is told only that it must sign in again.
 var ErrRefreshRejected = errors.New("refresh token rejected")
 
-func hashToken(raw string) []byte {
-	sum := sha256.Sum256([]byte(raw))
-	return sum[:]
-}
+func hashToken(raw string) []byte { return opaque.Hash(raw) }
 
 // newRefreshToken is 256 random bits, URL-safe for a cookie.
-func newRefreshToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newRefreshToken() string { return opaque.New() }
 
 // startedSession is a session just opened, with its user's role as read in
 // the same statement.

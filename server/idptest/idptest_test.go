@@ -297,7 +297,7 @@ func TestBrowserGetFollowsToTheEnd(t *testing.T) {
 
 func TestNodeStopEndsTheProcess(t *testing.T) {
 	p := StartNode(t, []Client{batonClient}, nil)
-	pid := p.(*node).cmd.Process.Pid
+	pid := p.(*node).proc.Pid()
 	p.Stop()
 	p.Stop() // twice is fine
 	if _, err := http.Get(p.Issuer() + "/.well-known/openid-configuration"); err == nil {

@@ -14,22 +14,19 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/baton-course/baton/server/nodeproc"
 )
 
 // node is panva's oidc-provider (npm), a certified OpenID provider written
 // independently of zitadel's, run by node/provider.mjs in a child process on
 // a loopback port.
 type node struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	proc   *nodeproc.Process
 	issuer string
 	token  string
 	client *http.Client
-	stderr *syncBuffer
-	exited chan struct{}
-	stop   sync.Once
 
 	mu  sync.Mutex
 	kid string
@@ -108,31 +105,12 @@ func NewNode(clients []Client, users []User, opts ...Option) (Provider, error) {
 		return nil, err
 	}
 
-	cmd := exec.Command("node", "provider.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "IDPTEST_CONFIG="+string(encoded))
-	// Its own process group, so Stop can end Node and anything it started.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
+	proc, err := nodeproc.Start(dir, "provider.mjs", "IDPTEST_CONFIG="+string(encoded))
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("idptest: start node: %w", err)
 	}
-	n := &node{cmd: cmd, stdin: stdin, token: cfg.ControlToken, stderr: stderr, exited: make(chan struct{}),
-		client: &http.Client{Timeout: 10 * time.Second}}
-	go func() {
-		_ = cmd.Wait()
-		close(n.exited)
-	}()
-
+	stdout := proc.Stdout
+	n := &node{proc: proc, token: cfg.ControlToken, client: &http.Client{Timeout: 10 * time.Second}}
 	ready := make(chan string, 1)
 	go func() {
 		lines := bufio.NewScanner(stdout)
@@ -153,7 +131,7 @@ func NewNode(clients []Client, users []User, opts ...Option) (Provider, error) {
 	}
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://"+o.host+":") {
 		n.Stop()
-		return nil, fmt.Errorf("idptest: oidc-provider did not start (first line %q): %s", line, n.stderr.String())
+		return nil, fmt.Errorf("idptest: oidc-provider did not start (first line %q): %s", line, n.proc.Stderr())
 	}
 	n.issuer = hello.Issuer
 	var kid struct {
@@ -200,17 +178,7 @@ func (n *node) KeyID() string {
 
 // Stop closes Node's standard input, on which provider.mjs exits, and kills
 // the process group if it has not gone within two seconds.
-func (n *node) Stop() {
-	n.stop.Do(func() {
-		_ = n.stdin.Close()
-		select {
-		case <-n.exited:
-		case <-time.After(2 * time.Second):
-			_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
-			<-n.exited
-		}
-	})
-}
+func (n *node) Stop() { n.proc.Stop(2 * time.Second) }
 
 func (n *node) control(method, path string, body, answer any) error {
 	var reader io.Reader
@@ -243,25 +211,4 @@ func (n *node) control(method, path string, body, answer any) error {
 		return json.Unmarshal(raw, answer)
 	}
 	return nil
-}
-
-// syncBuffer collects a child's stderr for error messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 64<<10 {
-		return len(p), nil // enough to explain a failure
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -22,9 +22,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/baton-course/baton/server/nodeproc"
 )
 
 // LRS is a running record store.
@@ -33,10 +34,8 @@ type LRS struct {
 	Endpoint           string
 	Username, Password string
 
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	proc   *nodeproc.Process
 	events chan string
-	stderr *syncBuffer
 	mu     sync.Mutex
 }
 
@@ -68,48 +67,26 @@ func Start(t testing.TB) *LRS {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	l := &LRS{Username: "baton", Password: "lrs-secret-" + filepath.Base(dir), events: make(chan string, 16), stderr: &syncBuffer{}}
-	cmd := exec.Command("node", filepath.Join(nodeDir(), "lrs.js")) // #nosec G204 -- the test tool's own script, at a path of this package
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AUTH_REPO=test", "EVENTS_REPO=test", "MODELS_REPO=memory", "STORAGE_REPO=local",
+	l := &LRS{Username: "baton", Password: "lrs-secret-" + filepath.Base(dir), events: make(chan string, 16)}
+	proc, err := nodeproc.Start(dir, filepath.Join(nodeDir(), "lrs.js"), "AUTH_REPO=test", "EVENTS_REPO=test", "MODELS_REPO=memory", "STORAGE_REPO=local",
 		"FS_LOCAL_STORAGE_DIR="+filepath.Join(dir, "storage"), "EXPRESS_MORGAN_DIRECTORY="+filepath.Join(dir, "logs"),
 		"WINSTON_CONSOLE_LEVEL=error", "EXPRESS_PORT=0", "LRS_USERNAME="+l.Username, "LRS_PASSWORD="+l.Password,
 		"NODE_PATH="+filepath.Join(nodeDir(), "node_modules"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = l.stderr
-	var err error
-	if l.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
 		t.Fatalf("lrstest: start node: %v", err)
 	}
-	l.cmd = cmd
+	l.proc = proc
 	go func() {
-		lines := bufio.NewScanner(stdout)
+		lines := bufio.NewScanner(proc.Stdout)
 		for lines.Scan() {
 			l.events <- lines.Text()
 		}
 		close(l.events)
 	}()
-	t.Cleanup(func() {
-		_ = l.stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
+	t.Cleanup(func() { proc.Stop(5 * time.Second) })
 	line, err := l.await("listening ")
 	if err != nil {
-		t.Fatalf("lrstest: %v\n%s", err, l.stderr.String())
+		t.Fatalf("lrstest: %v\n%s", err, l.proc.Stderr())
 	}
 	l.Endpoint = "http://127.0.0.1:" + strings.TrimPrefix(line, "listening ") + "/xAPI"
 	return l
@@ -143,11 +120,11 @@ func (l *LRS) command(t testing.TB, cmd, want string) {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := io.WriteString(l.stdin, cmd+"\n"); err != nil {
+	if err := l.proc.Send(cmd); err != nil {
 		t.Fatalf("lrstest: %s: %v", cmd, err)
 	}
 	if _, err := l.await(want); err != nil {
-		t.Fatalf("lrstest: %s: %v\n%s", cmd, err, l.stderr.String())
+		t.Fatalf("lrstest: %s: %v\n%s", cmd, err, l.proc.Stderr())
 	}
 }
 
@@ -272,21 +249,4 @@ func Validate(statements any) ([][]string, error) {
 	}
 	var problems [][]string
 	return problems, json.Unmarshal(out, &problems)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

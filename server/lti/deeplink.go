@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/opaque"
 	"github.com/baton-course/baton/server/problem"
 )
 
@@ -167,14 +168,14 @@ func (s *Service) RespondDeepLink(ctx context.Context, by accounts.Principal, id
 		claimVersion:      "1.3.0",
 		claimDeploymentID: r.DeploymentID,
 		claimDLItems:      items,
-		"nonce":           randomToken(),
+		"nonce":           opaque.New(),
 	}
 	if r.Data != nil {
 		claims[claimDLData] = *r.Data
 	}
 	signed, err := jwt.Signed(signer).Claims(jwt.Claims{
 		Issuer: p.ClientID, Audience: jwt.Audience{p.Issuer}, IssuedAt: jwt.NewNumericDate(now),
-		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)), ID: randomToken(),
+		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)), ID: opaque.New(),
 	}).Claims(claims).Serialize()
 	if err != nil {
 		return DeepLinkResponse{}, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/baton-course/baton/server/opaque"
 )
 
 // LoginRequest is a platform's third-party login initiation (LTI Security
@@ -23,7 +25,7 @@ func (s *Service) NewBrowserKey() BrowserKey {
 	if !s.cfg.Secure {
 		return ""
 	}
-	return BrowserKey(randomToken())
+	return BrowserKey(opaque.New())
 }
 
 // BeginLogin checks the initiation and returns the platform's authorization
@@ -46,14 +48,14 @@ func (s *Service) BeginLogin(ctx context.Context, r LoginRequest, browserKey Bro
 	if !s.ours(r.TargetLinkURI) {
 		return "", refuse(FailTarget, errors.New("target_link_uri "+r.TargetLinkURI+" is not under BATON_PUBLIC_URL"))
 	}
-	state, nonce := randomToken(), randomToken()
+	state, nonce := opaque.New(), opaque.New()
 	var browser any
 	if browserKey != "" {
-		browser = hash(string(browserKey))
+		browser = opaque.Hash(string(browserKey))
 	}
 	// Not a hash right after "(": GORM would spread the byte slice.
 	if err := s.db.WithContext(ctx).Exec(`INSERT INTO lti_logins (platform_id, nonce, expires_at, state_hash, browser_hash)
-		VALUES (?, ?, now() + make_interval(secs => ?), ?, ?)`, p.ID, nonce, loginTTL.Seconds(), hash(state), browser).Error; err != nil {
+		VALUES (?, ?, now() + make_interval(secs => ?), ?, ?)`, p.ID, nonce, loginTTL.Seconds(), opaque.Hash(state), browser).Error; err != nil {
 		return "", refuse(FailUnavailable, err)
 	}
 	q := url.Values{
@@ -101,7 +103,7 @@ func (s *Service) spendLogin(ctx context.Context, state string, browserKey Brows
 	}
 	res := s.db.WithContext(ctx).Raw(`UPDATE lti_logins SET used_at = now()
 		WHERE state_hash = ? AND (browser_hash IS NULL OR browser_hash = ?) AND used_at IS NULL AND expires_at > now()
-		RETURNING platform_id, nonce`, hash(state), hash(string(browserKey))).Scan(&l)
+		RETURNING platform_id, nonce`, opaque.Hash(state), opaque.Hash(string(browserKey))).Scan(&l)
 	if res.Error != nil {
 		return l, refuse(FailUnavailable, res.Error)
 	}
@@ -111,7 +113,7 @@ func (s *Service) spendLogin(ctx context.Context, state string, browserKey Brows
 	var why struct{ Used, Expired, OtherBrowser bool }
 	res = s.db.WithContext(ctx).Raw(`SELECT used_at IS NOT NULL AS used, expires_at <= now() AS expired,
 		browser_hash IS NOT NULL AND browser_hash <> ? AS other_browser FROM lti_logins WHERE state_hash = ?`,
-		hash(string(browserKey)), hash(state)).Scan(&why)
+		opaque.Hash(string(browserKey)), opaque.Hash(state)).Scan(&why)
 	switch {
 	case res.Error != nil:
 		return l, refuse(FailUnavailable, res.Error)

@@ -11,9 +11,6 @@ package lti
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -100,17 +97,6 @@ func (s *Service) now() time.Time {
 
 // url is an absolute URL of Baton's.
 func (s *Service) url(path string) string { return s.cfg.PublicURL + path }
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hash(s string) []byte {
-	sum := sha256.Sum256([]byte(s))
-	return sum[:]
-}
 
 // The claims' names (LTI Core 1.3 §5, Deep Linking 2.0, AGS 2.0, NRPS 2.0).
 const (

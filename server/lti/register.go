@@ -13,6 +13,7 @@ import (
 	"github.com/baton-course/baton/server/accounts"
 	"github.com/baton-course/baton/server/audit"
 	"github.com/baton-course/baton/server/database"
+	"github.com/baton-course/baton/server/opaque"
 )
 
 // Dynamic registration (LTI Dynamic Registration 1.0): an admin asks Baton
@@ -32,10 +33,10 @@ type RegistrationURL struct {
 
 // NewRegistration makes a one-time registration URL, valid for an hour.
 func (s *Service) NewRegistration(ctx context.Context, by accounts.Principal) (RegistrationURL, error) {
-	token := randomToken()
+	token := opaque.New()
 	var expires time.Time
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO lti_registration_tokens (created_by, expires_at, token_hash)
-		VALUES (?, now() + make_interval(secs => ?), ?) RETURNING expires_at`, nullable(by.UserID), registrationTTL.Seconds(), hash(token)).Scan(&expires).Error
+		VALUES (?, now() + make_interval(secs => ?), ?) RETURNING expires_at`, nullable(by.UserID), registrationTTL.Seconds(), opaque.Hash(token)).Scan(&expires).Error
 	if err != nil {
 		return RegistrationURL{}, err
 	}
@@ -74,7 +75,7 @@ func (s *Service) DynamicRegister(ctx context.Context, token, configURL, registr
 		return Registered{}, refuse(FailRequest, errors.New("registration without token or openid_configuration"))
 	}
 	res := s.db.WithContext(ctx).Exec(`UPDATE lti_registration_tokens SET used_at = now()
-		WHERE token_hash = ? AND used_at IS NULL AND expires_at > now()`, hash(token))
+		WHERE token_hash = ? AND used_at IS NULL AND expires_at > now()`, opaque.Hash(token))
 	if res.Error != nil {
 		return Registered{}, refuse(FailUnavailable, res.Error)
 	} else if res.RowsAffected != 1 {
@@ -83,10 +84,10 @@ func (s *Service) DynamicRegister(ctx context.Context, token, configURL, registr
 	reg, err := s.register(ctx, configURL, registrationToken)
 	if err != nil {
 		// Hand the URL back for another try (the admin's, not the platform's, mistake may be fixed).
-		_ = s.db.WithContext(ctx).Exec(`UPDATE lti_registration_tokens SET used_at = NULL WHERE token_hash = ?`, hash(token)).Error
+		_ = s.db.WithContext(ctx).Exec(`UPDATE lti_registration_tokens SET used_at = NULL WHERE token_hash = ?`, opaque.Hash(token)).Error
 		return Registered{}, err
 	}
-	if err := s.db.WithContext(ctx).Exec(`UPDATE lti_registration_tokens SET platform_id = ? WHERE token_hash = ?`, reg.Platform.ID, hash(token)).Error; err != nil {
+	if err := s.db.WithContext(ctx).Exec(`UPDATE lti_registration_tokens SET platform_id = ? WHERE token_hash = ?`, reg.Platform.ID, opaque.Hash(token)).Error; err != nil {
 		return Registered{}, refuse(FailUnavailable, err)
 	}
 	return reg, nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-course/baton/server/opaque"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -46,7 +47,7 @@ func (s *Service) token(ctx context.Context, p Platform, scopes ...string) (stri
 	assertion, err := jwt.Signed(signer).Claims(jwt.Claims{
 		Issuer: p.ClientID, Subject: p.ClientID, Audience: jwt.Audience{p.TokenURL},
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
-		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)), ID: randomToken(),
+		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)), ID: opaque.New(),
 	}).Serialize()
 	if err != nil {
 		return "", err

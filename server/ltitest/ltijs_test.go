@@ -14,24 +14,21 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/idptest"
+	"github.com/baton-course/baton/server/nodeproc"
 	"github.com/baton-course/baton/server/testdb"
 )
 
 // ltijs is the npm LTI 1.3 tool of node/tool.js, started once per test
 // binary on its own fresh PostgreSQL database.
 type ltijs struct {
-	url    string
-	token  string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	exited chan struct{}
-	stderr *lockedBuffer
+	url   string
+	token string
+	proc  *nodeproc.Process
 }
 
 var (
@@ -92,25 +89,12 @@ func launchLTIJS(adminURL, socketDir, user, password string) (*ltijs, error) {
 		"port": port, "key": randomID(16), "controlToken": token,
 		"db": map[string]any{"host": socketDir, "port": 5432, "name": name, "user": user, "password": password},
 	})
-	cmd := exec.Command("node", "tool.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LTITEST_CONFIG="+string(config))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Stop ends Node and anything it started
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
+	proc, err := nodeproc.Start(dir, "tool.js", "LTITEST_CONFIG="+string(config))
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	tool := &ltijs{token: token, cmd: cmd, stdin: stdin, exited: make(chan struct{}), stderr: stderr}
-	go func() { _ = cmd.Wait(); close(tool.exited) }()
+	stdout := proc.Stdout
+	tool := &ltijs{token: token, proc: proc}
 	ready := make(chan string, 1)
 	go func() {
 		// ltijs' migrations log to stdout before the hello line.
@@ -135,21 +119,13 @@ func launchLTIJS(adminURL, socketDir, user, password string) (*ltijs, error) {
 	}
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || hello.URL == "" {
 		tool.stop()
-		return nil, fmt.Errorf("did not start (hello %q): %s", line, stderr.String())
+		return nil, fmt.Errorf("did not start (hello %q): %s", line, proc.Stderr())
 	}
 	tool.url = hello.URL
 	return tool, nil
 }
 
-func (l *ltijs) stop() {
-	_ = l.stdin.Close()
-	select {
-	case <-l.exited:
-	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
-		<-l.exited
-	}
-}
+func (l *ltijs) stop() { l.proc.Stop(3 * time.Second) }
 
 // tool is what the platform is told of ltijs' routes.
 func (l *ltijs) tool() Tool {
@@ -199,24 +175,4 @@ func (l *ltijs) call(t *testing.T, b *idptest.Browser, method, path, ltik string
 		t.Fatalf("ltijs %s %s: %d %s", method, path, resp.StatusCode, raw)
 	}
 	return resp.StatusCode, out
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 64<<10 {
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

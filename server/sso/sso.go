@@ -8,10 +8,7 @@ package sso
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +25,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/opaque"
 )
 
 // Config is the provider Baton trusts, from BATON_OIDC_*.
@@ -170,24 +168,10 @@ func fail(code string, cause error) error { return &Failure{Code: code, Cause: c
 
 // NewBrowserKey is the random value of the cookie that ties a sign-in to
 // the browser that started it.
-func NewBrowserKey() string { return randomToken() }
+func NewBrowserKey() string { return opaque.New() }
 
 // ValidBrowserKey reports whether a cookie value has the browser key's shape.
-func ValidBrowserKey(k string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(k)
-	return err == nil && len(b) == 32
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hash(s string) []byte {
-	sum := sha256.Sum256([]byte(s))
-	return sum[:]
-}
+func ValidBrowserKey(k string) bool { return opaque.Valid(k) }
 
 // SafeNext keeps next only when it is a path inside the app (not the API,
 // not another host): where the person goes after signing in.
@@ -209,11 +193,11 @@ func (s *Service) Begin(ctx context.Context, browserKey, next string) (string, e
 	if err != nil {
 		return "", fail(FailProvider, err)
 	}
-	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
+	state, nonce, verifier := opaque.New(), opaque.New(), oauth2.GenerateVerifier()
 	// Not a hash right after "(": GORM would spread the byte slice.
 	err = s.db.WithContext(ctx).Exec(`INSERT INTO oidc_logins (nonce, verifier, next_path, expires_at, state_hash, browser_hash)
 		VALUES (?, ?, ?, now() + make_interval(secs => ?), ?, ?)`,
-		nonce, verifier, SafeNext(next), loginTTL.Seconds(), hash(state), hash(browserKey)).Error
+		nonce, verifier, SafeNext(next), loginTTL.Seconds(), opaque.Hash(state), opaque.Hash(browserKey)).Error
 	if err != nil {
 		return "", fail(FailUnavailable, err)
 	}
@@ -287,7 +271,7 @@ func (s *Service) spend(ctx context.Context, state, browserKey string) (login, e
 	var l login
 	res := s.db.WithContext(ctx).Raw(`UPDATE oidc_logins SET used_at = now()
 		WHERE state_hash = ? AND browser_hash = ? AND used_at IS NULL AND expires_at > now()
-		RETURNING nonce, verifier, next_path`, hash(state), hash(browserKey)).Scan(&l)
+		RETURNING nonce, verifier, next_path`, opaque.Hash(state), opaque.Hash(browserKey)).Scan(&l)
 	if res.Error != nil {
 		return l, fail(FailUnavailable, res.Error)
 	}
@@ -296,7 +280,7 @@ func (s *Service) spend(ctx context.Context, state, browserKey string) (login, e
 	}
 	var why struct{ Used, Expired, OtherBrowser bool }
 	res = s.db.WithContext(ctx).Raw(`SELECT used_at IS NOT NULL AS used, expires_at <= now() AS expired, browser_hash <> ? AS other_browser
-		FROM oidc_logins WHERE state_hash = ?`, hash(browserKey), hash(state)).Scan(&why)
+		FROM oidc_logins WHERE state_hash = ?`, opaque.Hash(browserKey), opaque.Hash(state)).Scan(&why)
 	switch {
 	case res.Error != nil:
 		return l, fail(FailUnavailable, res.Error)

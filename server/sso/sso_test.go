@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/baton-course/baton/server/idptest"
+	"github.com/baton-course/baton/server/opaque"
 )
 
 // The web tests drive the whole flow; these hand Baton's ID-token check
@@ -29,7 +30,7 @@ func tokenFor(t *testing.T, p idptest.Provider, client idptest.Client, person id
 	}
 	cfg := oauth2.Config{ClientID: client.ID, ClientSecret: client.Secret, Endpoint: provider.Endpoint(),
 		RedirectURL: client.RedirectURIs[0], Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
-	nonce, verifier := randomToken(), oauth2.GenerateVerifier()
+	nonce, verifier := opaque.New(), oauth2.GenerateVerifier()
 	cb, err := idptest.NewBrowser().SignInUntil(cfg.AuthCodeURL("st", oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)),
 		person, idptest.StopAt(client.RedirectURIs[0]))
 	if err != nil {
