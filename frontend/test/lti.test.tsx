@@ -1,48 +1,13 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flush, json, problem, serve, submit, type } from './serve';
 import { _reset } from '../src/api';
 import { courseOrder, DeepLinkPickerPage } from '../src/pages/DeepLinkPicker';
 import { endpointProblem, ltiToolValues, LtiPlatformsSection, parseDeploymentIds, platformProblems, type PlatformForm } from '../src/pages/LtiPlatforms';
 import type { LtiContentItem, LtiDeepLink } from '../src/types';
 
 let root: HTMLElement;
-const json = (status: number, body: unknown, type = 'application/json') => new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
-const problem = (status: number, detail: string, extra: Record<string, unknown> = {}) => json(status, { type: 'about:blank', title: 'x', status, detail, ...extra }, 'application/problem+json');
-const flush = () =>
-  act(async () => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-  });
-
-type Call = { url: string; method: string; body: unknown };
-/** Answers fetch from a table of "METHOD path" → response; records every call. */
-function serve(routes: Record<string, (body: unknown) => Response>) {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string, init: RequestInit = {}) => {
-      const method = init.method ?? 'GET';
-      const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-      calls.push({ url, method, body });
-      const h = routes[`${method} ${url}`];
-      return h ? h(body) : problem(404, `no route ${method} ${url}`);
-    }),
-  );
-  return calls;
-}
-
-async function type(el: HTMLInputElement | HTMLTextAreaElement | null, value: string) {
-  await act(() => {
-    el!.value = value;
-    el!.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
-
-async function submit(selector: string) {
-  await act(() => {
-    root.querySelector(selector)!.dispatchEvent(new Event('submit', { cancelable: true }));
-  });
-}
 
 beforeEach(() => {
   _reset();
@@ -135,20 +100,20 @@ describe('LtiPlatformsSection', () => {
     await act(() => render(<LtiPlatformsSection />, root));
     await flush();
     await type(root.querySelector('input[name=lti_issuer]'), 'http://moodle.example.com');
-    await submit('form.lti-form');
+    await submit(root, 'form.lti-form');
     expect(calls.some((c) => c.method === 'POST')).toBe(false);
     expect(root.querySelector('.lti-form')?.textContent).toContain('Platform ID (issuer) must be an https URL.');
     expect(root.querySelector('.lti-form')?.textContent).toContain('Deployment IDs needs at least one deployment id.');
 
     for (const [k, v] of Object.entries(good)) await type(root.querySelector(`[name=lti_${k}]`), v);
-    await submit('form.lti-form');
+    await submit(root, 'form.lti-form');
     await flush();
     const post = calls.find((c) => c.method === 'POST');
     expect(post?.body).toEqual({ ...good, deployment_ids: ['1', '2'] });
     expect(root.querySelector('.lti-form [role=alert]')?.textContent).toContain('registered already');
 
     answer = () => problem(422, 'x', { errors: [{ field: 'token_url', message: 'must be an https URL' }] });
-    await submit('form.lti-form');
+    await submit(root, 'form.lti-form');
     await flush();
     expect(root.querySelector('.lti-form')?.textContent).toContain('Access token URL must be an https URL.');
   });
@@ -206,12 +171,12 @@ describe('DeepLinkPickerPage', () => {
     expect(inputs.map((i) => i.type)).toEqual(['radio', 'radio', 'radio', 'radio', 'radio']);
     expect(inputs.map((i) => i.value)).toEqual(['module:m1', 'scenario:s1', 'module:m2', 'scenario:s2', 'scenario:sx']);
 
-    await submit('form.lti-picker');
+    await submit(root, 'form.lti-picker');
     expect(calls.some((c) => c.method === 'POST')).toBe(false);
     expect(root.querySelector('[role=alert]')?.textContent).toBe('Choose a module or scenario.');
 
     await act(() => inputs[1].click());
-    await submit('form.lti-picker');
+    await submit(root, 'form.lti-picker');
     await flush();
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ items: [{ kind: 'scenario', slug: 's1' }] });
     expect(submitted).toHaveLength(1);
@@ -229,7 +194,7 @@ describe('DeepLinkPickerPage', () => {
     expect(inputs.every((i) => i.type === 'checkbox')).toBe(true);
     await act(() => inputs[0].click());
     await act(() => inputs[3].click());
-    await submit('form.lti-picker');
+    await submit(root, 'form.lti-picker');
     await flush();
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ items: [{ kind: 'module', slug: 'm1' }, { kind: 'scenario', slug: 's2' }] });
     expect(root.querySelector('.alert-error')?.textContent).toContain('Could not add the content');

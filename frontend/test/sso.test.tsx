@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flush, json, problem, serve, submit, type } from './serve';
 import { _reset, getToken, isAppPath, parseProblem, ssoLoginHref } from '../src/api';
 import { ssoErrorMessage } from '../src/components/CompanySignIn';
 import { TeamLine } from '../src/components/TeamLine';
@@ -10,44 +11,8 @@ import { LoginPage, SignupPage } from '../src/pages/Auth';
 import { normalizeDomain, SsoDomainsSection } from '../src/pages/SsoDomains';
 
 let root: HTMLElement;
-const json = (status: number, body: unknown, type = 'application/json') => new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'Content-Type': type } });
-const problem = (status: number, detail: string, extra: Record<string, unknown> = {}) => json(status, { type: 'about:blank', title: 'x', status, detail, ...extra }, 'application/problem+json');
-const flush = () =>
-  act(async () => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-  });
 const provider = { id: 'oidc', name: 'Acme Okta', login_url: '/api/auth/oidc/login' };
 const tokens = { user: { id: 'u1', email: 'dana@acme.test', name: 'Dana', role: 'learner' }, access_token: 'tok-1', token_type: 'Bearer', expires_in: 900 };
-
-type Call = { url: string; method: string; body: unknown };
-/** Answers fetch from a table of "METHOD path" → response; records every call. */
-function serve(routes: Record<string, (body: unknown) => Response>) {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string, init: RequestInit = {}) => {
-      const method = init.method ?? 'GET';
-      const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-      calls.push({ url, method, body });
-      const h = routes[`${method} ${url}`];
-      return h ? h(body) : problem(404, `no route ${method} ${url}`);
-    }),
-  );
-  return calls;
-}
-
-async function type(el: HTMLInputElement | null, value: string) {
-  await act(() => {
-    el!.value = value;
-    el!.dispatchEvent(new Event('input', { bubbles: true }));
-  });
-}
-
-async function submit(selector: string) {
-  await act(() => {
-    root.querySelector(selector)!.dispatchEvent(new Event('submit', { cancelable: true }));
-  });
-}
 
 let assigned: string[] = [];
 beforeEach(() => {
@@ -137,7 +102,7 @@ describe('LoginPage with company sign-in', () => {
     await flush();
     await type(root.querySelector('input[name=email]'), 'dana@acme.test');
     await type(root.querySelector('input[name=password]'), 'a long password here');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     const required = root.querySelector('.sso-required')!;
     expect(required.querySelector('[role=alert]')?.textContent).toBe('Addresses at acme.test sign in with Acme Okta.');
@@ -166,7 +131,7 @@ describe('connecting an existing account', () => {
     expect(email.value).toBe('dana@acme.test');
     expect(email.readOnly).toBe(true);
     await type(root.querySelector('input[name=password]'), 'the old password');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(calls.find((c) => c.url === '/api/auth/oidc/link')?.body).toEqual({ token: 'link-tok', password: 'the old password' });
     expect(getToken()).toBe('tok-1');
@@ -180,13 +145,13 @@ describe('connecting an existing account', () => {
     await act(() => render(<LoginPage />, root));
     await flush();
     await type(root.querySelector('input[name=password]'), 'not it');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(root.querySelector('[role=alert]')?.textContent).toContain('That is not the password of this account');
     expect(getToken()).toBeNull();
 
     answer = problem(400, 'The token is used or expired.');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(root.querySelector('h1')?.textContent).toBe('Start the sign-in again');
     expect(root.querySelector('.sso-button')?.textContent).toBe('Sign in with Acme Okta');
@@ -241,7 +206,7 @@ describe('SignupPage', () => {
     await type(root.querySelector('input[name=name]'), 'Dana');
     await type(root.querySelector('input[name=email]'), 'dana@acme.test');
     await type(root.querySelector('input[name=password]'), 'a long password here');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(root.querySelector('.sso-required [role=alert]')?.textContent).toBe('Addresses at acme.test sign up with Acme Okta.');
     expect(root.querySelector('.sso-required .sso-button')?.textContent).toBe('Continue with Acme Okta');
@@ -276,12 +241,12 @@ describe('SsoDomainsSection', () => {
     expect(domains()).toEqual(['acme.test']);
 
     await type(root.querySelector('input[name=sso_domain]'), 'not a domain');
-    await submit('form');
+    await submit(root, 'form');
     expect(root.querySelector('.field-error')?.textContent).toContain('Enter a domain like example.com');
     expect(calls.some((c) => c.method === 'PUT')).toBe(false);
 
     await type(root.querySelector('input[name=sso_domain]'), 'Beta.test');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(calls.find((c) => c.method === 'PUT')?.body).toBeUndefined();
     expect(domains()).toEqual(['acme.test', 'beta.test']);
@@ -308,7 +273,7 @@ describe('SsoDomainsSection', () => {
     await act(() => render(<SsoDomainsSection />, root));
     await flush();
     await type(root.querySelector('input[name=sso_domain]'), 'acme.test');
-    await submit('form');
+    await submit(root, 'form');
     await flush();
     expect(root.querySelector('.sso-domain-form [role=alert]')?.textContent).toBe('Single sign-on is not configured.');
   });
@@ -347,7 +312,7 @@ describe('teams and passwordless accounts', () => {
     expect(root.querySelector('input[name=delete_password]')).toBeNull();
     const del = root.querySelector<HTMLButtonElement>('.delete-form button[type=submit]')!;
     expect(del.disabled).toBe(false);
-    await submit('.delete-form');
+    await submit(root, '.delete-form');
     await flush();
     expect(calls.find((c) => c.method === 'DELETE')?.body).toEqual({});
     expect(root.querySelector('.delete-form [role=alert]')?.textContent).toContain('Sign in again, then delete the account within 5 minutes.');
