@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Addr           string        // BATON_ADDR
 	DatabaseURL    string        // DATABASE_URL; empty starts the embedded cluster
+	ReadURL        string        // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
 	DataDir        string        // BATON_DATA_DIR
 	AdminEmails    []string      // BATON_ADMIN_EMAILS, normalised
 	AccessTTL      time.Duration // BATON_ACCESS_TTL
@@ -75,6 +76,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Addr:        orDefault(getenv("BATON_ADDR"), "127.0.0.1:8080"),
 		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		ReadURL:     strings.TrimSpace(getenv("BATON_READ_DATABASE_URL")),
 		DataDir:     orDefault(getenv("BATON_DATA_DIR"), "./.baton"),
 		LogFormat:   orDefault(getenv("BATON_LOG_FORMAT"), "text"),
 	}
