@@ -87,6 +87,7 @@ func BuildWithReplica(ctx context.Context, cfg Config, db, replica *database.DB,
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
+	s.Progress.ReadsFrom(s.Reads)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
 	s.Teams.ReadsFrom(s.Reads)
 	var sealer *sealing.Sealer
