@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/baton-course/baton/server/sealing"
 
 	"github.com/baton-course/baton/server/accounts"
@@ -82,6 +84,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("BATON_ADDR %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.ReadURL != "" {
+		if cfg.DatabaseURL == "" {
+			return cfg, fmt.Errorf("BATON_READ_DATABASE_URL is a replica of DATABASE_URL's primary: set DATABASE_URL too (the embedded cluster has no replica)")
+		}
+		// pgconn redacts the password in its parse errors.
+		if _, err := pgx.ParseConfig(cfg.ReadURL); err != nil {
+			return cfg, fmt.Errorf("BATON_READ_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+		}
 	}
 	ttl, err := time.ParseDuration(orDefault(getenv("BATON_ACCESS_TTL"), "15m"))
 	if err != nil || ttl < 30*time.Second || ttl > 24*time.Hour {

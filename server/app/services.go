@@ -62,9 +62,13 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 
 // BuildWithReplica is Build with a read replica (nil: none) that the reads
 // which may lag go to while it keeps within database.DefaultMaxLag.
-func BuildWithReplica(ctx context.Context, cfg Config, db, replica *database.DB, log *slog.Logger) (*Services, error) {
+func BuildWithReplica(ctx context.Context, cfg Config, db, replica *database.DB, log *slog.Logger) (_ *Services, err error) {
 	s := &Services{cfg: cfg, db: db, log: log, Reads: database.NewReads(db, replica, database.DefaultMaxLag)}
-	var err error
+	defer func() {
+		if err != nil {
+			s.Reads.Close() // its lag probe would outlive a failed build
+		}
+	}()
 	if s.Durability, err = db.CheckDurability(ctx); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,9 @@ func open(ctx context.Context, databaseURL string, timeout time.Duration, ping b
 		// round trips on every statement.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Discard,
+		// A replica may be down at start-up (see OpenReplica); the primary
+		// was pinged above.
+		DisableAutomaticPing: !ping,
 	})
 	if err != nil {
 		_ = sqlDB.Close()
