@@ -113,6 +113,37 @@ func TestReadReplica(t *testing.T) {
 		return r
 	}
 
+	// A manager with the learner in a team: their reads of the team's
+	// progress are reads that may lag.
+	code, mgr := call("POST", "/api/auth/register", "", `{"email":"mo@example.com","password":"a long enough password","name":"Mo"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("register manager: %d %v", code, mgr)
+	}
+	mgrToken := mgr["access_token"].(string)
+	if _, err := db.Pool.Exec(ctx, "UPDATE users SET role = 'manager' WHERE id = $1", mgr["user"].(map[string]any)["id"]); err != nil {
+		t.Fatal(err)
+	}
+	code, team := call("POST", "/api/teams", mgrToken, `{"name":"Ops"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create team: %d %v", code, team)
+	}
+	if code, body := call("POST", "/api/teams/join", token, `{"invite_code":"`+team["invite_code"].(string)+`"}`); code != http.StatusOK {
+		t.Fatalf("join team: %d %v", code, body)
+	}
+	teamPercent := func() float64 {
+		t.Helper()
+		code, body := call("GET", "/api/teams/"+team["id"].(string)+"/progress", mgrToken, "")
+		if code != http.StatusOK {
+			t.Fatalf("team progress: %d %v", code, body)
+		}
+		members := body["members"].([]any)
+		modules := members[0].(map[string]any)["modules"].([]any)
+		return modules[0].(map[string]any)["percent"].(float64)
+	}
+	// The manager's and the learner's own writes keep them on the primary
+	// for the read-your-writes window; let it pass.
+	time.Sleep(database.DefaultMaxLag + 1500*time.Millisecond)
+
 	waitFor(t, "the replica to be trusted", 15*time.Second, func() bool { st, _ := svc.Reads.Replica(); return st.OK })
 	waitFor(t, "the account to reach the replica", 10*time.Second, func() bool {
 		var n int
@@ -130,6 +161,16 @@ func TestReadReplica(t *testing.T) {
 		t.Fatalf("readyz replica = %v, want ok", r)
 	}
 
+	// A fresh write nobody reads, replayed before the pause, so that the
+	// lag below counts from now.
+	if code, _ := call("POST", "/api/auth/register", "", `{"email":"cy@example.com","password":"a long enough password","name":"Cy"}`); code != http.StatusCreated {
+		t.Fatalf("register: %d", code)
+	}
+	waitFor(t, "the replica to replay the last write", 10*time.Second, func() bool {
+		var n int
+		_ = replica.Pool.QueryRow(ctx, "SELECT count(*) FROM users WHERE email = 'cy@example.com'").Scan(&n)
+		return n == 1
+	})
 	// With replay paused the replica keeps yesterday's answer: the learner
 	// still sees their own write (the window sends them to the primary),
 	// while a read outside the window is the replica's, stale.
@@ -145,12 +186,19 @@ func TestReadReplica(t *testing.T) {
 	if got := storedPercent(); got != 0 {
 		t.Fatalf("a read outside the window saw %d%% while the replica's replay is paused: it did not go to the replica", got)
 	}
+	before = svc.Reads.ReplicaReads()
+	if got := teamPercent(); got != 0 || svc.Reads.ReplicaReads() <= before {
+		t.Fatalf("the manager's team progress showed %v%% while the replica's replay is paused: it did not come from the replica", got)
+	}
 
 	// Past the lag bound reads leave the replica, with no error, and the
 	// lag is reported.
 	waitFor(t, "the lag to pass the bound", 15*time.Second, func() bool { st, _ := svc.Reads.Replica(); return !st.OK })
 	if got := storedPercent(); got != 50 {
 		t.Fatalf("with the replica past its lag bound a read saw %d%%, want the primary's 50%%", got)
+	}
+	if got := teamPercent(); got == 0 {
+		t.Fatal("with the replica past its lag bound the team progress did not show the learner's progress")
 	}
 	if r := replicaState(); r["ok"] != false || r["lag_seconds"].(float64) <= database.DefaultMaxLag.Seconds() {
 		t.Fatalf("readyz replica = %v, want not ok with lag over %s", r, database.DefaultMaxLag)
@@ -177,6 +225,9 @@ func TestReadReplica(t *testing.T) {
 	}
 	if got := lessonPercent(); got != 50 {
 		t.Fatalf("with the replica down the lesson page showed %v%%", got)
+	}
+	if got := teamPercent(); got == 0 {
+		t.Fatal("with the replica down the team progress did not show the learner's progress")
 	}
 	waitFor(t, "readyz to report the replica down", 5*time.Second, func() bool { return replicaState()["ok"] == false })
 }
