@@ -64,8 +64,33 @@ type Progress struct {
 
 // Store records learners' progress, quick-check answers and reflections.
 type Store struct {
-	db   *gorm.DB
-	pool *pgxpool.Pool // the connections beneath db, queried directly on every lesson view
+	db    *gorm.DB
+	pool  *pgxpool.Pool // the connections beneath db, queried directly on every lesson view
+	reads Reads         // where the reads that may lag go; nil: db and pool
+}
+
+// Reads runs a read that may lag on a replica or the primary, whichever
+// may serve the request of ctx (database.Reads).
+type Reads interface {
+	Gorm(ctx context.Context, read func(*gorm.DB) error) error
+	Pool(ctx context.Context, read func(*pgxpool.Pool) error) error
+}
+
+// ReadsFrom sends the lesson page's and the progress reads to r.
+func (s *Store) ReadsFrom(r Reads) { s.reads = r }
+
+func (s *Store) readGorm(ctx context.Context, read func(*gorm.DB) error) error {
+	if s.reads == nil {
+		return read(s.db.WithContext(ctx))
+	}
+	return s.reads.Gorm(ctx, read)
+}
+
+func (s *Store) readPool(ctx context.Context, read func(*pgxpool.Pool) error) error {
+	if s.reads == nil {
+		return read(s.pool)
+	}
+	return s.reads.Pool(ctx, read)
 }
 
 // NewStore makes a store on db and the pool beneath it.
@@ -101,8 +126,11 @@ func (s *Store) ProgressFor(ctx context.Context, userIDs []string) (map[string]m
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	err := s.db.WithContext(ctx).Raw(
-		`SELECT user_id, lesson_slug, percent, completed_at FROM lesson_progress WHERE user_id IN ?`, userIDs).Scan(&rows).Error
+	err := s.readGorm(ctx, func(db *gorm.DB) error {
+		rows = rows[:0]
+		return db.Raw(`SELECT user_id, lesson_slug, percent, completed_at FROM lesson_progress WHERE user_id IN ?`, userIDs).
+			Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +194,8 @@ func (s *Store) State(ctx context.Context, userID, slug string) (LessonState, er
 		Reflections []byte
 	}
 	// Straight to the pool: this read runs on every lesson view.
-	err := s.pool.QueryRow(ctx, `
+	err := s.readPool(ctx, func(pool *pgxpool.Pool) error {
+		return pool.QueryRow(ctx, `
 		SELECT p.percent, p.completed_at,
 		  (SELECT json_agg(json_build_object('check_id', check_id, 'option', last_option, 'correct', last_correct,
 		                   'answers', answers, 'first_correct', first_correct))
@@ -175,7 +204,8 @@ func (s *Store) State(ctx context.Context, userID, slug string) (LessonState, er
 		     FROM reflections WHERE user_id = $1 AND lesson_slug = $2) AS reflections
 		FROM (SELECT 1) AS one
 		LEFT JOIN lesson_progress p ON p.user_id = $1 AND p.lesson_slug = $2`, userID, slug).
-		Scan(&row.Percent, &row.CompletedAt, &row.Checks, &row.Reflections)
+			Scan(&row.Percent, &row.CompletedAt, &row.Checks, &row.Reflections)
+	})
 	if err != nil {
 		return LessonState{}, err
 	}
@@ -281,8 +311,11 @@ func (s *Store) SharedPractice(ctx context.Context, userIDs []string) (map[strin
 		return out, nil
 	}
 	var rows []PracticeDone
-	err := s.db.WithContext(ctx).Raw(`SELECT user_id, module_slug AS module, note, shared, done_at FROM practice_tasks
-		WHERE user_id IN ? AND shared ORDER BY done_at`, userIDs).Scan(&rows).Error
+	err := s.readGorm(ctx, func(db *gorm.DB) error {
+		rows = rows[:0]
+		return db.Raw(`SELECT user_id, module_slug AS module, note, shared, done_at FROM practice_tasks
+			WHERE user_id IN ? AND shared ORDER BY done_at`, userIDs).Scan(&rows).Error
+	})
 	for _, r := range rows {
 		out[r.UserID] = append(out[r.UserID], r)
 	}
@@ -309,8 +342,11 @@ func (s *Store) CheckTotalsFor(ctx context.Context, userIDs []string) (map[strin
 		Answered     int
 		FirstCorrect int
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT user_id, count(*) AS answered, count(*) FILTER (WHERE first_correct) AS first_correct
-		FROM quick_check_answers WHERE user_id IN ? GROUP BY user_id`, userIDs).Scan(&rows).Error
+	err := s.readGorm(ctx, func(db *gorm.DB) error {
+		rows = rows[:0]
+		return db.Raw(`SELECT user_id, count(*) AS answered, count(*) FILTER (WHERE first_correct) AS first_correct
+			FROM quick_check_answers WHERE user_id IN ? GROUP BY user_id`, userIDs).Scan(&rows).Error
+	})
 	for _, r := range rows {
 		out[r.UserID] = CheckTotals{Answered: r.Answered, FirstCorrect: r.FirstCorrect}
 	}

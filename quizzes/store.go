@@ -383,11 +383,15 @@ type Status struct {
 // by user id and scenario slug: one row per learner and scenario, however
 // many attempts they have made.
 func (s *Store) Statuses(ctx context.Context, userIDs []string) (map[string]map[string]*Status, error) {
+	return statusesOn(ctx, s.pool, userIDs)
+}
+
+func statusesOn(ctx context.Context, pool *pgxpool.Pool, userIDs []string) (map[string]map[string]*Status, error) {
 	out := make(map[string]map[string]*Status, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT user_id::text, quiz_slug, attempts_used, best_percent, passed, first_percent,
+	rows, err := pool.Query(ctx, `SELECT user_id::text, quiz_slug, attempts_used, best_percent, passed, first_percent,
 		  latest_vision, latest_alignment, latest_inspiration, last_finished_at, review_due_at
 		FROM scenario_standings WHERE user_id = ANY($1::uuid[])`, userIDs)
 	if err != nil {

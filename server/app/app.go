@@ -24,6 +24,7 @@ type App struct {
 	log      *slog.Logger
 	cluster  *embeddedpg.Cluster
 	db       *database.DB
+	replica  *database.DB // nil without BATON_READ_DATABASE_URL
 	listener net.Listener
 	http     *http.Server
 	services *Services
@@ -66,7 +67,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err = database.Migrate(ctx, a.db, log); err != nil {
 		return nil, err
 	}
-	if a.services, err = Build(ctx, cfg, a.db, log); err != nil {
+	if cfg.ReadURL != "" {
+		if a.replica, err = database.OpenReplica(ctx, cfg.ReadURL, 5*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	if a.services, err = BuildWithReplica(ctx, cfg, a.db, a.replica, log); err != nil {
 		return nil, err
 	}
 	if err = a.services.StartJobs(ctx); err != nil {
@@ -126,6 +132,9 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() {
 	if a.services != nil {
 		a.services.Close()
+	}
+	if a.replica != nil {
+		_ = a.replica.Close()
 	}
 	if a.db != nil {
 		_ = a.db.Close()

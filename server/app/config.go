@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/baton-course/baton/server/sealing"
 
 	"github.com/baton-course/baton/server/accounts"
@@ -21,6 +23,7 @@ import (
 type Config struct {
 	Addr           string        // BATON_ADDR
 	DatabaseURL    string        // DATABASE_URL; empty starts the embedded cluster
+	ReadURL        string        // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
 	DataDir        string        // BATON_DATA_DIR
 	AdminEmails    []string      // BATON_ADMIN_EMAILS, normalised
 	AccessTTL      time.Duration // BATON_ACCESS_TTL
@@ -75,11 +78,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Addr:        orDefault(getenv("BATON_ADDR"), "127.0.0.1:8080"),
 		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		ReadURL:     strings.TrimSpace(getenv("BATON_READ_DATABASE_URL")),
 		DataDir:     orDefault(getenv("BATON_DATA_DIR"), "./.baton"),
 		LogFormat:   orDefault(getenv("BATON_LOG_FORMAT"), "text"),
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("BATON_ADDR %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.ReadURL != "" {
+		if cfg.DatabaseURL == "" {
+			return cfg, fmt.Errorf("BATON_READ_DATABASE_URL is a replica of DATABASE_URL's primary: set DATABASE_URL too (the embedded cluster has no replica)")
+		}
+		// pgconn redacts the password in its parse errors.
+		if _, err := pgx.ParseConfig(cfg.ReadURL); err != nil {
+			return cfg, fmt.Errorf("BATON_READ_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+		}
 	}
 	ttl, err := time.ParseDuration(orDefault(getenv("BATON_ACCESS_TTL"), "15m"))
 	if err != nil || ttl < 30*time.Second || ttl > 24*time.Hour {

@@ -24,6 +24,13 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("got %v", c.AdminEmails)
 			}
 		}},
+		{name: "read replica", env: map[string]string{"DATABASE_URL": "postgres://db/baton", "BATON_READ_DATABASE_URL": " postgres://replica/baton "}, check: func(t *testing.T, c Config) {
+			if c.ReadURL != "postgres://replica/baton" {
+				t.Errorf("read URL %q", c.ReadURL)
+			}
+		}},
+		{name: "read replica without a primary", env: map[string]string{"BATON_READ_DATABASE_URL": "postgres://replica/baton"}, wantErr: "set DATABASE_URL too"},
+		{name: "read replica not a URL", env: map[string]string{"DATABASE_URL": "postgres://db/baton", "BATON_READ_DATABASE_URL": "postgres://replica:99999999/baton"}, wantErr: "BATON_READ_DATABASE_URL is not a valid"},
 		{name: "demo on", env: map[string]string{"BATON_DEMO": "1"}, check: func(t *testing.T, c Config) {
 			if !c.Demo {
 				t.Error("demo off")

@@ -40,6 +40,8 @@ type Services struct {
 	LTI        *lti.Service
 	Durability database.Durability
 	Web        *web.Server
+	// Reads routes the reads that may lag to the replica, if there is one.
+	Reads *database.Reads
 
 	cfg  Config
 	db   *database.DB
@@ -55,8 +57,18 @@ type Services struct {
 // Build checks the database's durability, syncs the course into it, builds
 // every area and the router, and seeds the demo data when asked to.
 func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (*Services, error) {
-	s := &Services{cfg: cfg, db: db, log: log}
-	var err error
+	return BuildWithReplica(ctx, cfg, db, nil, log)
+}
+
+// BuildWithReplica is Build with a read replica (nil: none) that the reads
+// which may lag go to while it keeps within database.DefaultMaxLag.
+func BuildWithReplica(ctx context.Context, cfg Config, db, replica *database.DB, log *slog.Logger) (_ *Services, err error) {
+	s := &Services{cfg: cfg, db: db, log: log, Reads: database.NewReads(db, replica, database.DefaultMaxLag)}
+	defer func() {
+		if err != nil {
+			s.Reads.Close() // its lag probe would outlive a failed build
+		}
+	}()
 	if s.Durability, err = db.CheckDurability(ctx); err != nil {
 		return nil, err
 	}
@@ -73,12 +85,15 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 		return nil, fmt.Errorf("sync lessons: %w", err)
 	}
 	s.Lessons = lessons.NewStore(db.Gorm, db.Pool)
+	s.Lessons.ReadsFrom(s.Reads)
 	if s.Catalog, err = quizzes.NewCatalog(ctx, db.Gorm, s.Scenarios); err != nil {
 		return nil, err
 	}
 	s.Attempts = quizzes.NewStore(db.Gorm, db.Pool, s.Catalog)
 	s.Progress = progress.NewReader(s.Course, s.Catalog, s.Lessons, s.Attempts)
+	s.Progress.ReadsFrom(s.Reads)
 	s.Teams = teams.New(db.Gorm, s.Course, s.Catalog, s.Progress)
+	s.Teams.ReadsFrom(s.Reads)
 	var sealer *sealing.Sealer
 	if cfg.SecretKey != "" {
 		// The analytics secret is sealed like the signing keys (a wrong key
@@ -116,7 +131,7 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 	s.stopWatching = stopWatching
 	s.Accounts.Watch(watchCtx, db, 5*time.Second)
 	s.Web = web.New(web.Deps{
-		DB: db, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
+		DB: db, Reads: s.Reads, Log: log, Durability: s.Durability, TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies,
 		PublicOrigin: cfg.PublicOrigin(), MetricsToken: cfg.MetricsToken, SCIMToken: cfg.SCIMToken,
 		Course: s.Course, Lessons: s.Lessons, Catalog: s.Catalog, Attempts: s.Attempts,
 		Accounts: s.Accounts, Teams: s.Teams, Notify: s.Notify, Progress: s.Progress, SSO: s.SSO,
@@ -143,6 +158,9 @@ func Build(ctx context.Context, cfg Config, db *database.DB, log *slog.Logger) (
 func (s *Services) Close() {
 	if s.stopWatching != nil {
 		s.stopWatching()
+	}
+	if s.Reads != nil {
+		s.Reads.Close()
 	}
 	if s.jobs != nil {
 		s.jobs.stop()

@@ -44,6 +44,21 @@ const PoolSize = 16
 
 // Open connects to PostgreSQL and checks that it answers within timeout.
 func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, error) {
+	return open(ctx, databaseURL, timeout, true)
+}
+
+// OpenReplica opens the pool of a read replica without waiting for it to
+// answer: a replica that is down at start-up must not stop Baton, whose
+// reads then go to the primary until the replica answers (see Reads).
+func OpenReplica(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, error) {
+	db, err := open(ctx, databaseURL, timeout, false)
+	if err != nil {
+		return nil, fmt.Errorf("BATON_READ_DATABASE_URL: %w", err)
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, databaseURL string, timeout time.Duration, ping bool) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn redacts the password in its parse errors.
@@ -63,18 +78,23 @@ func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, 
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	sqlDB.SetMaxOpenConns(PoolSize)
 
-	pingCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		pool.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg.ConnConfig), rootCause(err))
+	if ping {
+		pingCtx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := pool.Ping(pingCtx); err != nil {
+			_ = sqlDB.Close()
+			pool.Close()
+			return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", describe(cfg.ConnConfig), rootCause(err))
+		}
 	}
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		// One explicit transaction where a write needs one; no hidden extra
 		// round trips on every statement.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Discard,
+		// A replica may be down at start-up (see OpenReplica); the primary
+		// was pinged above.
+		DisableAutomaticPing: !ping,
 	})
 	if err != nil {
 		_ = sqlDB.Close()

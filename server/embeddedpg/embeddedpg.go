@@ -37,6 +37,10 @@ type Options struct {
 	Settings map[string]string
 	// StartTimeout bounds how long Start waits for connections to be accepted.
 	StartTimeout time.Duration
+	// ReplicaOf makes the cluster a streaming replica of another one started
+	// by this process: on first use its data dir is a pg_basebackup -R of
+	// that primary (PostgreSQL's own replication), and it then follows it.
+	ReplicaOf *Cluster
 }
 
 // Cluster is a running PostgreSQL server owned by this process.
@@ -92,11 +96,19 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			c.unlock()
 		}
 	}()
-	if c.password, err = readOrCreatePassword(filepath.Join(dir, "postgres.password")); err != nil {
+	if opts.ReplicaOf != nil {
+		// A copy of the primary has the primary's roles and password.
+		c.password = opts.ReplicaOf.password
+	} else if c.password, err = readOrCreatePassword(filepath.Join(dir, "postgres.password")); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		if err := c.initdb(ctx, binDir, owner); err != nil {
+		if opts.ReplicaOf != nil {
+			err = c.baseBackup(ctx, binDir, owner, opts.ReplicaOf)
+		} else {
+			err = c.initdb(ctx, binDir, owner)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -283,6 +295,22 @@ func (c *Cluster) initdb(ctx context.Context, binDir string, owner *osUser) erro
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("initdb failed: %v: %s", err, lastLines(string(out), 3))
+	}
+	return nil
+}
+
+// baseBackup copies primary into the data dir with pg_basebackup -R, which
+// also writes standby.signal and the primary_conninfo to follow it by. It
+// runs as the cluster's account, as PostgreSQL refuses a root-owned copy.
+func (c *Cluster) baseBackup(ctx context.Context, binDir string, owner *osUser, primary *Cluster) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_basebackup"), // #nosec G204 -- the PostgreSQL binary found by FindBinaries, fixed arguments
+		"-D", c.dataDir, "-R", "-X", "stream", "-c", "fast",
+		"-h", primary.sockDir, "-U", superuser, "-w")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+primary.password)
+	cmd.SysProcAttr = procAttr(owner, false)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_basebackup failed: %v: %s", err, lastLines(string(out), 3))
 	}
 	return nil
 }

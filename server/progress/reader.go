@@ -25,7 +25,12 @@ type Reader struct {
 	catalog *quizzes.Catalog
 	lessons *lessons.Store
 	quizzes *quizzes.Store
+	reads   quizzes.Reads // where scenario standings are read; nil: the store's pool
 }
+
+// ReadsFrom reads the scenario standings through r (a replica when one is
+// configured); lesson progress follows the lesson store's own reads.
+func (r *Reader) ReadsFrom(reads quizzes.Reads) { r.reads = reads }
 
 // NewReader builds a reader on the lesson and scenario stores.
 func NewReader(course *lessons.Course, catalog *quizzes.Catalog, ls *lessons.Store, qs *quizzes.Store) *Reader {
@@ -39,7 +44,12 @@ func (r *Reader) Standing(ctx context.Context, userIDs []string) (map[string]Sta
 	if err != nil {
 		return nil, err
 	}
-	qs, err := r.quizzes.Statuses(ctx, userIDs)
+	var qs map[string]map[string]*quizzes.Status
+	if r.reads != nil {
+		qs, err = r.quizzes.StatusesVia(ctx, r.reads, userIDs)
+	} else {
+		qs, err = r.quizzes.Statuses(ctx, userIDs)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/privacy"
+	"gorm.io/gorm"
 )
 
 // MinGroup is the fewest members whose answers make a distribution: a
@@ -158,11 +159,14 @@ func (s *Service) firstAttempts(ctx context.Context, teamID string) (map[variant
 	// open at a time, so a variant's first attempt is finished once any
 	// attempt of it is, and a finished path never changes, so neither does
 	// its report.
-	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.quiz_slug, a.scenario_version, a.variant, a.number, x.step_id, x.choice_id
-		FROM team_members m
-		JOIN attempts a ON a.user_id = m.user_id AND a.status = 'finished'
-		JOIN attempt_answers x ON x.attempt_id = a.id
-		WHERE m.team_id = ?`, teamID).Scan(&rows).Error
+	err := s.readLagging(ctx, func(db *gorm.DB) error {
+		rows = rows[:0]
+		return db.Raw(`SELECT a.user_id, a.quiz_slug, a.scenario_version, a.variant, a.number, x.step_id, x.choice_id
+			FROM team_members m
+			JOIN attempts a ON a.user_id = m.user_id AND a.status = 'finished'
+			JOIN attempt_answers x ON x.attempt_id = a.id
+			WHERE m.team_id = ?`, teamID).Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -261,9 +265,12 @@ func (s *Service) checkAnalytics(ctx context.Context, noise privacy.Noise, teamI
 		CheckID      string
 		FirstCorrect bool
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT a.user_id, a.lesson_slug, a.check_id, a.first_correct
-		FROM team_members m JOIN quick_check_answers a ON a.user_id = m.user_id
-		WHERE m.team_id = ?`, teamID).Scan(&rows).Error
+	err := s.readLagging(ctx, func(db *gorm.DB) error {
+		rows = rows[:0]
+		return db.Raw(`SELECT a.user_id, a.lesson_slug, a.check_id, a.first_correct
+			FROM team_members m JOIN quick_check_answers a ON a.user_id = m.user_id
+			WHERE m.team_id = ?`, teamID).Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, err
 	}

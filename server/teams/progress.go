@@ -6,6 +6,7 @@ import (
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
+	"gorm.io/gorm"
 )
 
 // ReportModule is a member's standing in one module, in a team report.
@@ -55,8 +56,11 @@ func (s *Service) Report(ctx context.Context, m Managed) (Report, error) {
 	}
 	var rows []assignmentRow
 	if len(ids) > 0 {
-		if err := s.db.WithContext(ctx).Raw(`SELECT `+assignmentColumns+` FROM assignments
-			WHERE user_id IN ? AND team_id = ? AND cancelled_at IS NULL ORDER BY due_at`, ids, t.ID).Scan(&rows).Error; err != nil {
+		if err := s.readLagging(ctx, func(db *gorm.DB) error {
+			rows = rows[:0]
+			return db.Raw(`SELECT `+assignmentColumns+` FROM assignments
+				WHERE user_id IN ? AND team_id = ? AND cancelled_at IS NULL ORDER BY due_at`, ids, t.ID).Scan(&rows).Error
+		}); err != nil {
 			return Report{}, err
 		}
 	}

@@ -32,6 +32,7 @@ type Service struct {
 	catalog  *quizzes.Catalog
 	progress *progress.Reader
 	sealer   *sealing.Sealer // opens the analytics secret when it is sealed; nil: it is not
+	reads    *database.Reads // where team progress and analytics are read; nil: db
 }
 
 // New builds the service.
@@ -42,6 +43,18 @@ func New(db *gorm.DB, course *lessons.Course, catalog *quizzes.Catalog, pr *prog
 // SealedWith makes the service open the analytics secret with sealer
 // (BATON_SECRET_KEY), which start-up has sealed it with.
 func (s *Service) SealedWith(sealer *sealing.Sealer) { s.sealer = sealer }
+
+// ReadsFrom sends the team progress report's and the analytics' reads,
+// which may lag, to r (a replica when one is configured).
+func (s *Service) ReadsFrom(r *database.Reads) { s.reads = r }
+
+// readLagging runs a read that may lag: on s.reads when set, else on s.db.
+func (s *Service) readLagging(ctx context.Context, read func(*gorm.DB) error) error {
+	if s.reads == nil {
+		return read(s.db.WithContext(ctx))
+	}
+	return s.reads.Gorm(ctx, read)
+}
 
 // Team is a row of teams.
 type Team struct {

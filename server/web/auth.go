@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -39,8 +40,29 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		return s.readOwnWrites(c, p.UserID, next)
+	}
+}
+
+// readOwnWrites keeps a user who writes reading from the primary for the
+// read-your-writes window (database.Reads): a request that may change data
+// opens the window before it runs and again once it has committed, and a
+// request inside the window has its reads sent to the primary.
+func (s *Server) readOwnWrites(c echo.Context, userID string, next echo.HandlerFunc) error {
+	if s.Reads == nil {
 		return next(c)
 	}
+	req := c.Request()
+	writes := req.Method != http.MethodGet && req.Method != http.MethodHead && req.Method != http.MethodOptions
+	if writes {
+		s.Reads.Wrote(userID)
+	}
+	c.SetRequest(req.WithContext(s.Reads.ForUser(req.Context(), userID)))
+	err := next(c)
+	if writes {
+		s.Reads.Wrote(userID)
+	}
+	return err
 }
 
 // requireRole lets through principals holding one of roles (admin always),

@@ -22,6 +22,13 @@ func (s *Server) readyz(c echo.Context) error {
 		return &problem.Error{Code: problem.Unavailable, Detail: "The database does not answer.", RetryAfter: 2 * time.Second, Cause: err}
 	}
 	body := map[string]any{"status": "ready", "database": "ok", "durability": s.Durability}
+	if s.Reads != nil {
+		// A lagging or absent replica does not make this instance unready:
+		// its reads go to the primary meanwhile.
+		if st, configured := s.Reads.Replica(); configured {
+			body["replica"] = st
+		}
+	}
 	if !s.Durability.Safe() {
 		body["warning"] = "durability settings are off (" + s.Durability.Problems() + "): a crash can lose acknowledged writes"
 	}

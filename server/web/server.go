@@ -30,7 +30,9 @@ import (
 // Deps is what the handlers work with: the domain areas, built by the
 // caller on one database pool.
 type Deps struct {
-	DB         *database.DB
+	DB *database.DB
+	// Reads routes the reads that may lag; nil: all reads on DB.
+	Reads      *database.Reads
 	Log        *slog.Logger
 	Durability database.Durability
 	Course     *lessons.Course
@@ -90,6 +92,29 @@ func New(d Deps) *Server {
 			Help: "Connections of the pool in use right now (the job queue's listener holds one while it runs).",
 		}, func() float64 { return float64(db.Pool.Stat().AcquiredConns()) }),
 	)
+	if reads := d.Reads; reads != nil {
+		if _, configured := reads.Replica(); configured {
+			s.reg.MustRegister(
+				prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+					Name: "baton_db_replica_lag_seconds",
+					Help: "How far the read replica's replay was behind at its last probe (once a second).",
+				}, func() float64 { st, _ := reads.Replica(); return st.LagSeconds }),
+				prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+					Name: "baton_db_replica_ok",
+					Help: "1 while reads that may lag go to the replica; 0 while they fall back to the primary.",
+				}, func() float64 {
+					if st, _ := reads.Replica(); st.OK {
+						return 1
+					}
+					return 0
+				}),
+				prometheus.NewCounterFunc(prometheus.CounterOpts{
+					Name: "baton_db_replica_reads_total",
+					Help: "Reads the replica answered.",
+				}, func() float64 { return float64(reads.ReplicaReads()) }),
+			)
+		}
+	}
 	s.metrics = newHTTPMetrics(s.reg)
 
 	e := echo.New()
