@@ -1,0 +1,25 @@
+package quizzes
+
+import "time"
+
+// HoldAnswers keeps answer batches from leaving; release lets one batch go
+// once waiting answers are queued, so a test can choose what one batch holds.
+func (s *Store) HoldAnswers() (release func(waiting int)) {
+	b := s.answers
+	b.mu.Lock()
+	b.flights = answerFlights
+	b.mu.Unlock()
+	return func(waiting int) {
+		for {
+			b.mu.Lock()
+			if len(b.queue) >= waiting {
+				b.flights = 1
+				b.mu.Unlock()
+				go b.fly()
+				return
+			}
+			b.mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
