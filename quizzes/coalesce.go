@@ -28,7 +28,8 @@ type pendingAnswer struct {
 	state             State
 	points            Points
 
-	won  bool // the guard held and the answer is recorded
+	ctx  context.Context // the request's: an answer nobody waits for any more is not written
+	won  bool            // the guard held and the answer is recorded
 	err  error
 	done chan struct{}
 }
@@ -68,7 +69,7 @@ func newAnswerBatcher(pool *pgxpool.Pool) *answerBatcher {
 // write queues the answer and waits for its batch's commit. won is false
 // when the guard found the attempt moved on.
 func (b *answerBatcher) write(ctx context.Context, p *pendingAnswer) (won bool, err error) {
-	p.done = make(chan struct{})
+	p.ctx, p.done = ctx, make(chan struct{})
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	if b.flights < answerFlights {
@@ -104,10 +105,17 @@ func (b *answerBatcher) fly() {
 // take removes the next batch from the queue (b.mu held). Answers to an
 // attempt already in the batch stay queued for the next one, in order: one
 // statement updates a row once, so each must be judged after the other.
+// Answers whose request gave up (its deadline passed while the database was
+// away) leave unwritten.
 func (b *answerBatcher) take() []*pendingAnswer {
 	var batch, rest []*pendingAnswer
 	seen := make(map[string]bool, len(b.queue))
 	for _, p := range b.queue {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			close(p.done)
+			continue
+		}
 		if seen[p.attemptID] || len(batch) == maxAnswerBatch {
 			rest = append(rest, p)
 			continue
