@@ -233,11 +233,11 @@ func (s *stmtCounter) counts(ctx context.Context) (requests, river int64, err er
 	return
 }
 
-// answerBatches counts the store's coalesced answer statements (see
+// answerBatches counts the store's coalesced answer statements (moving on and finishing) (see
 // quizzes/coalesce.go) and the answers they wrote (the rows they returned).
 func (s *stmtCounter) answerBatches(ctx context.Context) (batches, answers int64, err error) {
 	err = s.conn.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(rows), 0)::bigint
-		FROM pg_stat_statements WHERE `+requestsOnly+` AND query LIKE '%WITH ORDINALITY AS i (id, user_id, step,%'`).Scan(&batches, &answers)
+		FROM pg_stat_statements WHERE `+requestsOnly+` AND query LIKE '%WITH ORDINALITY AS _ (id, user_id, step,%'`).Scan(&batches, &answers)
 	return
 }
 
