@@ -112,3 +112,89 @@ func TestBatchAnswersEachRequest(t *testing.T) {
 		t.Errorf("%d answers stored, %d answered events, %d attempts agreeing with their answers; want %d each", stored, events, agree, learners)
 	}
 }
+
+// Finishing answers of several learners share a batch too, and each
+// learner's standing is brought up to date by it; a second copy of one of
+// them finds the attempt finished (ErrFinished, a 409 like ErrNotCurrent).
+func TestBatchFinishesEachRequest(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
+	sc := cat.All()[0]
+
+	type answer struct{ user, attempt, step, token string }
+	const learners = 4
+	var answers []answer
+	for range learners {
+		user, _ := testdb.User(t, db, "learner", "Learner")
+		a, _, err := store.Start(ctx, user, sc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := cat.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Play the first offered choice until the next one would finish.
+		step, state := v.Steps[*a.CurrentStep], a.State
+		for {
+			c := v.Offered(step, state)[0]
+			out, err := v.Answer(step.ID, state, step.ID, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := quizzes.ChoiceToken(a.ID, a.Seed, step.ID, c.ID)
+			if out.Next == nil {
+				answers = append(answers, answer{user, a.ID, step.ID, token})
+				break
+			}
+			if _, err := store.Answer(ctx, user, a.ID, step.ID, token); err != nil {
+				t.Fatal(err)
+			}
+			step, state = out.Next, out.State
+		}
+	}
+	answers = append(answers, answers[0]) // the same finishing answer twice
+
+	release := store.HoldFinishes()
+	errs := make([]error, len(answers))
+	results := make([]quizzes.Answered, len(answers))
+	var wg sync.WaitGroup
+	for i, a := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = store.Answer(ctx, a.user, a.attempt, a.step, a.token)
+		}()
+	}
+	release(len(answers))
+	wg.Wait()
+
+	for i := 1; i < learners; i++ {
+		if errs[i] != nil || results[i].Result == nil {
+			t.Errorf("finishing answer %d: %v (result %v)", i, errs[i], results[i].Result)
+		}
+	}
+	first, dup := errs[0], errs[len(answers)-1]
+	if (first == nil) == (dup == nil) || !errors.Is(errors.Join(first, dup), quizzes.ErrFinished) {
+		t.Errorf("the same finishing answer twice: %v and %v, want one recorded and one ErrFinished", first, dup)
+	}
+	if st := store.FinishBatches(); st.Largest.Load() < learners {
+		t.Errorf("largest finishing batch %d, want the %d held answers in one", st.Largest.Load(), learners)
+	}
+	var finished, standings int64
+	db.Gorm.Raw("SELECT count(*) FROM attempts WHERE status = 'finished' AND percent IS NOT NULL AND finished_at IS NOT NULL").Scan(&finished)
+	db.Gorm.Raw(`SELECT count(*) FROM scenario_standings s JOIN attempts a ON a.user_id = s.user_id AND a.quiz_slug = s.quiz_slug
+		WHERE s.attempts_used = 1 AND s.best_percent = a.percent AND s.first_percent = a.percent AND s.last_finished_at = a.finished_at`).Scan(&standings)
+	if finished != learners || standings != learners {
+		t.Errorf("%d attempts finished, %d standings agreeing with them; want %d each", finished, standings, learners)
+	}
+}
