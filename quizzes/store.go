@@ -79,12 +79,23 @@ type Store struct {
 	pool *pgxpool.Pool // the connections beneath db, queried directly on the hot paths
 	cat  *Catalog
 	open *openAttempts
+	// answers and finishes coalesce the answers that move attempts on and
+	// those that finish them (see coalesce.go).
+	answers, finishes *answerBatcher
 }
 
 // NewStore makes an attempt store over the catalog's scenarios.
 func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
-	return &Store{db: db, pool: pool, cat: cat, open: newOpenAttempts(openAttemptsCap)}
+	return &Store{db: db, pool: pool, cat: cat, open: newOpenAttempts(openAttemptsCap),
+		answers: newAnswerBatcher(pool, writeMoves), finishes: newAnswerBatcher(pool, writeFinishes)}
 }
+
+// AnswerBatches counts the batches the store has written answers that move
+// attempts on in, and FinishBatches those that finish them.
+func (s *Store) AnswerBatches() *BatchStats { return &s.answers.stats }
+
+// FinishBatches: see AnswerBatches.
+func (s *Store) FinishBatches() *BatchStats { return &s.finishes.stats }
 
 // Catalog is the store's scenario catalog.
 func (s *Store) Catalog() *Catalog { return s.cat }
@@ -313,49 +324,21 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 		Attempt: Attempt{ID: attemptID, UserID: st.userID, QuizSlug: st.slug, ScenarioVersion: st.version, Variant: st.variant,
 			State: out.State, Seed: st.seed, Answered: st.answered + 1}}
 	p := out.Choice.Points
-	// The guarded UPDATE decides: a concurrent answer to the same step finds
-	// the attempt moved and updates nothing, so nothing is inserted either.
-	const guardAndRecord = `
-		  WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_step = $3 AND answered = $8
-		  RETURNING id, number, answered, user_id, quiz_slug, scenario_version),
-		ins AS (
-		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-		  SELECT id, answered, user_id, quiz_slug, scenario_version, $3, $4, $5, $6, $7 FROM moved)`
-	const countMoved = `
-		SELECT count(*) FROM moved`
-	var n int
+	// Each answer is written in a batch with the others waiting
+	// (coalesce.go): its guarded UPDATE decides, so a concurrent answer to
+	// the same step finds the attempt moved and inserts nothing.
 	if out.Next != nil {
-		err = s.pool.QueryRow(ctx, `WITH moved AS (
-			  UPDATE attempts SET current_step = $9, state = $10, answered = answered + 1, points_vision = points_vision + $5,
-			    points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+guardAndRecord+countMoved,
-			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered, out.Next.ID, []int(out.State)).Scan(&n)
-	} else {
-		// Finishing also brings the learner's standing up to date, in the
-		// same statement: nothing can see the attempt finished and the
-		// standing not.
-		r, ending := v.Finish(out.State, st.sum.Add(p), out.Choice)
-		res.Result, res.Ending = &r, ending
-		now := time.Now()
-		review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
-		err = s.pool.QueryRow(ctx, `WITH moved AS (
-			  UPDATE attempts SET status = 'finished', current_step = NULL, state = $18, ending_id = $9, percent = $10, passed = $11,
-			    vision = $12, alignment = $13, inspiration = $14, finished_at = $15, answered = answered + 1,
-			    points_vision = points_vision + $5, points_alignment = points_alignment + $6, points_inspiration = points_inspiration + $7`+
-			guardAndRecord+`,
-		standing AS (
-		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, first_percent, best_percent, passed,
-		    last_finished_at, latest_vision, latest_alignment, latest_inspiration, review_due_at, review_streak)
-		  SELECT user_id, quiz_slug, number, $10, $10, $11, $15, $12, $13, $14, $16, $17 FROM moved
-		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET first_percent = coalesce(s.first_percent, EXCLUDED.first_percent),
-		    best_percent = greatest(s.best_percent, EXCLUDED.best_percent), passed = s.passed OR EXCLUDED.passed,
-		    last_finished_at = EXCLUDED.last_finished_at, latest_vision = EXCLUDED.latest_vision,
-		    latest_alignment = EXCLUDED.latest_alignment, latest_inspiration = EXCLUDED.latest_inspiration,
-		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak)`+countMoved,
-			attemptID, st.userID, stepID, choiceID, p.Vision, p.Alignment, p.Inspiration, st.answered,
-			ending.ID, r.Percent, r.Passed, r.Skills.Vision, r.Skills.Alignment, r.Skills.Inspiration,
-			now, review.Due, review.Streak, []int(out.State)).Scan(&n)
+		written, err = s.answers.write(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
+			answered: st.answered, nextStep: out.Next.ID, state: out.State, points: p})
+		return res, written, err
 	}
-	return res, n > 0, err
+	r, ending := v.Finish(out.State, st.sum.Add(p), out.Choice)
+	res.Result, res.Ending = &r, ending
+	now := time.Now()
+	review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
+	written, err = s.finishes.write(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
+		answered: st.answered, state: out.State, points: p, finish: &finishing{endingID: ending.ID, result: r, finishedAt: now, review: review}})
+	return res, written, err
 }
 
 // History lists the learner's attempts at a scenario, newest first.

@@ -233,6 +233,14 @@ func (s *stmtCounter) counts(ctx context.Context) (requests, river int64, err er
 	return
 }
 
+// answerBatches counts the store's coalesced answer statements (moving on and finishing) (see
+// quizzes/coalesce.go) and the answers they wrote (the rows they returned).
+func (s *stmtCounter) answerBatches(ctx context.Context) (batches, answers int64, err error) {
+	err = s.conn.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(rows), 0)::bigint
+		FROM pg_stat_statements WHERE `+requestsOnly+` AND query LIKE '%WITH ORDINALITY AS _ (id, user_id, step,%'`).Scan(&batches, &answers)
+	return
+}
+
 type stmtCount struct {
 	Calls      int64  `json:"calls"`
 	MeanExecUs int64  `json:"mean_exec_us"` // PostgreSQL's own execution time, without parsing and round trips

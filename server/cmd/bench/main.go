@@ -771,6 +771,9 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 		if n := p.requests(); n > 0 {
 			p.SQLPerRequest = round3(float64(p.SQLStatements) / float64(n))
 		}
+		if p.AnswerBatches, p.BatchedAnswers, err = b.stmts.answerBatches(ctx); err != nil {
+			return err
+		}
 		if p.TopStatements, err = b.stmts.top(ctx, 12); err != nil {
 			return err
 		}

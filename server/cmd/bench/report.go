@@ -68,6 +68,11 @@ type phaseResult struct {
 
 	TopStatements []stmtCount `json:"top_statements,omitempty"`
 
+	// The store coalesces answers that move an attempt on: how many of its
+	// batch statements ran and how many answers they wrote.
+	AnswerBatches  int64 `json:"answer_batches,omitempty"`
+	BatchedAnswers int64 `json:"batched_answers,omitempty"`
+
 	lat map[string][]time.Duration // per class, for merging rounds
 }
 
@@ -540,6 +545,7 @@ func formatTable(rep *report) string {
 		}
 	}
 
+	b.WriteString(formatBatches(rep.Phases))
 	b.WriteString(formatCapacity(rep.Capacity))
 	fmt.Fprintf(&b, "\nServer: peak RSS %.1f MB, CPU %.1f s over the run; PostgreSQL CPU %.1f s\n",
 		rep.Server.PeakRSSMB, rep.Server.CPUSeconds, rep.Server.PostgresCPUSeconds)
@@ -566,4 +572,36 @@ func formatTable(rep *report) string {
 		lines[i] = strings.TrimRight(l, " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// formatBatches reports the answer batches each level's phases saw, over
+// all rounds: a batch is one statement and one commit for all its answers.
+func formatBatches(phases []phaseResult) string {
+	type key struct {
+		level int
+		phase string
+	}
+	sums := map[key][2]int64{}
+	var keys []key
+	for _, p := range phases {
+		if p.AnswerBatches == 0 {
+			continue
+		}
+		k := key{p.Level, p.Phase}
+		if _, ok := sums[k]; !ok {
+			keys = append(keys, k)
+		}
+		s := sums[k]
+		sums[k] = [2]int64{s[0] + p.AnswerBatches, s[1] + p.BatchedAnswers}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nAnswer batches (pg_stat_statements: statements of the coalesced answer write, answers they wrote)\n")
+	for _, k := range keys {
+		s := sums[k]
+		fmt.Fprintf(&b, "  %d learners %-8s %d batches, %d answers, %.2f answers per batch\n", k.level, k.phase, s[0], s[1], float64(s[1])/float64(s[0]))
+	}
+	return b.String()
 }

@@ -1,0 +1,200 @@
+package quizzes_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/baton-course/baton/lessons"
+	"github.com/baton-course/baton/quizzes"
+	"github.com/baton-course/baton/server/coursetest"
+	"github.com/baton-course/baton/server/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// One batch holds answers that win and answers that lose their guard: an
+// attempt another instance moved on (this store's memory of it is stale) and
+// a second copy of an answer. Each request hears its own fate, only the
+// winners are stored, and the per-row triggers fire once per stored answer.
+func TestBatchAnswersEachRequest(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Exec("UPDATE xapi_settings SET enabled = true").Error; err != nil {
+		t.Fatal(err)
+	}
+	store, other := quizzes.NewStore(db.Gorm, db.Pool, cat), quizzes.NewStore(db.Gorm, db.Pool, cat)
+	sc := cat.All()[0]
+
+	type answer struct{ user, attempt, step, token string }
+	const learners = 6
+	var answers []answer
+	for i := range learners {
+		user, _ := testdb.User(t, db, "learner", "Learner")
+		a, _, err := store.Start(ctx, user, sc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := cat.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := v.Steps[*a.CurrentStep]
+		offered := v.Offered(step, a.State)
+		// Pick a choice that moves on (a finishing one is written alone).
+		var token string
+		for _, c := range offered {
+			if out, err := v.Answer(step.ID, a.State, step.ID, c.ID); err == nil && out.Next != nil {
+				token = quizzes.ChoiceToken(a.ID, a.Seed, step.ID, c.ID)
+				break
+			}
+		}
+		if token == "" {
+			t.Fatalf("%s: the first step has no choice that moves on", sc.Slug)
+		}
+		answers = append(answers, answer{user, a.ID, step.ID, token})
+		if i == 0 {
+			// Another instance answers first: store still believes the
+			// attempt is at its first step.
+			if _, err := other.Answer(ctx, user, a.ID, step.ID, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	answers = append(answers, answers[1]) // the same answer twice
+
+	release := store.HoldAnswers()
+	errs := make([]error, len(answers))
+	var wg sync.WaitGroup
+	for i, a := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = store.Answer(ctx, a.user, a.attempt, a.step, a.token)
+		}()
+	}
+	release(len(answers))
+	wg.Wait()
+
+	if !errors.Is(errs[0], quizzes.ErrNotCurrent) {
+		t.Errorf("answer to an attempt moved on elsewhere: %v, want ErrNotCurrent", errs[0])
+	}
+	for i := 2; i < learners; i++ {
+		if errs[i] != nil {
+			t.Errorf("answer %d: %v", i, errs[i])
+		}
+	}
+	// The copy waits for the next batch and finds the attempt moved on.
+	first, dup := errs[1], errs[len(answers)-1]
+	if (first == nil) == (dup == nil) || !errors.Is(errors.Join(first, dup), quizzes.ErrNotCurrent) {
+		t.Errorf("the same answer twice: %v and %v, want one recorded and one ErrNotCurrent", first, dup)
+	}
+	if st := store.AnswerBatches(); st.Largest.Load() < learners {
+		t.Errorf("largest batch %d, want the %d held answers in one", st.Largest.Load(), learners)
+	}
+	var stored, events, agree int64
+	db.Gorm.Raw("SELECT count(*) FROM attempt_answers").Scan(&stored)
+	db.Gorm.Raw("SELECT count(*) FROM xapi_outbox WHERE kind = 'attempt_answered'").Scan(&events)
+	db.Gorm.Raw(`SELECT count(*) FROM attempts a WHERE a.answered = (SELECT count(*) FROM attempt_answers x WHERE x.attempt_id = a.id)
+		AND a.answered = 1`).Scan(&agree)
+	if stored != learners || events != learners || agree != learners {
+		t.Errorf("%d answers stored, %d answered events, %d attempts agreeing with their answers; want %d each", stored, events, agree, learners)
+	}
+}
+
+// Finishing answers of several learners share a batch too, and each
+// learner's standing is brought up to date by it; a second copy of one of
+// them finds the attempt finished (ErrFinished, a 409 like ErrNotCurrent).
+func TestBatchFinishesEachRequest(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
+	sc := cat.All()[0]
+
+	type answer struct{ user, attempt, step, token string }
+	const learners = 4
+	var answers []answer
+	for range learners {
+		user, _ := testdb.User(t, db, "learner", "Learner")
+		a, _, err := store.Start(ctx, user, sc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := cat.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Play the first offered choice until the next one would finish.
+		step, state := v.Steps[*a.CurrentStep], a.State
+		for {
+			c := v.Offered(step, state)[0]
+			out, err := v.Answer(step.ID, state, step.ID, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := quizzes.ChoiceToken(a.ID, a.Seed, step.ID, c.ID)
+			if out.Next == nil {
+				answers = append(answers, answer{user, a.ID, step.ID, token})
+				break
+			}
+			if _, err := store.Answer(ctx, user, a.ID, step.ID, token); err != nil {
+				t.Fatal(err)
+			}
+			step, state = out.Next, out.State
+		}
+	}
+	answers = append(answers, answers[0]) // the same finishing answer twice
+
+	release := store.HoldFinishes()
+	errs := make([]error, len(answers))
+	results := make([]quizzes.Answered, len(answers))
+	var wg sync.WaitGroup
+	for i, a := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = store.Answer(ctx, a.user, a.attempt, a.step, a.token)
+		}()
+	}
+	release(len(answers))
+	wg.Wait()
+
+	for i := 1; i < learners; i++ {
+		if errs[i] != nil || results[i].Result == nil {
+			t.Errorf("finishing answer %d: %v (result %v)", i, errs[i], results[i].Result)
+		}
+	}
+	first, dup := errs[0], errs[len(answers)-1]
+	if (first == nil) == (dup == nil) || !errors.Is(errors.Join(first, dup), quizzes.ErrFinished) {
+		t.Errorf("the same finishing answer twice: %v and %v, want one recorded and one ErrFinished", first, dup)
+	}
+	if st := store.FinishBatches(); st.Largest.Load() < learners {
+		t.Errorf("largest finishing batch %d, want the %d held answers in one", st.Largest.Load(), learners)
+	}
+	var finished, standings int64
+	db.Gorm.Raw("SELECT count(*) FROM attempts WHERE status = 'finished' AND percent IS NOT NULL AND finished_at IS NOT NULL").Scan(&finished)
+	db.Gorm.Raw(`SELECT count(*) FROM scenario_standings s JOIN attempts a ON a.user_id = s.user_id AND a.quiz_slug = s.quiz_slug
+		WHERE s.attempts_used = 1 AND s.best_percent = a.percent AND s.first_percent = a.percent AND s.last_finished_at = a.finished_at`).Scan(&standings)
+	if finished != learners || standings != learners {
+		t.Errorf("%d attempts finished, %d standings agreeing with them; want %d each", finished, standings, learners)
+	}
+}
