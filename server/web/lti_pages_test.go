@@ -31,13 +31,7 @@ func TestLTIDeepLinkPageFormAction(t *testing.T) {
 	lw := newLTIWorld(t)
 	c := ltiCourse("c-csp")
 	lw.p.AddCourse(c)
-	b := idptest.NewBrowser()
-	to := lw.launch(t, b, lw.p.DeepLinkLaunchURL(c, ltiPeople.grace))
-	id, ok := strings.CutPrefix(to.Path, lti.DeepLinkPage)
-	if !ok {
-		t.Fatalf("the deep-linking launch landed on %s", to)
-	}
-	grace := lw.refresh(t, b)
+	id, grace, _ := lw.openDeepLink(t, c)
 	h := lw.ts.Handler()
 
 	page := call(t, h, "GET", lti.DeepLinkPage+id, nil)

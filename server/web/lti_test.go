@@ -104,6 +104,20 @@ func (lw *ltiWorld) wantPage(t *testing.T, resp *http.Response, status int, code
 	}
 }
 
+// openDeepLink is the instructor's deep-linking launch from course c: the
+// picker's request id, the instructor signed in by the launch, and their
+// browser (which posts the picker's answer to the platform).
+func (lw *ltiWorld) openDeepLink(t *testing.T, c ltitest.Course) (string, account, *idptest.Browser) {
+	t.Helper()
+	b := idptest.NewBrowser()
+	to := lw.launch(t, b, lw.p.DeepLinkLaunchURL(c, ltiPeople.grace))
+	id, ok := strings.CutPrefix(to.Path, lti.DeepLinkPage)
+	if !ok {
+		t.Fatalf("the deep-linking launch landed on %s", to)
+	}
+	return id, lw.refresh(t, b), b
+}
+
 // refresh trades the browser's refresh cookie for an access token, as the
 // app does on landing.
 func (lw *ltiWorld) refresh(t *testing.T, b *idptest.Browser) account {
@@ -212,13 +226,7 @@ func TestLTIDeepLinkingAndRoster(t *testing.T) {
 	lw := newLTIWorld(t)
 	c := ltiCourse("c2")
 	lw.p.AddCourse(c)
-	b := idptest.NewBrowser()
-	to := lw.launch(t, b, lw.p.DeepLinkLaunchURL(c, ltiPeople.grace))
-	id, ok := strings.CutPrefix(to.Path, lti.DeepLinkPage)
-	if !ok {
-		t.Fatalf("the deep-linking launch landed on %s", to)
-	}
-	grace := lw.refresh(t, b)
+	id, grace, b := lw.openDeepLink(t, c)
 	h := lw.ts.Handler()
 
 	// The instructor's launch filled the course's team from the roster.

@@ -115,16 +115,9 @@ func (b *Builder) attempt(ctx context.Context, e Event) ([]Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.skills = Skills{deref(vision), deref(alignment), deref(inspiration)}
-	v, err := b.catalog.Pinned(ctx, r.slug, r.version, r.variant)
-	if err != nil {
-		return nil, err
-	}
-	switch e.Kind {
-	case KindAttemptStarted:
-		return []Statement{b.started(r, v, e)}, nil
-	case KindAttemptFinished:
-		return b.finished(r, v, e)
+	v, done, out, err := b.startOrFinish(ctx, &r, e, [3]*int{vision, alignment, inspiration}, KindAttemptStarted, KindAttemptFinished)
+	if done || err != nil {
+		return out, err
 	}
 	if e.Position == nil {
 		return nil, buildError("answer event %d has no position", e.ID)
@@ -155,16 +148,9 @@ func (b *Builder) practice(ctx context.Context, e Event) ([]Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.skills = Skills{deref(vision), deref(alignment), deref(inspiration)}
-	v, err := b.catalog.Pinned(ctx, r.slug, r.version, r.variant)
-	if err != nil {
-		return nil, err
-	}
-	switch e.Kind {
-	case KindPracticeStarted:
-		return []Statement{b.started(r, v, e)}, nil
-	case KindPracticeFinished:
-		return b.finished(r, v, e)
+	v, done, out, err := b.startOrFinish(ctx, &r, e, [3]*int{vision, alignment, inspiration}, KindPracticeStarted, KindPracticeFinished)
+	if done || err != nil {
+		return out, err
 	}
 	if e.Position == nil || *e.Position < 0 || *e.Position >= len(answers) {
 		return nil, buildError("practice answer event %d names no answer of its run", e.ID)
@@ -172,6 +158,26 @@ func (b *Builder) practice(ctx context.Context, e Event) ([]Statement, error) {
 	a := answers[*e.Position]
 	s, err := b.answered(r, v, e, *e.Position, a.StepID, a.ChoiceID)
 	return []Statement{s}, err
+}
+
+// startOrFinish completes r (its skill totals) and finds its pinned
+// variant; for the run's start or finish event it also builds that
+// statement (done). Attempts and practice runs share it: only their kinds
+// and the query that read r differ.
+func (b *Builder) startOrFinish(ctx context.Context, r *run, e Event, skills [3]*int, started, finished string) (*quizzes.Variant, bool, []Statement, error) {
+	r.skills = Skills{deref(skills[0]), deref(skills[1]), deref(skills[2])}
+	v, err := b.catalog.Pinned(ctx, r.slug, r.version, r.variant)
+	if err != nil {
+		return nil, true, nil, err
+	}
+	switch e.Kind {
+	case started:
+		return v, true, []Statement{b.started(*r, v, e)}, nil
+	case finished:
+		out, err := b.finished(*r, v, e)
+		return v, true, out, err
+	}
+	return v, false, nil, nil
 }
 
 // name is the statement-id name of a run's event: practice runs have their
