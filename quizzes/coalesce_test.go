@@ -198,3 +198,91 @@ func TestBatchFinishesEachRequest(t *testing.T) {
 		t.Errorf("%d attempts finished, %d standings agreeing with them; want %d each", finished, standings, learners)
 	}
 }
+
+// Starts of several learners share one insert; a learner starting twice at
+// once gets one attempt (the copy waits for the next batch and resumes it),
+// and a start that loses a race with another instance (whose attempt the
+// batch's read did not see) makes its batch fall back to one start at a
+// time, so only it fails, and it resumes the attempt that won.
+func TestBatchStartsEachRequest(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, other := quizzes.NewStore(db.Gorm, db.Pool, cat), quizzes.NewStore(db.Gorm, db.Pool, cat)
+	sc := cat.All()[0]
+
+	const learners = 5
+	users := make([]string, learners)
+	for i := range users {
+		users[i], _ = testdb.User(t, db, "learner", "Learner")
+	}
+	starts := append([]string{}, users...)
+	starts = append(starts, users[1]) // the same learner twice at once
+
+	release := store.HoldStarts()
+	type started struct {
+		a       quizzes.Attempt
+		created bool
+		err     error
+	}
+	got := make([]started, len(starts))
+	var wg sync.WaitGroup
+	for i, u := range starts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i].a, got[i].created, got[i].err = store.Start(ctx, u, sc, time.Now())
+		}()
+	}
+	// Wait until every read is done and the inserts are queued, then let
+	// another instance start learner 0's attempt first.
+	waitFor(t, func() bool { return store.QueuedStarts() >= len(starts) })
+	raced, _, err := other.Start(ctx, users[0], sc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release(learners)
+	wg.Wait()
+
+	for i, g := range got {
+		if g.err != nil {
+			t.Fatalf("start %d: %v", i, g.err)
+		}
+	}
+	if got[0].a.ID != raced.ID || got[0].created {
+		t.Errorf("the start that lost the race: attempt %s created=%v, want to resume %s", got[0].a.ID, got[0].created, raced.ID)
+	}
+	first, dup := got[1], got[len(starts)-1]
+	if first.a.ID != dup.a.ID || first.created == dup.created {
+		t.Errorf("the same learner twice: %s (created %v) and %s (created %v), want one attempt created once", first.a.ID, first.created, dup.a.ID, dup.created)
+	}
+	for i := 2; i < learners; i++ {
+		if !got[i].created || got[i].a.Number != 1 || got[i].a.CurrentStep == nil {
+			t.Errorf("start %d: %+v, want a new first attempt at its first step", i, got[i])
+		}
+	}
+	var attempts, standings int64
+	db.Gorm.Raw("SELECT count(*) FROM attempts").Scan(&attempts)
+	db.Gorm.Raw("SELECT count(*) FROM scenario_standings WHERE attempts_used = 1").Scan(&standings)
+	if attempts != learners || standings != learners {
+		t.Errorf("%d attempts, %d standings counting one attempt; want %d each", attempts, standings, learners)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

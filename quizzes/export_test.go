@@ -9,9 +9,12 @@ func (s *Store) HoldAnswers() (release func(waiting int)) { return hold(s.answer
 // HoldFinishes is HoldAnswers for the answers that finish attempts.
 func (s *Store) HoldFinishes() (release func(waiting int)) { return hold(s.finishes) }
 
-func hold(b *answerBatcher) (release func(waiting int)) {
+// HoldStarts is HoldAnswers for the starts' inserts.
+func (s *Store) HoldStarts() (release func(waiting int)) { return hold(s.starts) }
+
+func hold[In, Out any](b *coalescer[In, Out]) (release func(waiting int)) {
 	b.mu.Lock()
-	b.flights = answerFlights
+	b.flights = batchFlights
 	b.mu.Unlock()
 	return func(waiting int) {
 		for {
@@ -26,4 +29,11 @@ func hold(b *answerBatcher) (release func(waiting int)) {
 			time.Sleep(time.Millisecond)
 		}
 	}
+}
+
+// QueuedStarts is how many starts' inserts wait for their batch.
+func (s *Store) QueuedStarts() int {
+	s.starts.mu.Lock()
+	defer s.starts.mu.Unlock()
+	return len(s.starts.queue)
 }

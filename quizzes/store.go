@@ -80,22 +80,35 @@ type Store struct {
 	cat  *Catalog
 	open *openAttempts
 	// answers and finishes coalesce the answers that move attempts on and
-	// those that finish them (see coalesce.go).
-	answers, finishes *answerBatcher
+	// those that finish them; standings and starts the two round trips of
+	// a start (see coalesce.go).
+	answers, finishes *coalescer[*pendingAnswer, written]
+	standings         *coalescer[standingKey, standing]
+	starts            *coalescer[*pendingStart, Attempt]
 }
 
 // NewStore makes an attempt store over the catalog's scenarios.
 func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
 	return &Store{db: db, pool: pool, cat: cat, open: newOpenAttempts(openAttemptsCap),
-		answers: newAnswerBatcher(pool, writeMoves), finishes: newAnswerBatcher(pool, writeFinishes)}
+		answers: newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) { return writeMoves(ctx, pool, b) }, attemptKey),
+		finishes: newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) {
+			return writeFinishes(ctx, pool, b)
+		}, attemptKey),
+		standings: newCoalescer(func(ctx context.Context, b []standingKey) ([]standing, error) { return readStandings(ctx, pool, b) }, nil),
+		starts:    newCoalescer(func(ctx context.Context, b []*pendingStart) ([]Attempt, error) { return insertStarts(ctx, pool, b) }, startKey),
+	}
 }
 
 // AnswerBatches counts the batches the store has written answers that move
-// attempts on in, and FinishBatches those that finish them.
+// attempts on in, FinishBatches those that finish them, and StartBatches the
+// starts' inserts.
 func (s *Store) AnswerBatches() *BatchStats { return &s.answers.stats }
 
 // FinishBatches: see AnswerBatches.
 func (s *Store) FinishBatches() *BatchStats { return &s.finishes.stats }
+
+// StartBatches: see AnswerBatches.
+func (s *Store) StartBatches() *BatchStats { return &s.starts.stats }
 
 // Catalog is the store's scenario catalog.
 func (s *Store) Catalog() *Catalog { return s.cat }
@@ -122,67 +135,42 @@ func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time
 	return a, created, err
 }
 
-// start is two round trips: one statement reads the learner's standing on
-// the scenario and their open attempt (if any), the other inserts the
-// attempt and counts it in the standing.
+// start is two round trips, each shared with the other starts waiting
+// (startbatch.go): one reads the learner's standing on the scenario and
+// their open attempt (if any), the other inserts the attempt and counts it
+// in the standing.
 func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
-	var (
-		used         int
-		lastFinished *time.Time
-		review       ReviewState
-		openID       *string
-		seen         map[string]int
-		lastVariant  *string
-	)
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0), a.id::text,
-		  coalesce(s.variants_seen, '{}'), s.last_variant
-		FROM (SELECT 1) one
-		LEFT JOIN scenario_standings s ON s.user_id = $1 AND s.quiz_slug = $2
-		LEFT JOIN attempts a ON a.user_id = $1 AND a.quiz_slug = $2 AND a.status = 'in_progress'`, userID, sc.Slug).
-		Scan(&used, &lastFinished, &review.Due, &review.Streak, &openID, &seen, &lastVariant)
+	st, err := s.standings.do(ctx, standingKey{userID: userID, slug: sc.Slug})
 	if err != nil {
 		return Attempt{}, false, err
 	}
 	var a Attempt
-	if openID != nil {
-		err := scanAttempt(s.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = $1`, *openID), &a)
+	if st.openID != nil {
+		err := scanAttempt(s.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = $1`, *st.openID), &a)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Attempt{}, false, ErrNotFound // finished and deleted in between: vanishingly rare
 		}
 		return a, false, err
 	}
-	avail := sc.CanStart(used, lastFinished, now)
+	avail := sc.CanStart(st.used, st.lastFinished, now)
 	if !avail.Allowed {
 		if avail.NextAttemptAt != nil && (avail.AttemptsLeft == nil || *avail.AttemptsLeft > 0) {
 			return Attempt{}, false, &CooldownError{Until: *avail.NextAttemptAt}
 		}
 		return Attempt{}, false, ErrNoAttemptsLeft
 	}
-	isReview := review.Due != nil && !now.Before(*review.Due)
-	v := sc.ChooseVariant(Seen{Count: seen, Last: lastVariant}, isReview, userID, used+1)
+	isReview := st.review.Due != nil && !now.Before(*st.review.Due)
+	v := sc.ChooseVariant(Seen{Count: st.seen, Last: st.lastVariant}, isReview, userID, st.used+1)
 	step, state := v.Begin()
-	// The number follows the learner's last attempt (a lookup at the end of
-	// the unique key's index), and is unique per learner and scenario, so of
-	// two starts racing one fails here and resumes the attempt that won.
 	// started_at comes from the same clock as finished_at, which the review
 	// schedule compares it with.
-	err = scanAttempt(s.pool.QueryRow(ctx, `WITH a AS (
-		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
-		  SELECT $1, $2, $3, $7, $8, coalesce(max(number), 0) + 1, $4, $5, $6 FROM attempts WHERE user_id = $1 AND quiz_slug = $2
-		  RETURNING `+attemptColumns+`),
-		counted AS (
-		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
-		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
-		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
-		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
-		    last_variant = EXCLUDED.last_variant)
-		SELECT `+attemptColumns+` FROM a`,
-		userID, sc.Slug, sc.Version, randomSeed(), step, now, v.ID, []int(state)), &a)
+	a, err = s.starts.do(ctx, &pendingStart{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, state: state,
+		seed: randomSeed(), step: step, startedAt: now})
 	if err != nil {
 		return Attempt{}, false, err
 	}
 	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, seed: a.Seed, step: step,
-		state: state, startedAt: a.StartedAt, review: review})
+		state: state, startedAt: a.StartedAt, review: st.review})
 	return a, true, nil
 }
 
@@ -215,6 +203,9 @@ type Answered struct {
 	Outcome Outcome
 	Result  *Result // set when the attempt finished
 	Ending  *Ending // the ending the path earned, when finished
+	// ScoresQueued: the finish queued LTI scores for the platforms whose
+	// launch linked this scenario, and their sender should be woken.
+	ScoresQueued bool
 }
 
 // Answer records a choice for the attempt's current step: one round trip
@@ -328,17 +319,18 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	// (coalesce.go): its guarded UPDATE decides, so a concurrent answer to
 	// the same step finds the attempt moved and inserts nothing.
 	if out.Next != nil {
-		written, err = s.answers.write(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
+		w, err := s.answers.do(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
 			answered: st.answered, nextStep: out.Next.ID, state: out.State, points: p})
-		return res, written, err
+		return res, w.won, err
 	}
 	r, ending := v.Finish(out.State, st.sum.Add(p), out.Choice)
 	res.Result, res.Ending = &r, ending
 	now := time.Now()
 	review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
-	written, err = s.finishes.write(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
+	w, err := s.finishes.do(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
 		answered: st.answered, state: out.State, points: p, finish: &finishing{endingID: ending.ID, result: r, finishedAt: now, review: review}})
-	return res, written, err
+	res.ScoresQueued = w.graded
+	return res, w.won, err
 }
 
 // History lists the learner's attempts at a scenario, newest first.

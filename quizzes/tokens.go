@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 )
 
 // ChoiceToken is the id a choice goes by in one attempt: a keyed hash of the
@@ -14,20 +15,37 @@ import (
 // the attempt is resumed. The "c_" prefix and base64url text can never be an
 // authoring id, which are lower-case slugs.
 func ChoiceToken(attemptID string, seed int64, stepID, choiceID string) string {
+	return NewChoiceTokens(attemptID, seed).For(stepID, choiceID)
+}
+
+// ChoiceTokens spells several choice tokens of one attempt: the keyed hash
+// is set up once (its key schedule is most of one token's cost) and reset
+// between tokens.
+type ChoiceTokens struct{ mac hash.Hash }
+
+// NewChoiceTokens is the token speller of one attempt (see ChoiceToken).
+func NewChoiceTokens(attemptID string, seed int64) *ChoiceTokens {
 	key := make([]byte, 8, 8+len(attemptID))
 	binary.BigEndian.PutUint64(key, uint64(seed)) // #nosec G115 -- any bit pattern is a key
-	m := hmac.New(sha256.New, append(key, attemptID...))
-	m.Write([]byte(stepID))
-	m.Write([]byte{0})
-	m.Write([]byte(choiceID))
-	return "c_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+	return &ChoiceTokens{mac: hmac.New(sha256.New, append(key, attemptID...))}
+}
+
+// For is the token of the step's choice.
+func (t *ChoiceTokens) For(stepID, choiceID string) string {
+	t.mac.Reset()
+	t.mac.Write([]byte(stepID))
+	t.mac.Write([]byte{0})
+	t.mac.Write([]byte(choiceID))
+	var sum [sha256.Size]byte
+	return "c_" + base64.RawURLEncoding.EncodeToString(t.mac.Sum(sum[:0])[:12])
 }
 
 // ChoiceByToken is the authoring id of the choice of step that goes by token
 // in the attempt; false when none does.
 func (s *Step) ChoiceByToken(attemptID string, seed int64, token string) (string, bool) {
+	t := NewChoiceTokens(attemptID, seed)
 	for _, c := range s.Choices {
-		if hmac.Equal([]byte(ChoiceToken(attemptID, seed, s.ID, c.ID)), []byte(token)) {
+		if hmac.Equal([]byte(t.For(s.ID, c.ID)), []byte(token)) {
 			return c.ID, true
 		}
 	}
@@ -36,9 +54,10 @@ func (s *Step) ChoiceByToken(attemptID string, seed int64, token string) (string
 
 // PathTokens is a path as the attempt's choice tokens.
 func PathTokens(attemptID string, seed int64, path []PathStep) []string {
+	t := NewChoiceTokens(attemptID, seed)
 	out := make([]string, 0, len(path))
 	for _, d := range path {
-		out = append(out, ChoiceToken(attemptID, seed, d.Step.ID, d.Choice.ID))
+		out = append(out, t.For(d.Step.ID, d.Choice.ID))
 	}
 	return out
 }

@@ -107,8 +107,9 @@ func stepIn(v *quizzes.Variant, runID string, seed int64, st quizzes.State, answ
 	}
 	out := &stepView{ID: step.ID, Text: v.Render(step.Text, st), Choices: []optionView{},
 		Decision: decisionView{Number: answered + 1, OfAbout: answered + v.Remaining(stepID, st)}}
+	tokens := quizzes.NewChoiceTokens(runID, seed)
 	for _, ch := range v.ChoiceOrder(step, st, uint64(seed)) { // #nosec G115 -- seeds are non-negative (randomSeed)
-		out.Choices = append(out.Choices, optionView{ID: quizzes.ChoiceToken(runID, seed, step.ID, ch.ID), Text: ch.Text})
+		out.Choices = append(out.Choices, optionView{ID: tokens.For(step.ID, ch.ID), Text: ch.Text})
 	}
 	return out
 }
@@ -205,9 +206,9 @@ func (s *Server) answer(c echo.Context) error {
 	if err != nil {
 		return attemptError(err)
 	}
-	if res.Result != nil {
-		// The finish queued its LTI scores (if launched from a platform)
-		// in the same statement; this only wakes their sender.
+	if res.ScoresQueued {
+		// The finish queued its LTI scores in the same statement (the
+		// learner came from a platform's launch); this wakes their sender.
 		s.LTI.ScoresQueued()
 	}
 	return c.JSON(http.StatusOK, answered(res.Variant, res.Attempt.ID, res.Attempt.Seed, res.Attempt.Answered, res.Outcome, res.Result, res.Ending))

@@ -1,0 +1,141 @@
+package quizzes
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// A start's two round trips are coalesced like answers (coalesce.go): the
+// read of the learners' standings and open attempts is one statement for
+// every start waiting, and so is the insert of the attempts they begin.
+// When everyone starts at once (an assignment mailed at nine), the starts
+// cost PostgreSQL two statements and one commit per batch, not per learner.
+
+// standingKey names the standing a start reads: one learner's on one scenario.
+type standingKey struct{ userID, slug string }
+
+// standing is what deciding a start needs: how many attempts the learner
+// used, when they last finished, their review schedule, the variants they
+// met, and the attempt still open, if any.
+type standing struct {
+	used         int
+	lastFinished *time.Time
+	review       ReviewState
+	openID       *string
+	seen         map[string]int
+	lastVariant  *string
+}
+
+// readStandings reads the standings and open attempts of the batch's
+// learners, one row per input row (a learner with no standing yet reads
+// as zero attempts).
+func readStandings(ctx context.Context, pool *pgxpool.Pool, batch []standingKey) ([]standing, error) {
+	users, slugs := make([]string, len(batch)), make([]string, len(batch))
+	for i, k := range batch {
+		users[i], slugs[i] = k.userID, k.slug
+	}
+	rows, err := pool.Query(ctx, `SELECT k.ord, coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0),
+		  a.id::text, coalesce(s.variants_seen, '{}'), s.last_variant
+		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k (user_id, quiz_slug, ord)
+		LEFT JOIN scenario_standings s ON s.user_id = k.user_id AND s.quiz_slug = k.quiz_slug
+		LEFT JOIN attempts a ON a.user_id = k.user_id AND a.quiz_slug = k.quiz_slug AND a.status = 'in_progress'`, users, slugs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]standing, len(batch))
+	for rows.Next() {
+		var ord int
+		var st standing
+		if err := rows.Scan(&ord, &st.used, &st.lastFinished, &st.review.Due, &st.review.Streak, &st.openID, &st.seen, &st.lastVariant); err != nil {
+			return nil, err
+		}
+		if ord >= 1 && ord <= len(out) {
+			out[ord-1] = st
+		}
+	}
+	return out, rows.Err()
+}
+
+// pendingStart is one attempt a start inserts.
+type pendingStart struct {
+	userID, slug, version, variant string
+	state                          State
+	seed                           int64
+	step                           string
+	startedAt                      time.Time
+}
+
+// startKey keeps two starts of one learner at one scenario out of one
+// batch: the second must find the first's attempt.
+func startKey(p *pendingStart) string { return p.userID + " " + p.slug }
+
+// insertStarts inserts the batch's attempts and counts each in its
+// learner's standing, in one statement. The number follows the learner's
+// last attempt (a lookup at the end of the unique key's index); the unique
+// keys (one number per learner and scenario, one open attempt) make a start
+// racing another fail the whole statement, whose starts are then sent one
+// by one (coalesce.go), so only the one that lost fails and resumes the
+// attempt that won.
+func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart) ([]Attempt, error) {
+	n := len(batch)
+	var (
+		users, slugs, versions, variants, states, steps = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seeds                                           = make([]int64, n)
+		started                                         = make([]time.Time, n)
+	)
+	for i, p := range batch {
+		users[i], slugs[i], versions[i], variants[i], states[i], steps[i] = p.userID, p.slug, p.version, p.variant, arrayLiteral(p.state), p.step
+		seeds[i], started[i] = p.seed, p.startedAt
+	}
+	rows, err := pool.Query(ctx, `WITH input AS (
+		  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[])
+		    WITH ORDINALITY AS n (user_id, quiz_slug, version, variant, state, seed, step, started_at, ord)),
+		a AS (
+		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
+		  SELECT n.user_id, n.quiz_slug, n.version, n.variant, n.state::int[],
+		    coalesce((SELECT max(number) FROM attempts x WHERE x.user_id = n.user_id AND x.quiz_slug = n.quiz_slug), 0) + 1,
+		    n.seed, n.step, n.started_at
+		  FROM input n ORDER BY n.ord
+		  RETURNING `+attemptColumns+`),
+		counted AS (
+		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
+		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
+		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
+		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
+		    last_variant = EXCLUDED.last_variant)
+		SELECT `+attemptColumns+` FROM a`,
+		users, slugs, versions, variants, states, seeds, steps, started)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	// RETURNING does not carry the input's order: the batch holds one start
+	// per learner and scenario, which names its row.
+	at := make(map[string]int, n)
+	for i, p := range batch {
+		at[startKey(p)] = i
+	}
+	out := make([]Attempt, n)
+	got := 0
+	for rows.Next() {
+		var a Attempt
+		if err := scanAttempt(rows, &a); err != nil {
+			return nil, err
+		}
+		if i, ok := at[a.UserID+" "+a.QuizSlug]; ok {
+			out[i] = a
+			got++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if got != n {
+		return nil, fmt.Errorf("quizzes: %d of %d started attempts came back", got, n)
+	}
+	return out, nil
+}
