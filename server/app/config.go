@@ -22,13 +22,13 @@ import (
 // Config is everything Baton reads from its environment, validated once at
 // start-up so a bad value fails fast with one clear line.
 type Config struct {
-	Addr           string        // BATON_ADDR
-	DatabaseURL    string        // DATABASE_URL; empty starts the embedded cluster
-	ReadURL        string        // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
+	Addr        string // BATON_ADDR
+	DatabaseURL string // DATABASE_URL; empty starts the embedded cluster
+	ReadURL     string // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
 	// DirectURL is the primary itself when DATABASE_URL is a pooler in
 	// transaction mode (PgBouncer): LISTEN and the migrations' session
 	// locks connect there. Equal to DatabaseURL when unset.
-	DirectURL string // BATON_DIRECT_DATABASE_URL
+	DirectURL      string        // BATON_DIRECT_DATABASE_URL
 	DataDir        string        // BATON_DATA_DIR
 	AdminEmails    []string      // BATON_ADMIN_EMAILS, normalised
 	AccessTTL      time.Duration // BATON_ACCESS_TTL
