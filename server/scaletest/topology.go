@@ -153,7 +153,6 @@ func createDatabase(ctx context.Context, c *embeddedpg.Cluster) error {
 
 func (t *Topology) replicaDir() string { return filepath.Join(t.opts.Dir, "replica") }
 
-
 // StartReplica makes the replica on first call (pg_basebackup -R of the
 // primary) and starts it again after StopReplica.
 func (t *Topology) StartReplica(ctx context.Context) error {
