@@ -47,7 +47,7 @@ func TestTopology(t *testing.T) {
 		t.Skip("topology")
 	}
 	topo := startTopology(t)
-	rep, err := Run(context.Background(), topo, Plan{Learners: 6, Readers: 2, Phase: 4 * time.Second, Log: t.Logf})
+	rep, err := Run(context.Background(), topo, Plan{Learners: 6, Readers: 2, Phase: 3 * time.Second, Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
