@@ -129,7 +129,10 @@ func Run(ctx context.Context, t *Topology, plan Plan) (*Report, error) {
 
 	rep := &Report{Instances: len(t.Instances), Learners: plan.Learners, Readers: plan.Readers}
 	replica := newReplicaReads()
-	var killAt time.Time
+	// The kill's window: from the signal to the process being gone. A
+	// request sent before it was gone and answered after the signal was in
+	// flight on it.
+	var killAt, killedAt time.Time
 	bounds := make([]time.Time, len(phaseNames)+1)
 	replicaReads := make([]int64, len(phaseNames))
 	sleep := func(d time.Duration) {
@@ -149,6 +152,7 @@ func Run(ctx context.Context, t *Topology, plan Plan) (*Report, error) {
 			sleep(plan.Phase / 5)
 			killAt = time.Now()
 			t.Kill(0)
+			killedAt = time.Now()
 			logf("killed %s (SIGKILL)", t.Instances[0].Name)
 			sleep(plan.Phase - plan.Phase/5)
 		case phaseRestarted:
@@ -203,7 +207,7 @@ func Run(ctx context.Context, t *Topology, plan Plan) (*Report, error) {
 
 	prev := int64(0)
 	for ph, name := range phaseNames {
-		p := summarize(rec.samples, ph, name, bounds[ph+1].Sub(bounds[ph]), killAt)
+		p := summarize(rec.samples, ph, name, bounds[ph+1].Sub(bounds[ph]), killAt, killedAt)
 		p.ReplicaReads, prev = replicaReads[ph]-prev, replicaReads[ph]
 		rep.Phases = append(rep.Phases, p)
 		if p.Errors > p.InFlightErrors {
@@ -233,7 +237,7 @@ func Run(ctx context.Context, t *Topology, plan Plan) (*Report, error) {
 }
 
 // summarize computes one phase's figures from the samples that began in it.
-func summarize(all []sample, ph int, name string, took time.Duration, killAt time.Time) PhaseReport {
+func summarize(all []sample, ph int, name string, took time.Duration, killAt, killedAt time.Time) PhaseReport {
 	p := PhaseReport{Name: name, Seconds: took.Seconds()}
 	var lat, answerLat []time.Duration
 	for _, s := range all {
@@ -249,8 +253,9 @@ func summarize(all []sample, ph int, name string, took time.Duration, killAt tim
 		switch {
 		case s.failed():
 			p.Errors++
-			// In flight when the instance died: sent before, answered after.
-			if !killAt.IsZero() && !s.start.After(killAt) && !s.end.Before(killAt) {
+			// In flight when the instance died: sent before it was gone,
+			// answered after it was signalled.
+			if !killAt.IsZero() && !s.start.After(killedAt) && !s.end.Before(killAt) {
 				p.InFlightErrors++
 			} else if len(p.Unexpected) < 5 {
 				p.Unexpected = append(p.Unexpected, fmt.Sprintf("%s (retry %v) HTTP %d, sent %s after the kill, took %s: %.200s",
