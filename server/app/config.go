@@ -69,8 +69,9 @@ type Config struct {
 }
 
 // Pooled reports whether DATABASE_URL is a pooler in front of the primary
-// at DirectURL.
-func (c Config) Pooled() bool { return c.DirectURL != c.DatabaseURL }
+// at DirectURL. (A Config built in code may leave DirectURL empty: not
+// pooled.)
+func (c Config) Pooled() bool { return c.DirectURL != "" && c.DirectURL != c.DatabaseURL }
 
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
 // browser sends it in Origin.

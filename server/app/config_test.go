@@ -168,3 +168,10 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+// A Config built in code with only DATABASE_URL is not pooled.
+func TestConfigPooledNeedsADirectURL(t *testing.T) {
+	if (Config{DatabaseURL: "postgres://db/baton"}).Pooled() {
+		t.Fatal("a config without BATON_DIRECT_DATABASE_URL counts as pooled")
+	}
+}

@@ -66,7 +66,7 @@ func Start(ctx context.Context, opts Options) (_ *Topology, err error) {
 	}
 	t := &Topology{opts: opts}
 	// The clusters' and PgBouncer's account must be able to enter it.
-	if err := os.MkdirAll(opts.Dir, 0o711); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o711); err != nil { // #nosec G301 -- a directory others may enter, not list
 		return nil, err
 	}
 	if err := os.Chmod(opts.Dir, 0o711); err != nil { // #nosec G302 -- a directory others may enter, not list
