@@ -22,8 +22,10 @@ type Balancer struct {
 
 // haproxyConfig is the balancer's configuration for backends. Checks every
 // 250 ms, two failures to take an instance out and two passes to bring it
-// back: a dead instance leaves the rotation within about half a second
-// (new connections to it are redispatched meanwhile).
+// back: a dead instance (its port refuses at once) leaves the rotation
+// within about half a second, new connections to it being redispatched
+// meanwhile. A check may take as long as /readyz's own 2 s database ping,
+// so a busy instance is not taken for a dead one.
 func haproxyConfig(addr string, backends []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `global
@@ -35,6 +37,7 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout http-keep-alive 10s
+    timeout check 2s
     retries 3
     retry-on conn-failure
     option redispatch 1
