@@ -6,7 +6,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOSEC := github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 NPM_INSTALLED := frontend/node_modules/.package-lock.json
 
-.PHONY: run build frontend test lint audit bench chaos fuzz deps deps-test clean
+.PHONY: run build frontend test lint audit bench scale chaos fuzz deps deps-test deps-scale clean
 
 run: deps build
 	BATON_DEMO=1 ./bin/baton
@@ -44,6 +44,14 @@ audit:
 bench: deps
 	$(GO) run ./server/cmd/bench -out bench.json $(if $(filter 1,$(PROFILE)),-profile)
 
+# The topology test at length: a primary and its streaming replica,
+# PgBouncer in transaction mode, three instances behind HAProxy; 30-second
+# phases (steady, an instance killed, restarted, the replica down, back),
+# a table on stdout and scale.json. make test runs a short version
+# (server/scaletest).
+scale: deps-scale
+	$(GO) run ./server/cmd/scale -out scale.json
+
 # The fault tests with a ten-second database outage instead of three, and
 # a 30-second LRS outage instead of three.
 chaos:
@@ -64,6 +72,9 @@ deps:
 
 deps-test:
 	@.ci/deps.sh --browser
+
+deps-scale:
+	@.ci/deps.sh --scale
 
 clean:
 	rm -rf bin frontend/node_modules server/idptest/node/node_modules server/lrstest/node/node_modules server/ltitest/node/node_modules

@@ -3,7 +3,8 @@
 # are missing: the PostgreSQL server binaries, Node.js with npm (to build the
 # browser app) and, with "--browser", Chromium (for the browser tests) and
 # the npm packages of the tests' OpenID provider (server/idptest/node) and learning record store
-# (server/lrstest/node).
+# (server/lrstest/node); with "--browser" or "--scale", PgBouncer and HAProxy
+# (the topology test, server/scaletest, and make scale).
 # Installs only as root with apt; otherwise it says exactly what to install
 # and fails.
 set -euo pipefail
@@ -32,6 +33,12 @@ have_postgres || missing+=(postgresql)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
+# The topology test puts PgBouncer and HAProxy in front of Baton. Debian
+# installs pgbouncer in /usr/sbin, which is not on every PATH.
+if [ "${1:-}" = "--browser" ] || [ "${1:-}" = "--scale" ]; then
+  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"

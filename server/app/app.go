@@ -61,7 +61,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			return nil, err
 		}
 	}
-	if a.db, err = database.Open(ctx, dbURL, 5*time.Second); err != nil {
+	if cfg.Pooled() {
+		a.db, err = database.OpenPooled(ctx, dbURL, cfg.DirectURL, 5*time.Second)
+	} else {
+		a.db, err = database.Open(ctx, dbURL, 5*time.Second)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err = database.Migrate(ctx, a.db, log); err != nil {

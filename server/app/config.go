@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/sealing"
 
 	"github.com/baton-course/baton/server/accounts"
@@ -21,9 +22,13 @@ import (
 // Config is everything Baton reads from its environment, validated once at
 // start-up so a bad value fails fast with one clear line.
 type Config struct {
-	Addr           string        // BATON_ADDR
-	DatabaseURL    string        // DATABASE_URL; empty starts the embedded cluster
-	ReadURL        string        // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
+	Addr        string // BATON_ADDR
+	DatabaseURL string // DATABASE_URL; empty starts the embedded cluster
+	ReadURL     string // BATON_READ_DATABASE_URL: a streaming replica for reads that may lag
+	// DirectURL is the primary itself when DATABASE_URL is a pooler in
+	// transaction mode (PgBouncer): LISTEN and the migrations' session
+	// locks connect there. Equal to DatabaseURL when unset.
+	DirectURL      string        // BATON_DIRECT_DATABASE_URL
 	DataDir        string        // BATON_DATA_DIR
 	AdminEmails    []string      // BATON_ADMIN_EMAILS, normalised
 	AccessTTL      time.Duration // BATON_ACCESS_TTL
@@ -63,6 +68,11 @@ type Config struct {
 	XAPI xapi.Config // BATON_XAPI_ENDPOINT, _USERNAME, _PASSWORD, _MBOX
 }
 
+// Pooled reports whether DATABASE_URL is a pooler in front of the primary
+// at DirectURL. (A Config built in code may leave DirectURL empty: not
+// pooled.)
+func (c Config) Pooled() bool { return c.DirectURL != "" && c.DirectURL != c.DatabaseURL }
+
 // PublicOrigin is the scheme and host of PublicURL (RFC 6454), as a
 // browser sends it in Origin.
 func (c Config) PublicOrigin() string {
@@ -84,6 +94,22 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("BATON_ADDR %q is not host:port: %v", cfg.Addr, err)
+	}
+	if cfg.DirectURL = strings.TrimSpace(getenv("BATON_DIRECT_DATABASE_URL")); cfg.DirectURL == "" {
+		cfg.DirectURL = cfg.DatabaseURL
+	} else {
+		if cfg.DatabaseURL == "" {
+			return cfg, fmt.Errorf("BATON_DIRECT_DATABASE_URL is the primary behind DATABASE_URL's pooler: set DATABASE_URL too (the embedded cluster has no pooler)")
+		}
+		// pgconn redacts the password in its parse errors.
+		if _, err := pgx.ParseConfig(cfg.DirectURL); err != nil {
+			return cfg, fmt.Errorf("BATON_DIRECT_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+		}
+		if cfg.Pooled() {
+			if _, err := database.PooledQueryMode(cfg.DatabaseURL); err != nil {
+				return cfg, err
+			}
+		}
 	}
 	if cfg.ReadURL != "" {
 		if cfg.DatabaseURL == "" {

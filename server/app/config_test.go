@@ -31,6 +31,24 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "read replica without a primary", env: map[string]string{"BATON_READ_DATABASE_URL": "postgres://replica/baton"}, wantErr: "set DATABASE_URL too"},
 		{name: "read replica not a URL", env: map[string]string{"DATABASE_URL": "postgres://db/baton", "BATON_READ_DATABASE_URL": "postgres://replica:99999999/baton"}, wantErr: "BATON_READ_DATABASE_URL is not a valid"},
+		{name: "direct URL defaults to DATABASE_URL", env: map[string]string{"DATABASE_URL": "postgres://db/baton"}, check: func(t *testing.T, c Config) {
+			if c.DirectURL != "postgres://db/baton" || c.Pooled() {
+				t.Errorf("direct URL %q, pooled %v", c.DirectURL, c.Pooled())
+			}
+		}},
+		{name: "direct URL behind a pooler", env: map[string]string{"DATABASE_URL": "postgres://pgbouncer:6432/baton", "BATON_DIRECT_DATABASE_URL": " postgres://db/baton "}, check: func(t *testing.T, c Config) {
+			if c.DirectURL != "postgres://db/baton" || !c.Pooled() {
+				t.Errorf("direct URL %q, pooled %v", c.DirectURL, c.Pooled())
+			}
+		}},
+		{name: "direct URL without DATABASE_URL", env: map[string]string{"BATON_DIRECT_DATABASE_URL": "postgres://db/baton"}, wantErr: "set DATABASE_URL too"},
+		{name: "direct URL not a URL", env: map[string]string{"DATABASE_URL": "postgres://pgbouncer:6432/baton", "BATON_DIRECT_DATABASE_URL": "postgres://db:99999999/baton"}, wantErr: "BATON_DIRECT_DATABASE_URL is not a valid"},
+		{name: "pooler with named prepared statements", env: map[string]string{"DATABASE_URL": "postgres://pgbouncer:6432/baton?default_query_exec_mode=cache_statement", "BATON_DIRECT_DATABASE_URL": "postgres://db/baton"}, wantErr: "cache_statement breaks"},
+		{name: "pooler with exec mode", env: map[string]string{"DATABASE_URL": "postgres://pgbouncer:6432/baton?default_query_exec_mode=exec", "BATON_DIRECT_DATABASE_URL": "postgres://db/baton"}, check: func(t *testing.T, c Config) {
+			if !c.Pooled() {
+				t.Error("not pooled")
+			}
+		}},
 		{name: "demo on", env: map[string]string{"BATON_DEMO": "1"}, check: func(t *testing.T, c Config) {
 			if !c.Demo {
 				t.Error("demo off")
@@ -148,5 +166,12 @@ func TestLoadConfig(t *testing.T) {
 			}
 			tc.check(t, c)
 		})
+	}
+}
+
+// A Config built in code with only DATABASE_URL is not pooled.
+func TestConfigPooledNeedsADirectURL(t *testing.T) {
+	if (Config{DatabaseURL: "postgres://db/baton"}).Pooled() {
+		t.Fatal("a config without BATON_DIRECT_DATABASE_URL counts as pooled")
 	}
 }

@@ -163,7 +163,10 @@ type jobs struct {
 }
 
 // StartJobs starts the PostgreSQL-backed job queue for this instance, on
-// the same pool as everything else.
+// the same pool as everything else. Behind a transaction-mode pooler River
+// polls instead of listening (LISTEN needs a session the pooler does not
+// keep): a queued job then waits up to River's fetch interval (a second),
+// and a resigned leader's successor up to five seconds.
 func (s *Services) StartJobs(ctx context.Context) error {
 	var sender *mail.Sender
 	if s.cfg.SMTP.Enabled() {
@@ -210,6 +213,7 @@ func (s *Services) StartJobs(ctx context.Context) error {
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
+		PollOnly:     s.db.Pooled(),
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,12 +31,20 @@ import (
 // database/sql (migrations, health checks) borrow from it, so requests never
 // use more than PoolSize connections. The job queue (River) runs on the
 // same pool.
+//
+// The pool may go through a pooler in transaction mode (PgBouncer): then
+// what needs a session of its own (LISTEN, the migrations' session advisory
+// locks) connects to the primary directly instead (see OpenPooled).
 type DB struct {
 	Pool *pgxpool.Pool
 	Gorm *gorm.DB
 	SQL  *sql.DB
 
 	statements *statementCounter
+	// direct is where session-bound work connects: the pool's own server,
+	// or the primary behind the pooler.
+	direct *pgx.ConnConfig
+	pooled bool
 }
 
 // PoolSize is both the open and idle connection limit. On two cores 16 beats
@@ -46,6 +55,59 @@ const PoolSize = 16
 func Open(ctx context.Context, databaseURL string, timeout time.Duration) (*DB, error) {
 	return open(ctx, databaseURL, timeout, true)
 }
+
+// OpenPooled opens the pool through a pooler in transaction mode at
+// poolerURL, with directURL (the primary itself) for the work that needs
+// a session: LISTEN and the migrations' advisory locks. In transaction
+// mode consecutive transactions may run on different server connections
+// and PgBouncer 1.18 does not carry named prepared statements across, so
+// unless poolerURL names a default_query_exec_mode the pool uses
+// cache_describe: statements go out unnamed (Parse, Bind, Execute in one
+// round trip) with the parameter and result types pgx learnt once per
+// connection, so values keep their binary encoding and types.
+func OpenPooled(ctx context.Context, poolerURL, directURL string, timeout time.Duration) (*DB, error) {
+	direct, err := pgx.ParseConfig(directURL)
+	if err != nil {
+		return nil, fmt.Errorf("BATON_DIRECT_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	direct.ConnectTimeout = timeout
+	db, err := openWith(ctx, poolerURL, timeout, true, func(cfg *pgxpool.Config) error {
+		mode, err := PooledQueryMode(poolerURL)
+		if err != nil {
+			return err
+		}
+		cfg.ConnConfig.DefaultQueryExecMode = mode
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.direct, db.pooled = direct, true
+	return db, nil
+}
+
+// PooledQueryMode is the query mode a pool through a transaction-mode
+// pooler uses: the one poolerURL names, or cache_describe. Naming
+// cache_statement is an error, as its named prepared statements would be
+// looked for on server connections that never saw them.
+func PooledQueryMode(poolerURL string) (pgx.QueryExecMode, error) {
+	cfg, err := pgx.ParseConfig(poolerURL)
+	if err != nil {
+		return 0, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if !strings.Contains(poolerURL, "default_query_exec_mode") {
+		return pgx.QueryExecModeCacheDescribe, nil
+	}
+	if cfg.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		return 0, errors.New("DATABASE_URL goes through a pooler (BATON_DIRECT_DATABASE_URL is set), where default_query_exec_mode=cache_statement breaks: named prepared statements do not survive transaction pooling; use cache_describe (the default there), exec or simple_protocol")
+	}
+	return cfg.DefaultQueryExecMode, nil
+}
+
+// Pooled reports whether the pool goes through a transaction-mode pooler:
+// nothing session-bound may then use it (the job queue polls instead of
+// listening).
+func (db *DB) Pooled() bool { return db.pooled }
 
 // OpenReplica opens the pool of a read replica without waiting for it to
 // answer: a replica that is down at start-up must not stop Baton, whose
@@ -59,12 +121,21 @@ func OpenReplica(ctx context.Context, databaseURL string, timeout time.Duration)
 }
 
 func open(ctx context.Context, databaseURL string, timeout time.Duration, ping bool) (*DB, error) {
+	return openWith(ctx, databaseURL, timeout, ping, nil)
+}
+
+func openWith(ctx context.Context, databaseURL string, timeout time.Duration, ping bool, adjust func(*pgxpool.Config) error) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn redacts the password in its parse errors.
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
 	cfg.ConnConfig.ConnectTimeout = timeout
+	if adjust != nil {
+		if err := adjust(cfg); err != nil {
+			return nil, err
+		}
+	}
 	counter := &statementCounter{}
 	cfg.ConnConfig.Tracer = counter
 	cfg.MaxConns = PoolSize
@@ -101,7 +172,9 @@ func open(ctx context.Context, databaseURL string, timeout time.Duration, ping b
 		pool.Close()
 		return nil, err
 	}
-	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, statements: counter}, nil
+	direct := cfg.ConnConfig.Copy()
+	direct.Tracer = nil // session-bound work is no request's statement
+	return &DB{Pool: pool, Gorm: gdb, SQL: sqlDB, statements: counter, direct: direct}, nil
 }
 
 // Close closes the pool.
@@ -123,9 +196,30 @@ func (db *DB) Ping(ctx context.Context, timeout time.Duration) error {
 const migrationLockID = 0x626174_6f6e
 
 // Migrate applies every pending migration. Concurrent callers wait for the
-// lock; the second finds nothing left to do.
+// lock; the second finds nothing left to do. The lock is a session advisory
+// lock, so behind a pooler the migrations run on a connection of their own
+// to the primary.
 func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
-	sqlDB := db.SQL
+	if !db.pooled {
+		return migrate(ctx, db.SQL, db.Pool, log)
+	}
+	pcfg, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return err
+	}
+	pcfg.ConnConfig = db.direct.Copy()
+	pcfg.MaxConns = 2 // goose's locked session, and River's
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("migrations: cannot reach the primary at %s: %s", describe(db.direct), rootCause(err))
+	}
+	defer pool.Close()
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	return migrate(ctx, sqlDB, pool, log)
+}
+
+func migrate(ctx context.Context, sqlDB *sql.DB, pool *pgxpool.Pool, log *slog.Logger) error {
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return err
@@ -142,7 +236,7 @@ func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return migrateRiver(ctx, db.Pool, log)
+	return migrateRiver(ctx, pool, log)
 }
 
 // migrateRiver brings the job queue's own tables (River's) up to date. Its

@@ -24,8 +24,9 @@ type Listener struct {
 }
 
 // Listen keeps a dedicated connection (outside the pool, so it takes no
-// request's slot) listening on channel until ctx ends, reconnecting with
-// backoff. It returns at once; ready is closed after the first Up, or when
+// request's slot; to the primary itself when the pool goes through a
+// pooler, where LISTEN would not hold) listening on channel until ctx ends,
+// reconnecting with backoff. It returns at once; ready is closed after the first Up, or when
 // ctx ends first.
 func (db *DB) Listen(ctx context.Context, channel string, l Listener, log *slog.Logger) (ready <-chan struct{}) {
 	readyCh := make(chan struct{})
@@ -64,8 +65,7 @@ func (db *DB) Listen(ctx context.Context, channel string, l Listener, log *slog.
 
 // listenOnce runs one connection's life: LISTEN, then deliver until an error.
 func (db *DB) listenOnce(ctx context.Context, channel string, l Listener, up func()) error {
-	cfg := db.Pool.Config().ConnConfig.Copy()
-	cfg.Tracer = nil // not a request's statement
+	cfg := db.direct.Copy()
 	connectCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.ConnectConfig(connectCtx, cfg)
 	cancel()

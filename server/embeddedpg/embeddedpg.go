@@ -162,6 +162,18 @@ func isExecutable(path string) bool {
 	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
 }
 
+// Credential is the OS account clusters run as, for helpers that must run
+// beside them under the same account (PgBouncer, which like PostgreSQL
+// refuses root, and must reach the private socket directory): nil when
+// that is the current account.
+func Credential() (*syscall.Credential, error) {
+	owner, err := clusterOwner()
+	if err != nil || owner == nil {
+		return nil, err
+	}
+	return &syscall.Credential{Uid: owner.uid, Gid: owner.gid}, nil
+}
+
 // osUser is the account the cluster runs as; nil means the current one.
 type osUser struct{ uid, gid uint32 }
 
