@@ -82,8 +82,44 @@ func OpenPooled(ctx context.Context, poolerURL, directURL string, timeout time.D
 	if err != nil {
 		return nil, err
 	}
+	if err := sameDatabase(ctx, db.Pool, direct, timeout); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	db.direct, db.pooled = direct, true
 	return db, nil
+}
+
+// sameDatabase checks that direct reaches the database the pool serves, on
+// the primary: a direct URL naming another database (a staging one on the
+// same server) or a standby would take the migrations and the LISTEN
+// connection away from it, and revocations notified in the served database
+// would never arrive.
+func sameDatabase(ctx context.Context, pool *pgxpool.Pool, direct *pgx.ConnConfig, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	const which = `SELECT current_database(), (SELECT system_identifier FROM pg_control_system()), pg_is_in_recovery()`
+	var served, reached string
+	var servedID, reachedID int64
+	var standby bool
+	if err := pool.QueryRow(ctx, which).Scan(&served, &servedID, &standby); err != nil {
+		return fmt.Errorf("cannot tell which database DATABASE_URL serves: %s", rootCause(err))
+	}
+	conn, err := pgx.ConnectConfig(ctx, direct)
+	if err != nil {
+		return fmt.Errorf("cannot reach the primary at %s (BATON_DIRECT_DATABASE_URL): %s", describe(direct), rootCause(err))
+	}
+	defer conn.Close(context.Background()) //nolint:errcheck // a one-question connection
+	if err := conn.QueryRow(ctx, which).Scan(&reached, &reachedID, &standby); err != nil {
+		return fmt.Errorf("cannot tell which database BATON_DIRECT_DATABASE_URL reaches: %s", rootCause(err))
+	}
+	switch {
+	case standby:
+		return fmt.Errorf("BATON_DIRECT_DATABASE_URL reaches a standby at %s: it must be the primary behind DATABASE_URL's pooler", describe(direct))
+	case reached != served || reachedID != servedID:
+		return fmt.Errorf("BATON_DIRECT_DATABASE_URL reaches database %q at %s, not the database %q that DATABASE_URL's pooler serves", reached, describe(direct), served)
+	}
+	return nil
 }
 
 // PooledQueryMode is the query mode a pool through a transaction-mode
