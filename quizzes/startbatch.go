@@ -75,11 +75,12 @@ func startKey(p *pendingStart) string { return p.userID + " " + p.slug }
 
 // insertStarts inserts the batch's attempts and counts each in its
 // learner's standing, in one statement. The number follows the learner's
-// last attempt (a lookup at the end of the unique key's index); the unique
-// keys (one number per learner and scenario, one open attempt) make a start
-// racing another fail the whole statement, whose starts are then sent one
-// by one (coalesce.go), so only the one that lost fails and resumes the
-// attempt that won.
+// last attempt (a lookup at the end of the unique key's index). A start
+// that the unique keys (one number per learner and scenario, one open
+// attempt) find racing another, such as the copy of a double click held
+// for this batch or another instance's start, inserts nothing and comes
+// back as a zero Attempt: only it reads again and resumes the attempt that
+// won, while the batch's other starts are inserted by the same statement.
 func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart) ([]Attempt, error) {
 	n := len(batch)
 	var (
@@ -100,6 +101,7 @@ func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart
 		    coalesce((SELECT max(number) FROM attempts x WHERE x.user_id = n.user_id AND x.quiz_slug = n.quiz_slug), 0) + 1,
 		    n.seed, n.step, n.started_at
 		  FROM input n ORDER BY n.ord
+		  ON CONFLICT DO NOTHING
 		  RETURNING `+attemptColumns+`),
 		counted AS (
 		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
@@ -120,22 +122,19 @@ func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart
 		at[startKey(p)] = i
 	}
 	out := make([]Attempt, n)
-	got := 0
 	for rows.Next() {
 		var a Attempt
 		if err := scanAttempt(rows, &a); err != nil {
 			return nil, err
 		}
-		if i, ok := at[a.UserID+" "+a.QuizSlug]; ok {
-			out[i] = a
-			got++
+		i, ok := at[a.UserID+" "+a.QuizSlug]
+		if !ok {
+			return nil, fmt.Errorf("quizzes: a started attempt of %s at %s came back that no start in the batch asked for", a.UserID, a.QuizSlug)
 		}
+		out[i] = a
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
-	}
-	if got != n {
-		return nil, fmt.Errorf("quizzes: %d of %d started attempts came back", got, n)
 	}
 	return out, nil
 }

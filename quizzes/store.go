@@ -127,7 +127,7 @@ func scanAttempt(row pgx.Row, a *Attempt) error {
 func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time.Time) (a Attempt, created bool, err error) {
 	for try := 0; try < 3; try++ {
 		a, created, err = s.start(ctx, userID, sc, now)
-		if !database.IsUniqueViolation(err) {
+		if !database.IsUniqueViolation(err) && !errors.Is(err, errStartRaced) {
 			return a, created, err
 		}
 		// Another request started one at the same moment: resume that one.
@@ -169,10 +169,17 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 	if err != nil {
 		return Attempt{}, false, err
 	}
+	if a.ID == "" {
+		return Attempt{}, false, errStartRaced
+	}
 	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, seed: a.Seed, step: step,
 		state: state, startedAt: a.StartedAt, review: st.review})
 	return a, true, nil
 }
+
+// errStartRaced: the start's insert met an attempt begun since its read
+// (insertStarts), which Start then resumes.
+var errStartRaced = errors.New("quizzes: another start of the attempt won")
 
 func randomSeed() int64 {
 	var b [8]byte
