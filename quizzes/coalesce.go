@@ -3,6 +3,7 @@ package quizzes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -137,7 +138,9 @@ func (c *coalescer[In, Out]) take() []*waiting[In, Out] {
 
 // apply runs the batch and answers every request in it. A statement the
 // server refused (say one row breaks a constraint) changed nothing, so its
-// requests are sent again one by one, each finding its own fate.
+// requests still waiting are sent again one by one, each finding its own
+// fate; a server that is away (connection, resources, shutdown) would
+// refuse them alike, so they all hear its error at once.
 func (c *coalescer[In, Out]) apply(batch []*waiting[In, Out]) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchDeadline)
 	defer cancel()
@@ -145,10 +148,14 @@ func (c *coalescer[In, Out]) apply(batch []*waiting[In, Out]) {
 	for i, w := range batch {
 		in[i] = w.in
 	}
-	out, err := c.exec(ctx, in)
-	var refused *pgconn.PgError
-	if len(batch) > 1 && errors.As(err, &refused) {
+	out, err := c.run(ctx, in)
+	if len(batch) > 1 && refusedStatement(err) {
 		for _, w := range batch {
+			if err := w.ctx.Err(); err != nil {
+				w.err = err
+				close(w.done)
+				continue
+			}
 			c.apply([]*waiting[In, Out]{w})
 		}
 		return
@@ -172,4 +179,31 @@ func (c *coalescer[In, Out]) apply(batch []*waiting[In, Out]) {
 		}
 		close(w.done)
 	}
+}
+
+// run is exec, with a panic turned into the batch's error: the batch runs
+// on no request's goroutine, where the server's recovery could catch it.
+func (c *coalescer[In, Out]) run(ctx context.Context, in []In) (out []Out, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("quizzes: batch failed: %v", r)
+		}
+	}()
+	return c.exec(ctx, in)
+}
+
+// refusedStatement reports an error PostgreSQL gave the statement itself
+// (a constraint, bad data, a deadlock), rather than one of a connection or
+// a server that is starting, stopping or out of resources
+// (SQLSTATE classes 08, 53, 57, 58).
+func refusedStatement(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "08", "53", "57", "58":
+		return false
+	}
+	return true
 }
