@@ -57,20 +57,7 @@ func writeMoves(ctx context.Context, pool *pgxpool.Pool, batch []*pendingAnswer)
 		ids[i], users[i], steps[i], choices[i], nexts[i], states[i] = p.attemptID, p.userID, p.stepID, p.choiceID, p.nextStep, arrayLiteral(p.state)
 		answered[i], vision[i], alignment[i], inspiration[i] = p.answered, p.points.Vision, p.points.Alignment, p.points.Inspiration
 	}
-	rows, err := pool.Query(ctx, `WITH input AS (
-		  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::int[])
-		    WITH ORDINALITY AS i (id, user_id, step, answered, next_step, state, choice, vision, alignment, inspiration, ord)),
-		moved AS (
-		  UPDATE attempts a SET current_step = i.next_step, state = i.state::int[], answered = a.answered + 1,
-		    points_vision = a.points_vision + i.vision, points_alignment = a.points_alignment + i.alignment,
-		    points_inspiration = a.points_inspiration + i.inspiration
-		  FROM input i
-		  WHERE a.id = i.id AND a.user_id = i.user_id AND a.status = 'in_progress' AND a.current_step = i.step AND a.answered = i.answered
-		  RETURNING i.ord, a.id, a.answered, a.user_id, a.quiz_slug, a.scenario_version, i.step, i.choice, i.vision, i.alignment, i.inspiration),
-		ins AS (
-		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-		  SELECT id, answered, user_id, quiz_slug, scenario_version, step, choice, vision, alignment, inspiration FROM moved)
-		SELECT ord, false FROM moved`,
+	rows, err := pool.Query(ctx, sqlWriteMoves,
 		ids, users, steps, answered, nexts, states, choices, vision, alignment, inspiration)
 	return winners(rows, err, n)
 }
@@ -124,7 +111,42 @@ func writeFinishes(ctx context.Context, pool *pgxpool.Pool, batch []*pendingAnsw
 		percent[i], sVision[i], sAlignment[i], sInspiration[i] = f.result.Percent, f.result.Skills.Vision, f.result.Skills.Alignment, f.result.Skills.Inspiration
 		passed[i], finished[i], due[i], streak[i] = f.result.Passed, f.finishedAt, f.review.Due, f.review.Streak
 	}
-	rows, err := pool.Query(ctx, `WITH input AS (
+	rows, err := pool.Query(ctx, sqlWriteFinishes,
+		ids, users, steps, answered, states, choices, vision, alignment, inspiration,
+		endings, percent, passed, sVision, sAlignment, sInspiration, finished, due, streak)
+	return winners(rows, err, n)
+}
+
+// arrayLiteral spells the state as PostgreSQL's integer[] input.
+func arrayLiteral(s State) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(v))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+const sqlWriteMoves = `WITH input AS (
+		  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::int[])
+		    WITH ORDINALITY AS i (id, user_id, step, answered, next_step, state, choice, vision, alignment, inspiration, ord)),
+		moved AS (
+		  UPDATE attempts a SET current_step = i.next_step, state = i.state::int[], answered = a.answered + 1,
+		    points_vision = a.points_vision + i.vision, points_alignment = a.points_alignment + i.alignment,
+		    points_inspiration = a.points_inspiration + i.inspiration
+		  FROM input i
+		  WHERE a.id = i.id AND a.user_id = i.user_id AND a.status = 'in_progress' AND a.current_step = i.step AND a.answered = i.answered
+		  RETURNING i.ord, a.id, a.answered, a.user_id, a.quiz_slug, a.scenario_version, i.step, i.choice, i.vision, i.alignment, i.inspiration),
+		ins AS (
+		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
+		  SELECT id, answered, user_id, quiz_slug, scenario_version, step, choice, vision, alignment, inspiration FROM moved)
+		SELECT ord, false FROM moved`
+
+const sqlWriteFinishes = `WITH input AS (
 		  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[],
 		    $10::text[], $11::int[], $12::bool[], $13::int[], $14::int[], $15::int[], $16::timestamptz[], $17::timestamptz[], $18::int[])
 		    WITH ORDINALITY AS f (id, user_id, step, answered, state, choice, vision, alignment, inspiration,
@@ -151,22 +173,4 @@ func writeFinishes(ctx context.Context, pool *pgxpool.Pool, batch []*pendingAnsw
 		    last_finished_at = EXCLUDED.last_finished_at, latest_vision = EXCLUDED.latest_vision,
 		    latest_alignment = EXCLUDED.latest_alignment, latest_inspiration = EXCLUDED.latest_inspiration,
 		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak)
-		SELECT ord, graded FROM moved`,
-		ids, users, steps, answered, states, choices, vision, alignment, inspiration,
-		endings, percent, passed, sVision, sAlignment, sInspiration, finished, due, streak)
-	return winners(rows, err, n)
-}
-
-// arrayLiteral spells the state as PostgreSQL's integer[] input.
-func arrayLiteral(s State) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range s {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(v))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
+		SELECT ord, graded FROM moved`

@@ -3,10 +3,15 @@ package quizzes_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
@@ -355,5 +360,62 @@ func TestBatchStartsCopyCostsOnlyItself(t *testing.T) {
 	db.Gorm.Raw("SELECT count(*) FROM attempts").Scan(&attempts)
 	if attempts != full+1 {
 		t.Errorf("%d attempts, want %d", attempts, full+1)
+	}
+}
+
+// Each coalesced statement finds its rows by key, however many learners
+// there are: in its generic plan (the one a prepared statement settles on)
+// no table the learners fill is read whole or hashed. The standings read
+// once hashed all of scenario_standings for every batch of starts.
+func TestBatchStatementsFindRowsByKey(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
+	for range 120 {
+		user, _ := testdb.User(t, db, "learner", "Learner")
+		for _, sc := range cat.All() {
+			if _, _, err := store.Start(ctx, user, sc, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := db.Gorm.Exec("ANALYZE").Error; err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		t.Fatal(err)
+	}
+	grown := regexp.MustCompile(`Seq Scan on (attempts|attempt_answers|scenario_standings)\b|Hash (Right |Left )?Join`)
+	i := 0
+	for name, st := range quizzes.BatchStatements() {
+		i++
+		prepared := fmt.Sprintf("batch_%d", i)
+		if _, err := conn.Exec(ctx, "PREPARE "+prepared+"("+st.Types+") AS "+st.SQL); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE "+prepared+"("+st.Args+")")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if plan := strings.Join(lines, "\n"); grown.MatchString(plan) {
+			t.Errorf("%s reads a growing table whole:\n%s", name, plan)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package quizzes
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // HoldAnswers keeps answer batches from leaving; release lets one batch go
 // once waiting answers are queued, so a test can choose what one batch holds.
@@ -36,4 +39,20 @@ func (s *Store) QueuedStarts() int {
 	s.starts.mu.Lock()
 	defer s.starts.mu.Unlock()
 	return len(s.starts.queue)
+}
+
+// BatchStatement is one of the coalesced statements with its parameter
+// types and a set of (empty) arguments, for EXPLAIN.
+type BatchStatement struct{ SQL, Types, Args string }
+
+// BatchStatements are the coalesced statements by name.
+func BatchStatements() map[string]BatchStatement {
+	empty := func(n int) string { return strings.TrimSuffix(strings.Repeat("'{}',", n), ",") }
+	return map[string]BatchStatement{
+		"read standings": {SQL: sqlReadStandings, Types: "uuid[], text[]", Args: empty(2)},
+		"insert starts":  {SQL: sqlInsertStarts, Types: "uuid[], text[], text[], text[], text[], bigint[], text[], timestamptz[]", Args: empty(8)},
+		"write moves":    {SQL: sqlWriteMoves, Types: "uuid[], uuid[], text[], int[], text[], text[], text[], int[], int[], int[]", Args: empty(10)},
+		"write finishes": {SQL: sqlWriteFinishes, Types: "uuid[], uuid[], text[], int[], text[], text[], int[], int[], int[], text[], int[], bool[], int[], int[], int[], timestamptz[], timestamptz[], int[]",
+			Args: empty(18)},
+	}
 }

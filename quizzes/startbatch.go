@@ -37,11 +37,7 @@ func readStandings(ctx context.Context, pool *pgxpool.Pool, batch []standingKey)
 	for i, k := range batch {
 		users[i], slugs[i] = k.userID, k.slug
 	}
-	rows, err := pool.Query(ctx, `SELECT k.ord, coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0),
-		  a.id::text, coalesce(s.variants_seen, '{}'), s.last_variant
-		FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k (user_id, quiz_slug, ord)
-		LEFT JOIN scenario_standings s ON s.user_id = k.user_id AND s.quiz_slug = k.quiz_slug
-		LEFT JOIN attempts a ON a.user_id = k.user_id AND a.quiz_slug = k.quiz_slug AND a.status = 'in_progress'`, users, slugs)
+	rows, err := pool.Query(ctx, sqlReadStandings, users, slugs)
 	if err != nil {
 		return nil, err
 	}
@@ -92,24 +88,7 @@ func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart
 		users[i], slugs[i], versions[i], variants[i], states[i], steps[i] = p.userID, p.slug, p.version, p.variant, arrayLiteral(p.state), p.step
 		seeds[i], started[i] = p.seed, p.startedAt
 	}
-	rows, err := pool.Query(ctx, `WITH input AS (
-		  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[])
-		    WITH ORDINALITY AS n (user_id, quiz_slug, version, variant, state, seed, step, started_at, ord)),
-		a AS (
-		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
-		  SELECT n.user_id, n.quiz_slug, n.version, n.variant, n.state::int[],
-		    coalesce((SELECT max(number) FROM attempts x WHERE x.user_id = n.user_id AND x.quiz_slug = n.quiz_slug), 0) + 1,
-		    n.seed, n.step, n.started_at
-		  FROM input n ORDER BY n.ord
-		  ON CONFLICT DO NOTHING
-		  RETURNING `+attemptColumns+`),
-		counted AS (
-		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
-		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
-		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
-		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
-		    last_variant = EXCLUDED.last_variant)
-		SELECT `+attemptColumns+` FROM a`,
+	rows, err := pool.Query(ctx, sqlInsertStarts,
 		users, slugs, versions, variants, states, seeds, steps, started)
 	if err != nil {
 		return nil, err
@@ -138,3 +117,31 @@ func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart
 	}
 	return out, nil
 }
+
+// Each row's standing and open attempt are looked up by key (LIMIT 1 keeps
+// the planner from joining the whole table: it hashed scenario_standings
+// in a sequential scan, a cost growing with every learner).
+const sqlReadStandings = `SELECT k.ord, coalesce(s.attempts_used, 0), s.last_finished_at, s.review_due_at, coalesce(s.review_streak, 0),
+	  a.id::text, coalesce(s.variants_seen, '{}'), s.last_variant
+	FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k (user_id, quiz_slug, ord)
+	LEFT JOIN LATERAL (SELECT * FROM scenario_standings s WHERE s.user_id = k.user_id AND s.quiz_slug = k.quiz_slug LIMIT 1) s ON true
+	LEFT JOIN LATERAL (SELECT a.id FROM attempts a WHERE a.user_id = k.user_id AND a.quiz_slug = k.quiz_slug AND a.status = 'in_progress' LIMIT 1) a ON true`
+
+const sqlInsertStarts = `WITH input AS (
+		  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[])
+		    WITH ORDINALITY AS n (user_id, quiz_slug, version, variant, state, seed, step, started_at, ord)),
+		a AS (
+		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
+		  SELECT n.user_id, n.quiz_slug, n.version, n.variant, n.state::int[],
+		    coalesce((SELECT max(number) FROM attempts x WHERE x.user_id = n.user_id AND x.quiz_slug = n.quiz_slug), 0) + 1,
+		    n.seed, n.step, n.started_at
+		  FROM input n ORDER BY n.ord
+		  ON CONFLICT DO NOTHING
+		  RETURNING ` + attemptColumns + `),
+		counted AS (
+		  INSERT INTO scenario_standings AS s (user_id, quiz_slug, attempts_used, variants_seen, last_variant)
+		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
+		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
+		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
+		    last_variant = EXCLUDED.last_variant)
+		SELECT ` + attemptColumns + ` FROM a`
