@@ -472,3 +472,26 @@ func TestRepeatComparesRuns(t *testing.T) {
 		t.Errorf("key ratios %v", k)
 	}
 }
+
+func TestRoundsAndPhasesByLevel(t *testing.T) {
+	o := options{Rounds: 2, HeavyRounds: 1, LightRounds: 1}
+	for lv, want := range map[int]int{1: 1, 16: 1, 64: 2, 256: 1} {
+		if got := o.roundsAt(lv); got != want {
+			t.Errorf("rounds at %d: %d, want %d", lv, got, want)
+		}
+	}
+	if (options{Rounds: 3}).roundsAt(256) != 3 || (options{Rounds: 3}).roundsAt(1) != 3 {
+		t.Error("0 heavy or light rounds should mean -rounds")
+	}
+	// By default the answer path runs where targets are judged; the loop
+	// everywhere.
+	if o.runsAt("answer", 16) || o.runsAt("start", 1) || !o.runsAt("answer", 64) || !o.runsAt("start", 256) || !o.runsAt("loop", 16) {
+		t.Error("default phases by level")
+	}
+	// Named in -phases, the answer path runs at every level given, and
+	// brings its start phase.
+	named := options{Phases: map[string]bool{"pgbench": true, "answer": true}}
+	if !named.runsAt("answer", 16) || !named.runsAt("start", 16) || named.runsAt("loop", 64) {
+		t.Error("-phases pgbench,answer")
+	}
+}

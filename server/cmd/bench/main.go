@@ -1,11 +1,14 @@
 // Command bench is Baton's load generator and benchmark.
 //
-//	go run ./server/cmd/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
+//	go run ./server/cmd/bench [-levels 1,16,64,256] [-duration 5s] [-rounds 2] [-heavy-rounds 1] [-out bench.json] [-profile]
+//	    [-sync-learners 1000 -sync-signin 60s -sync-window 10s] [-repeat 3]
 //
 // It starts a private PostgreSQL (durable defaults, pg_stat_statements),
 // builds and starts the server against it, signs up learners and plays their
 // journey through the public API at each concurrency level: lessons, the
-// module list, reading progress, scenario attempts and answers. Two baselines
+// module list, reading progress, scenario attempts and answers (answers
+// alone on attempts started beforehand, and the start-then-answer loop),
+// then the synchronized start of many learners at once. Two baselines
 // run in the same session, interleaved with the server phases they are
 // compared with: pgbench doing the minimal durable write (one INSERT and one
 // UPDATE in a transaction) and a bare Echo + pgx reference handler serving
@@ -51,20 +54,39 @@ type options struct {
 	Phases   map[string]bool `json:"phases,omitempty"` // nil: every phase
 	Sessions int             `json:"open_sessions"`
 	Keep     bool            `json:"-"`
-	// HeavyRounds is the rounds at levels above targetConcurrency (256
-	// learners' phases are the slowest to set up and the run's length
-	// matters); 0 is Rounds.
+	// HeavyRounds is the rounds at levels above targetConcurrency, and
+	// LightRounds below it, where no target is judged: the run's length
+	// matters, and 256 learners' phases are the slowest. 0 is Rounds.
 	HeavyRounds int         `json:"heavy_rounds"`
+	LightRounds int         `json:"light_rounds"`
 	Sync        syncOptions `json:"synchronized_start"`
 	Repeat      int         `json:"-"`
 }
 
 // roundsAt is how many A/B rounds run at level.
 func (o options) roundsAt(level int) int {
-	if level > targetConcurrency && o.HeavyRounds > 0 {
+	switch {
+	case level > targetConcurrency && o.HeavyRounds > 0:
 		return o.HeavyRounds
+	case level < targetConcurrency && o.LightRounds > 0:
+		return o.LightRounds
 	}
 	return o.Rounds
+}
+
+// runsAt reports whether phase runs at level. The answer phase answers
+// what the start phase started: they run together.
+func (o options) runsAt(phase string, level int) bool {
+	if phase == "start" || phase == "answer" {
+		return o.answersAt(level)
+	}
+	return o.runs(phase)
+}
+
+// answersAt reports whether the answer phase (and its start phase) runs at
+// level: where targets are judged, or everywhere -phases names it.
+func (o options) answersAt(level int) bool {
+	return o.runs("answer") && (o.Phases != nil || slices.Contains(targetLevels, level))
 }
 
 // report is the JSON document the bench writes.
@@ -131,10 +153,11 @@ func benchMain() int {
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of each measured phase")
 	flag.IntVar(&o.Rounds, "rounds", 2, "how many times each baseline and the phase compared with it alternate (A B A B)")
 	flag.IntVar(&o.HeavyRounds, "heavy-rounds", 1, fmt.Sprintf("rounds at levels above %d learners (0: as -rounds)", targetConcurrency))
+	flag.IntVar(&o.LightRounds, "light-rounds", 1, fmt.Sprintf("rounds at levels below %d learners, where no target is judged (0: as -rounds)", targetConcurrency))
 	flag.IntVar(&o.Sync.Learners, "sync-learners", 1000, "learners in the synchronized start (0: skip it)")
 	flag.DurationVar(&o.Sync.SignIn, "sync-signin", 60*time.Second, "the window the synchronized start's sign-ins are spread over")
 	flag.DurationVar(&o.Sync.Window, "sync-window", 10*time.Second, "the window the synchronized start's starts are spread over")
-	flag.IntVar(&o.Repeat, "repeat", 1, "run the whole bench this many times and compare the key ratios (each run's JSON beside -out)")
+	flag.IntVar(&o.Repeat, "repeat", runsFromEnv(), "run the whole bench this many times and compare the key ratios (each run's JSON beside -out; also RUNS=n)")
 	flag.IntVar(&o.Learners, "learners", 64, "learners to sign up (at least the highest level)")
 	flag.StringVar(&o.Out, "out", "bench.json", "where to write the JSON report")
 	flag.BoolVar(&o.Profile, "profile", os.Getenv("PROFILE") == "1", "save server CPU and heap profiles (also PROFILE=1)")
@@ -157,7 +180,7 @@ func benchMain() int {
 		}
 		o.Levels = append(o.Levels, n)
 	}
-	if o.Rounds < 1 || o.HeavyRounds < 0 || o.Duration < time.Second || o.Repeat < 1 {
+	if o.Rounds < 1 || o.HeavyRounds < 0 || o.LightRounds < 0 || o.Duration < time.Second || o.Repeat < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -rounds and -repeat must be at least 1, -heavy-rounds at least 0 and -duration at least 1s")
 		return 2
 	}
@@ -211,6 +234,14 @@ func runAndReport(ctx context.Context, o options, out string) (*report, error) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 	}
 	return rep, err
+}
+
+// runsFromEnv is RUNS from the environment (`make bench RUNS=3`), or 1.
+func runsFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv("RUNS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
 func logf(format string, args ...any) {
@@ -362,7 +393,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	if err = b.sqlProbe(ctx); err != nil {
 		return rep, fmt.Errorf("SQL probe: %w", err)
 	}
-	if o.runs("answer") {
+	if slices.ContainsFunc(o.Levels, o.answersAt) {
 		n := poolLearners(o.Duration, len(b.course.Quizzes))
 		pool, err := b.insertLearners(ctx, conn, n, "pool", true)
 		if err != nil {
@@ -375,8 +406,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	for _, lv := range o.Levels {
 		for r := 1; r <= o.roundsAt(lv); r++ {
 			for _, ph := range []string{"pgbench", "start", "answer", "loop", "ref", "lesson"} {
-				// The answer phase answers what the start phase started.
-				if (ph == "start" && !o.runs("answer")) || (ph != "start" && !o.runs(ph)) {
+				if !o.runsAt(ph, lv) {
 					continue
 				}
 				if err = b.phase(ctx, lv, ph, r, ""); err != nil {
@@ -766,6 +796,10 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // let the previous phase's tail settle
+	if phase == "start" && b.stockWanted(level) <= len(b.pool.stock) {
+		logf("c=%-3d %-8s #%d: the stock holds the %d attempts wanted", level, phase, round, len(b.pool.stock))
+		return nil
+	}
 	p := phaseResult{Level: level, Phase: phase, Round: round, Profiled: cpuProfile != "", lat: map[string][]time.Duration{}}
 	app := b.server
 	if phase == "ref" {
