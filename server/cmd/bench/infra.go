@@ -23,14 +23,15 @@ import (
 )
 
 // startCluster starts a private PostgreSQL with durable defaults, plus
-// pg_stat_statements and room for 200 connections, and creates the two
+// pg_stat_statements and room for pgbench at 256 clients beside the
+// server's and the reference handler's pools, and creates the two
 // databases.
 func startCluster(ctx context.Context, dir string) (*embeddedpg.Cluster, error) {
 	cl, err := embeddedpg.Start(ctx, embeddedpg.Options{
 		Dir: dir,
 		Settings: map[string]string{
 			"shared_preload_libraries": "pg_stat_statements",
-			"max_connections":          "200",
+			"max_connections":          "400",
 		},
 	})
 	if err != nil {
