@@ -495,3 +495,15 @@ func TestRoundsAndPhasesByLevel(t *testing.T) {
 		t.Error("-phases pgbench,answer")
 	}
 }
+
+func TestPgbenchSecondsAllowConnecting(t *testing.T) {
+	for _, c := range []struct {
+		dur     time.Duration
+		clients int
+		want    int
+	}{{5 * time.Second, 1, 5}, {5 * time.Second, 64, 5}, {5 * time.Second, 256, 11}, {1500 * time.Millisecond, 16, 2}} {
+		if got := pgbenchSeconds(c.dur, c.clients); got != c.want {
+			t.Errorf("pgbenchSeconds(%s, %d) = %d, want %d", c.dur, c.clients, got, c.want)
+		}
+	}
+}

@@ -835,7 +835,7 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 			return err
 		}
 		waitChildren(b.cluster.Pid(), before, 2*time.Second)
-		secs := float64(max(1, int(b.o.Duration.Seconds()+0.999)))
+		secs := float64(r.Seconds)
 		p.ElapsedS = secs
 		cs := newClassStats("txn", r.Log.Latencies, r.Log.Failed+int(r.Summary.Failed), time.Duration(secs*float64(time.Second)), nil)
 		cs.RPS = round1(r.Summary.TPS)

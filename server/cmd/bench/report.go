@@ -543,8 +543,9 @@ func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, levels 
 func formatTable(rep *report) string {
 	var b strings.Builder
 	m := rep.Machine
-	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, %d rounds of baseline/server pairs, %d learners\n\n",
-		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, rep.Config.Duration, rep.Config.Rounds, rep.Config.Learners)
+	c := rep.Config
+	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, rounds of baseline/server pairs: %d at %d learners, %d above, %d below; %d learners\n\n",
+		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, c.Duration, c.Rounds, targetConcurrency, c.roundsAt(targetConcurrency+1), c.roundsAt(targetConcurrency-1), c.Learners)
 	tw := tabwriter.NewWriter(&b, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "conc\tphase\tclass\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tSQL/req\tapp µs/req\tpg µs/req\tgen µs/req\tnoise\treq/s by round\t")
 	last, lastPhase := -1, ""
