@@ -423,7 +423,13 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 			}
 		}
 	}
-	top := maxOf(o.Levels)
+	// Sign-ins are measured at 64 learners at most: at 256 at once, on one
+	// hashing slot, the queue alone outlasts the server's request deadline.
+	top := min(maxOf(o.Levels), targetConcurrency)
+	// The throughput phases are over: their keep-alive connections (256 of
+	// them at the top level) would otherwise be charged to the capacity
+	// phases' memory.
+	b.h.c.CloseIdleConnections()
 	// The open-sessions phase restarts the server's peak-RSS count: keep
 	// the peak so far for the whole-run figure.
 	peakSoFar := int64(0)
