@@ -220,7 +220,7 @@ func benchMain() int {
 // to out.
 func runAndReport(ctx context.Context, o options, out string) (*report, error) {
 	rep, err := run(ctx, o)
-	if rep != nil && len(rep.Phases) > 0 {
+	if rep != nil && (len(rep.Phases) > 0 || rep.Capacity != (capacity{})) {
 		fmt.Print(formatTable(rep))
 		if b, jerr := json.MarshalIndent(rep, "", "  "); jerr == nil {
 			if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil { // #nosec G306 -- a report
@@ -275,7 +275,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	b := &bench{o: o, rep: rep}
 	defer func() {
 		rep.TookS = round1(time.Since(started).Seconds())
-		if rep.Summary == nil && len(rep.Phases) > 0 {
+		if rep.Summary == nil && (len(rep.Phases) > 0 || rep.Capacity != (capacity{})) {
 			b.finish() // stopped early: report what was measured
 		}
 	}()

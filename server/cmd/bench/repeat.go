@@ -121,7 +121,7 @@ func repeatRuns(ctx context.Context, o options) int {
 		if err != nil {
 			code = 1
 		}
-		if rep == nil || rep.Summary == nil {
+		if rep == nil || rep.Targets == nil {
 			continue
 		}
 		rr.Runs = append(rr.Runs, file)
