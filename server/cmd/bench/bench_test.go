@@ -467,9 +467,10 @@ func TestRepeatComparesRuns(t *testing.T) {
 	}
 	rep := &report{Ratios: []ratio{{Level: 64, Name: "answer req/s ÷ pgbench tps", Value: 0.4}, {Level: 16, Name: "answer req/s ÷ pgbench tps", Value: 0.9}},
 		Targets: []target{{Pass: false}, {Pass: true}}}
-	k := keyRatios(rep)
-	if k["64 learners: answer req/s ÷ pgbench tps"] != 0.4 || k["targets missed"] != 1 || len(k) != 2 {
-		t.Errorf("key ratios %v", k)
+	k, order := keyRatios(rep)
+	if k["64 learners: answer req/s ÷ pgbench tps"] != 0.4 || k["targets missed"] != 1 || len(k) != 2 ||
+		strings.Join(order, "|") != "64 learners: answer req/s ÷ pgbench tps|targets missed" {
+		t.Errorf("key ratios %v in order %v", k, order)
 	}
 }
 

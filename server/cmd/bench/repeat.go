@@ -38,18 +38,24 @@ func runFile(out string, i int) string {
 	return fmt.Sprintf("%s-run%d", out, i)
 }
 
-// keyRatios are the figures the targets judge, from one run.
-func keyRatios(rep *report) map[string]float64 {
+// keyRatios are the figures the targets judge, from one run, and their
+// names in the order the report gives them.
+func keyRatios(rep *report) (map[string]float64, []string) {
 	out := map[string]float64{}
+	var order []string
+	add := func(name string, v float64) {
+		out[name] = v
+		order = append(order, name)
+	}
 	for _, r := range rep.Ratios {
 		if slices.Contains(targetLevels, r.Level) {
-			out[fmt.Sprintf("%d learners: %s", r.Level, r.Name)] = r.Value
+			add(fmt.Sprintf("%d learners: %s", r.Level, r.Name), r.Value)
 		}
 	}
 	if s := rep.Capacity.Sync; s != nil {
-		out["synchronized start: start p95 ms"] = s.Start.P95Ms
-		out["synchronized start: sign-in p95 ms"] = s.SignIn.P95Ms
-		out["synchronized start: errors"] = float64(s.SignIn.Errors + s.Start.Errors + s.FirstAnswer.Errors)
+		add("synchronized start: start p95 ms", s.Start.P95Ms)
+		add("synchronized start: sign-in p95 ms", s.SignIn.P95Ms)
+		add("synchronized start: errors", float64(s.SignIn.Errors+s.Start.Errors+s.FirstAnswer.Errors))
 	}
 	failed := 0
 	for _, t := range rep.Targets {
@@ -57,8 +63,8 @@ func keyRatios(rep *report) map[string]float64 {
 			failed++
 		}
 	}
-	out["targets missed"] = float64(failed)
-	return out
+	add("targets missed", float64(failed))
+	return out, order
 }
 
 func median(xs []float64) float64 {
@@ -125,12 +131,7 @@ func repeatRuns(ctx context.Context, o options) int {
 			continue
 		}
 		rr.Runs = append(rr.Runs, file)
-		k := keyRatios(rep)
-		names := make([]string, 0, len(k))
-		for n := range k {
-			names = append(names, n)
-		}
-		slices.Sort(names)
+		k, names := keyRatios(rep)
 		for _, n := range names {
 			if !slices.Contains(order, n) {
 				order = append(order, n)
