@@ -27,7 +27,8 @@ type slot struct {
 // stockedAttempt is a started attempt waiting for its answers.
 type stockedAttempt struct {
 	slot
-	st startResponse
+	st       startResponse
+	answered int // answers it has had so far
 }
 
 // answerPool is the answer phase's learners, the attempts started for them
@@ -35,7 +36,20 @@ type stockedAttempt struct {
 type answerPool struct {
 	stock []stockedAttempt
 	free  []slot
-	steps float64 // answers an attempt takes, from the SQL probe
+	steps float64 // answers an attempt takes, from the SQL probe at first
+
+	// Attempts the answer phases finished and the answers they took: the
+	// probe's seven attempts are a small sample of the scenarios' variants.
+	finished, finishedAnswers int
+}
+
+// stepsPerAttempt is the answers an attempt takes: measured on the
+// attempts finished so far once there are enough of them, else the probe's.
+func (p *answerPool) stepsPerAttempt() float64 {
+	if p.finished >= 100 {
+		return float64(p.finishedAnswers) / float64(p.finished)
+	}
+	return p.steps
 }
 
 // poolAttemptsPerSecond sizes the pool: it can hold the open attempts of
@@ -60,7 +74,7 @@ func poolLearners(dur time.Duration, scenarios int) int {
 }
 
 // stockWanted is how many open attempts the answer phase at level should
-// find: enough for a quarter more answers than the last answer phase at
+// find: enough for half as many answers again as the last answer phase at
 // this level made, or, the first time, for 0.8 × the rate of this round's
 // pgbench (the target); capped by the pool.
 func (b *bench) stockWanted(level int) int {
@@ -72,7 +86,7 @@ func (b *bench) stockWanted(level int) int {
 		for _, c := range p.Classes {
 			switch {
 			case p.Phase == "answer" && c.Class == "answer":
-				rate = 1.25 * c.RPS
+				rate = 1.5 * c.RPS
 			case p.Phase == "pgbench" && rate == 0:
 				rate = wantAnswerRate * c.RPS
 			}
@@ -81,7 +95,7 @@ func (b *bench) stockWanted(level int) int {
 	if rate == 0 {
 		rate = 2000
 	}
-	n := int(math.Ceil(rate * b.o.Duration.Seconds() / b.pool.steps))
+	n := int(math.Ceil(rate * b.o.Duration.Seconds() / b.pool.stepsPerAttempt()))
 	return min(n, len(b.pool.stock)+len(b.pool.free))
 }
 
@@ -155,13 +169,20 @@ func (b *bench) answerStock(ctx context.Context, level int) (loadResult, bool) {
 					_, err := w.answerStep()
 					if errors.Is(err, errStop) {
 						mu.Lock()
-						p.stock = append(p.stock, stockedAttempt{slot: a.slot, st: at})
+						p.stock = append(p.stock, stockedAttempt{slot: a.slot, st: at, answered: a.answered})
 						mu.Unlock()
 						break
+					}
+					if err == nil {
+						a.answered++
 					}
 					if err != nil || w.attempt == nil { // failed (a later start resumes it) or finished
 						mu.Lock()
 						p.free = append(p.free, a.slot)
+						if err == nil {
+							p.finished++
+							p.finishedAnswers += a.answered
+						}
 						mu.Unlock()
 						break
 					}

@@ -434,11 +434,16 @@ func TestStockSizing(t *testing.T) {
 		t.Errorf("first stock %d, want 1000", got)
 	}
 	b.rep.Phases = append(b.rep.Phases, withRPS(phase(64, "answer", 1, 5, map[string][]int{"answer": {1}}), 640))
-	if got := b.stockWanted(64); got != 1000 { // 1.25 × 640/s × 5 s ÷ 4
-		t.Errorf("second stock %d, want 1000", got)
+	if got := b.stockWanted(64); got != 1200 { // 1.5 × 640/s × 5 s ÷ 4
+		t.Errorf("second stock %d, want 1200", got)
 	}
-	if got := b.stockWanted(16); got != 2500 { // nothing measured at 16: 2,000 answers a second
-		t.Errorf("unmeasured stock %d, want 2500", got)
+	// Once enough attempts are finished, their answers count, not the probe's.
+	b.pool.finished, b.pool.finishedAnswers = 100, 500
+	if got := b.stockWanted(64); got != 960 { // 1.5 × 640/s × 5 s ÷ 5
+		t.Errorf("stock by finished attempts %d, want 960", got)
+	}
+	if got := b.stockWanted(16); got != 2000 { // nothing measured at 16: 2,000 answers a second × 5 s ÷ 5
+		t.Errorf("unmeasured stock %d, want 2000", got)
 	}
 	if n := poolLearners(5*time.Second, 7); n != 2143 {
 		t.Errorf("pool learners %d", n)

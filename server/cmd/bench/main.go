@@ -400,7 +400,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 			return rep, fmt.Errorf("the answer phase's learners: %w", err)
 		}
 		b.pool = newAnswerPool(pool, b.course.Quizzes, b.stepsPerAttempt())
-		logf("answer pool: %d learners, %.1f answers per attempt", n, b.pool.steps)
+		logf("answer pool: %d learners, %.1f answers per attempt at first", n, b.pool.steps)
 	}
 
 	for _, lv := range o.Levels {
