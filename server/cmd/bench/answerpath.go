@@ -75,22 +75,28 @@ func poolLearners(dur time.Duration, scenarios int) int {
 
 // stockWanted is how many open attempts the answer phase at level should
 // find: enough for half as many answers again as the last answer phase at
-// this level made, or, the first time, for 0.8 × the rate of this round's
-// pgbench (the target); capped by the pool.
+// this level made or, the first time at a level, for the more of 0.8 ×
+// this round's pgbench rate (the target) and half as many again as the
+// last answer phase at any level made; capped by the pool.
 func (b *bench) stockWanted(level int) int {
-	rate := 0.0
+	here, anyLevel, target := 0.0, 0.0, 0.0
 	for _, p := range b.rep.Phases {
-		if p.Level != level || p.Profiled || p.ElapsedS <= 0 {
+		if p.Profiled || p.ElapsedS <= 0 || len(p.Classes) == 0 {
 			continue
 		}
-		for _, c := range p.Classes {
-			switch {
-			case p.Phase == "answer" && c.Class == "answer":
-				rate = 1.5 * c.RPS
-			case p.Phase == "pgbench" && rate == 0:
-				rate = wantAnswerRate * c.RPS
+		switch c := p.Classes[0]; {
+		case p.Phase == "answer" && c.Class == "answer":
+			anyLevel = 1.5 * c.RPS
+			if p.Level == level {
+				here = anyLevel
 			}
+		case p.Phase == "pgbench" && p.Level == level:
+			target = wantAnswerRate * c.RPS
 		}
+	}
+	rate := here
+	if rate == 0 {
+		rate = max(target, anyLevel)
 	}
 	if rate == 0 {
 		rate = 2000

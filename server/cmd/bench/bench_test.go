@@ -442,7 +442,18 @@ func TestStockSizing(t *testing.T) {
 	if got := b.stockWanted(64); got != 960 { // 1.5 × 640/s × 5 s ÷ 5
 		t.Errorf("stock by finished attempts %d, want 960", got)
 	}
-	if got := b.stockWanted(16); got != 2000 { // nothing measured at 16: 2,000 answers a second × 5 s ÷ 5
+	// A level seen first: its pgbench's 0.8 ×, or the answers of the last
+	// answer phase at another level, if they were more.
+	b.rep.Phases = append(b.rep.Phases, withRPS(phase(256, "pgbench", 1, 5, map[string][]int{"txn": {1}}), 500))
+	if got := b.stockWanted(256); got != 960 { // 1.5 × 640/s (at 64) × 5 s ÷ 5, over 0.8 × 500 tps
+		t.Errorf("stock at a new level %d, want 960", got)
+	}
+	b.rep.Phases = append(b.rep.Phases, withRPS(phase(256, "pgbench", 2, 5, map[string][]int{"txn": {1}}), 2000))
+	if got := b.stockWanted(256); got != 1600 { // 0.8 × 2,000 tps × 5 s ÷ 5
+		t.Errorf("stock at a new level %d, want 1600", got)
+	}
+	b.rep.Phases = nil
+	if got := b.stockWanted(16); got != 2000 { // nothing measured: 2,000 answers a second × 5 s ÷ 5
 		t.Errorf("unmeasured stock %d, want 2000", got)
 	}
 	if n := poolLearners(5*time.Second, 7); n != 2143 {
