@@ -53,9 +53,9 @@ func (p *answerPool) stepsPerAttempt() float64 {
 }
 
 // poolAttemptsPerSecond sizes the pool: it can hold the open attempts of
-// this many attempts answered per second of a phase (some 13,000 answers a
-// second, past anything this machine class does).
-const poolAttemptsPerSecond = 3000
+// this many attempts answered per second of a phase (some 12,000 to 20,000
+// answers a second, past anything this machine class does).
+const poolAttemptsPerSecond = 4000
 
 func newAnswerPool(learners []*learner, quizzes []string, steps float64) *answerPool {
 	p := &answerPool{steps: steps}
@@ -75,9 +75,10 @@ func poolLearners(dur time.Duration, scenarios int) int {
 
 // stockWanted is how many open attempts the answer phase at level should
 // find: enough for half as many answers again as the last answer phase at
-// this level made or, the first time at a level, for the more of 0.8 ×
-// this round's pgbench rate (the target) and half as many again as the
-// last answer phase at any level made; capped by the pool.
+// this level made or, the first time at a level, for the more of 1.5 ×
+// this round's pgbench rate (answers alone have been measured past
+// pgbench's rate) and half as many again as the last answer phase at any
+// level made; capped by the pool.
 func (b *bench) stockWanted(level int) int {
 	here, anyLevel, target := 0.0, 0.0, 0.0
 	for _, p := range b.rep.Phases {
@@ -91,7 +92,7 @@ func (b *bench) stockWanted(level int) int {
 				here = anyLevel
 			}
 		case p.Phase == "pgbench" && p.Level == level:
-			target = wantAnswerRate * c.RPS
+			target = 1.5 * c.RPS
 		}
 	}
 	rate := here

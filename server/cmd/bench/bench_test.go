@@ -430,8 +430,8 @@ func TestStockSizing(t *testing.T) {
 	}
 	b.pool = newAnswerPool(make([]*learner, 1000), []string{"q1", "q2", "q3", "q4", "q5", "q6", "q7"}, 4)
 	b.rep.Phases = []phaseResult{withRPS(phase(64, "pgbench", 1, 5, map[string][]int{"txn": {1}}), 1000)}
-	if got := b.stockWanted(64); got != 1000 { // 0.8 × 1,000 tps × 5 s ÷ 4 answers an attempt
-		t.Errorf("first stock %d, want 1000", got)
+	if got := b.stockWanted(64); got != 1875 { // 1.5 × 1,000 tps × 5 s ÷ 4 answers an attempt
+		t.Errorf("first stock %d, want 1875", got)
 	}
 	b.rep.Phases = append(b.rep.Phases, withRPS(phase(64, "answer", 1, 5, map[string][]int{"answer": {1}}), 640))
 	if got := b.stockWanted(64); got != 1200 { // 1.5 × 640/s × 5 s ÷ 4
@@ -442,21 +442,21 @@ func TestStockSizing(t *testing.T) {
 	if got := b.stockWanted(64); got != 960 { // 1.5 × 640/s × 5 s ÷ 5
 		t.Errorf("stock by finished attempts %d, want 960", got)
 	}
-	// A level seen first: its pgbench's 0.8 ×, or the answers of the last
+	// A level seen first: 1.5 × its pgbench, or the answers of the last
 	// answer phase at another level, if they were more.
 	b.rep.Phases = append(b.rep.Phases, withRPS(phase(256, "pgbench", 1, 5, map[string][]int{"txn": {1}}), 500))
-	if got := b.stockWanted(256); got != 960 { // 1.5 × 640/s (at 64) × 5 s ÷ 5, over 0.8 × 500 tps
+	if got := b.stockWanted(256); got != 960 { // 1.5 × 640/s (at 64) × 5 s ÷ 5, over 1.5 × 500 tps
 		t.Errorf("stock at a new level %d, want 960", got)
 	}
 	b.rep.Phases = append(b.rep.Phases, withRPS(phase(256, "pgbench", 2, 5, map[string][]int{"txn": {1}}), 2000))
-	if got := b.stockWanted(256); got != 1600 { // 0.8 × 2,000 tps × 5 s ÷ 5
-		t.Errorf("stock at a new level %d, want 1600", got)
+	if got := b.stockWanted(256); got != 3000 { // 1.5 × 2,000 tps × 5 s ÷ 5
+		t.Errorf("stock at a new level %d, want 3000", got)
 	}
 	b.rep.Phases = nil
 	if got := b.stockWanted(16); got != 2000 { // nothing measured: 2,000 answers a second × 5 s ÷ 5
 		t.Errorf("unmeasured stock %d, want 2000", got)
 	}
-	if n := poolLearners(5*time.Second, 7); n != 2143 {
+	if n := poolLearners(5*time.Second, 7); n != 2858 {
 		t.Errorf("pool learners %d", n)
 	}
 }
