@@ -21,6 +21,7 @@ type capacity struct {
 	Login    *classStats     `json:"login,omitempty"`
 	Storm    *stormResult    `json:"login_storm,omitempty"`
 	Sessions *sessionsResult `json:"open_sessions,omitempty"`
+	Sync     *syncResult     `json:"synchronized_start,omitempty"`
 	Startup  *startupResult  `json:"startup,omitempty"`
 }
 
@@ -127,39 +128,9 @@ func (b *bench) storm(ctx context.Context, level int) error {
 // server issues them.
 func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 	logf("%d learners holding open sessions", n)
-	rows, err := conn.Query(ctx, `INSERT INTO users (email, name, password_hash)
-		SELECT 'session' || g || '.' || $2 || '@bench.baton.example', 'Session learner ' || g,
-		       (SELECT password_hash FROM users WHERE id = $1)
-		FROM generate_series(1, $3::int) g RETURNING id`, b.probe.ID, strconv.FormatInt(time.Now().UnixNano(), 36), n)
+	learners, err := b.insertLearners(ctx, conn, n, "session", true)
 	if err != nil {
 		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	var key accounts.SigningKey
-	if err := conn.QueryRow(ctx, `SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`).
-		Scan(&key.Kid, &key.Secret); err != nil {
-		return fmt.Errorf("the server's signing key: %w", err)
-	}
-	// Each learner needs a live session: the server checks the token's.
-	rows, err = conn.Query(ctx, `INSERT INTO sessions (user_id, expires_at)
-		SELECT u, now() + interval '1 day' FROM unnest($1::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id`, ids)
-	if err != nil {
-		return err
-	}
-	sessions, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	learners := make([]*learner, len(ids))
-	for i, id := range ids {
-		tok, err := sessionToken(key, id, sessions[i], time.Hour)
-		if err != nil {
-			return err
-		}
-		learners[i] = &learner{ID: id, Token: tok}
 	}
 	if err := resetPeakRSS(b.server.pid()); err != nil {
 		return fmt.Errorf("reset the server's peak RSS: %w", err)
@@ -224,5 +195,63 @@ func (b *bench) startup(ctx context.Context, serverBin string) error {
 	}
 	b.rep.Capacity.Startup = res
 	logf("first start %.1fs (idle %.1f MB), warm start %.1fs (idle %.1f MB)", res.FirstS, res.IdleRSSMB, res.WarmS, res.WarmIdleRSSMB)
+	return nil
+}
+
+// insertLearners inserts n learner accounts directly, all with the probe
+// learner's password (so they can sign in with it), and with sessions on
+// those accounts and access tokens issued with the server's own current
+// signing key, exactly as the server issues them at sign-in, unless
+// sessions is false: then they must sign in through the API.
+//
+// Signing n learners up through the API would spend n argon2id hashes on
+// what no phase that uses them measures (sign-ups are not what any target
+// is about), and sign-ups from one address are limited to 60 a minute.
+func (b *bench) insertLearners(ctx context.Context, conn *pgx.Conn, n int, tag string, sessions bool) ([]*learner, error) {
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	rows, err := conn.Query(ctx, `INSERT INTO users (email, name, password_hash)
+		SELECT $4 || g || '.' || $2 || '@bench.baton.example', 'Bench learner ' || g,
+		       (SELECT password_hash FROM users WHERE id = $1)
+		FROM generate_series(1, $3::int) g RETURNING id, email`, b.probe.ID, run, n, tag)
+	if err != nil {
+		return nil, err
+	}
+	learners, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*learner, error) {
+		l := &learner{Password: b.probe.Password}
+		return l, r.Scan(&l.ID, &l.Email)
+	})
+	if err != nil || !sessions {
+		return learners, err
+	}
+	return learners, b.issueSessions(ctx, conn, learners)
+}
+
+// issueSessions gives learners sessions and access tokens issued with the
+// server's current signing key, as the server issues them at sign-in.
+func (b *bench) issueSessions(ctx context.Context, conn *pgx.Conn, learners []*learner) error {
+	ids := make([]string, len(learners))
+	for i, l := range learners {
+		ids[i] = l.ID
+	}
+	var key accounts.SigningKey
+	if err := conn.QueryRow(ctx, `SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`).
+		Scan(&key.Kid, &key.Secret); err != nil {
+		return fmt.Errorf("the server's signing key: %w", err)
+	}
+	// Each learner needs a live session: the server checks the token's.
+	rows, err := conn.Query(ctx, `INSERT INTO sessions (user_id, expires_at)
+		SELECT u, now() + interval '1 day' FROM unnest($1::uuid[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id`, ids)
+	if err != nil {
+		return err
+	}
+	sessionIDs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for i, l := range learners {
+		if l.Token, err = sessionToken(key, l.ID, sessionIDs[i], time.Hour); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -41,6 +41,13 @@ func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Statu
 // do sends a request and reads the whole answer; a status outside 2xx is an
 // error. out, when not nil, receives the decoded JSON body.
 func (h *client) do(ctx context.Context, method, url, token string, body []byte, out any) (int, error) {
+	return h.doFrom(ctx, method, url, token, "", body, out)
+}
+
+// doFrom is do for a client at address from, which a proxy in front of the
+// server (trusted through BATON_TRUSTED_PROXIES) names in X-Forwarded-For;
+// "" sends none.
+func (h *client) doFrom(ctx context.Context, method, url, token, from string, body []byte, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -54,6 +61,9 @@ func (h *client) do(ctx context.Context, method, url, token string, body []byte,
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if from != "" {
+		req.Header.Set("X-Forwarded-For", from)
 	}
 	res, err := h.c.Do(req)
 	if err != nil {
@@ -313,8 +323,10 @@ var phaseWork = map[string]iteration{
 	"progress": func(w *worker) error {
 		return w.saveProgress("", 1)
 	},
-	// answer: start (or resume) an attempt, answer every step, retake.
-	"answer": func(w *worker) error {
+	// loop: the start-then-answer loop: start (or resume) an
+	// attempt, answer every step, start the next. (The answer phase, in
+	// answerpath.go, answers attempts started before its clock runs.)
+	"loop": func(w *worker) error {
 		if w.attempt == nil {
 			return w.startAttempt("")
 		}

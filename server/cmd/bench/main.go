@@ -1,11 +1,14 @@
 // Command bench is Baton's load generator and benchmark.
 //
-//	go run ./server/cmd/bench [-levels 1,16,64] [-duration 5s] [-rounds 2] [-learners 64] [-out bench.json] [-profile]
+//	go run ./server/cmd/bench [-levels 1,16,64,256] [-duration 5s] [-rounds 2] [-heavy-rounds 1] [-out bench.json] [-profile]
+//	    [-sync-learners 1000 -sync-signin 60s -sync-window 10s] [-repeat 3]
 //
 // It starts a private PostgreSQL (durable defaults, pg_stat_statements),
 // builds and starts the server against it, signs up learners and plays their
 // journey through the public API at each concurrency level: lessons, the
-// module list, reading progress, scenario attempts and answers. Two baselines
+// module list, reading progress, scenario attempts and answers (answers
+// alone on attempts started beforehand, and the start-then-answer loop),
+// then the synchronized start of many learners at once. Two baselines
 // run in the same session, interleaved with the server phases they are
 // compared with: pgbench doing the minimal durable write (one INSERT and one
 // UPDATE in a transaction) and a bare Echo + pgx reference handler serving
@@ -26,6 +29,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +54,39 @@ type options struct {
 	Phases   map[string]bool `json:"phases,omitempty"` // nil: every phase
 	Sessions int             `json:"open_sessions"`
 	Keep     bool            `json:"-"`
+	// HeavyRounds is the rounds at levels above targetConcurrency, and
+	// LightRounds below it, where no target is judged: the run's length
+	// matters, and 256 learners' phases are the slowest. 0 is Rounds.
+	HeavyRounds int         `json:"heavy_rounds"`
+	LightRounds int         `json:"light_rounds"`
+	Sync        syncOptions `json:"synchronized_start"`
+	Repeat      int         `json:"-"`
+}
+
+// roundsAt is how many A/B rounds run at level.
+func (o options) roundsAt(level int) int {
+	switch {
+	case level > targetConcurrency && o.HeavyRounds > 0:
+		return o.HeavyRounds
+	case level < targetConcurrency && o.LightRounds > 0:
+		return o.LightRounds
+	}
+	return o.Rounds
+}
+
+// runsAt reports whether phase runs at level. The answer phase answers
+// what the start phase started: they run together.
+func (o options) runsAt(phase string, level int) bool {
+	if phase == "start" || phase == "answer" {
+		return o.answersAt(level)
+	}
+	return o.runs(phase)
+}
+
+// answersAt reports whether the answer phase (and its start phase) runs at
+// level: where targets are judged, or everywhere -phases names it.
+func (o options) answersAt(level int) bool {
+	return o.runs("answer") && (o.Phases != nil || slices.Contains(targetLevels, level))
 }
 
 // report is the JSON document the bench writes.
@@ -112,9 +149,15 @@ func benchMain() int {
 	// does not matter.
 	debug.SetGCPercent(400)
 	var o options
-	levels := flag.String("levels", "1,16,64", "comma-separated concurrency levels (learners acting at once)")
+	levels := flag.String("levels", "1,16,64,256", "comma-separated concurrency levels (learners acting at once)")
 	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "length of each measured phase")
 	flag.IntVar(&o.Rounds, "rounds", 2, "how many times each baseline and the phase compared with it alternate (A B A B)")
+	flag.IntVar(&o.HeavyRounds, "heavy-rounds", 1, fmt.Sprintf("rounds at levels above %d learners (0: as -rounds)", targetConcurrency))
+	flag.IntVar(&o.LightRounds, "light-rounds", 1, fmt.Sprintf("rounds at levels below %d learners, where no target is judged (0: as -rounds)", targetConcurrency))
+	flag.IntVar(&o.Sync.Learners, "sync-learners", 1000, "learners in the synchronized start (0: skip it)")
+	flag.DurationVar(&o.Sync.SignIn, "sync-signin", 60*time.Second, "the window the synchronized start's sign-ins are spread over")
+	flag.DurationVar(&o.Sync.Window, "sync-window", 10*time.Second, "the window the synchronized start's starts are spread over")
+	flag.IntVar(&o.Repeat, "repeat", runsFromEnv(), "run the whole bench this many times and compare the key ratios (each run's JSON beside -out; also RUNS=n)")
 	flag.IntVar(&o.Learners, "learners", 64, "learners to sign up (at least the highest level)")
 	flag.StringVar(&o.Out, "out", "bench.json", "where to write the JSON report")
 	flag.BoolVar(&o.Profile, "profile", os.Getenv("PROFILE") == "1", "save server CPU and heap profiles (also PROFILE=1)")
@@ -137,8 +180,12 @@ func benchMain() int {
 		}
 		o.Levels = append(o.Levels, n)
 	}
-	if o.Rounds < 1 || o.Duration < time.Second {
-		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1 and -duration at least 1s")
+	if o.Rounds < 1 || o.HeavyRounds < 0 || o.LightRounds < 0 || o.Duration < time.Second || o.Repeat < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds and -repeat must be at least 1, -heavy-rounds at least 0 and -duration at least 1s")
+		return 2
+	}
+	if o.Sync.Learners < 0 || (o.Sync.Learners > 0 && (o.Sync.SignIn <= 0 || o.Sync.Window <= 0)) {
+		fmt.Fprintln(os.Stderr, "bench: -sync-learners must be at least 0, -sync-signin and -sync-window positive")
 		return 2
 	}
 	o.Phase = o.Duration.String()
@@ -159,22 +206,42 @@ func benchMain() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.Repeat > 1 {
+		return repeatRuns(ctx, o)
+	}
+	_, err := runAndReport(ctx, o, o.Out)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// runAndReport runs the bench once, prints its table and writes its JSON
+// to out.
+func runAndReport(ctx context.Context, o options, out string) (*report, error) {
 	rep, err := run(ctx, o)
-	if rep != nil && len(rep.Phases) > 0 {
+	if rep != nil && (len(rep.Phases) > 0 || rep.Capacity != (capacity{})) {
 		fmt.Print(formatTable(rep))
 		if b, jerr := json.MarshalIndent(rep, "", "  "); jerr == nil {
-			if werr := os.WriteFile(o.Out, append(b, '\n'), 0o644); werr != nil { // #nosec G306 -- a report
+			if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil { // #nosec G306 -- a report
 				fmt.Fprintln(os.Stderr, "bench:", werr)
 			} else {
-				fmt.Printf("\nJSON report: %s\n", o.Out)
+				fmt.Printf("\nJSON report: %s\n", out)
 			}
 		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
 	}
-	return 0
+	return rep, err
+}
+
+// runsFromEnv is RUNS from the environment (`make bench RUNS=3`), or 1.
+func runsFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv("RUNS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
 func logf(format string, args ...any) {
@@ -196,6 +263,7 @@ type bench struct {
 	probe    *learner
 	course   *course
 	stmts    *stmtCounter
+	pool     *answerPool // the answer phase's learners and attempts
 	pgb      *pgbench
 	rep      *report
 	phases   int // server phases run, for rotating learners
@@ -207,7 +275,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	b := &bench{o: o, rep: rep}
 	defer func() {
 		rep.TookS = round1(time.Since(started).Seconds())
-		if rep.Summary == nil && len(rep.Phases) > 0 {
+		if rep.Summary == nil && (len(rep.Phases) > 0 || rep.Capacity != (capacity{})) {
 			b.finish() // stopped early: report what was measured
 		}
 	}()
@@ -270,6 +338,11 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 		"BATON_ACCESS_TTL":        "1h",
 		"BATON_DATA_DIR":          filepath.Join(b.tmp, "server-data"),
 		"BATON_DEMO":              "",
+		// The bench stands where a load balancer would: it names each
+		// learner's own address (from the benchmarking range) in
+		// X-Forwarded-For, so that sign-ups from hundreds of learners are
+		// not all judged as one address's (60 a minute).
+		"BATON_TRUSTED_PROXIES": "127.0.0.1/32",
 	}
 	if o.Profile {
 		if b.pprof, err = freePort(); err != nil {
@@ -314,17 +387,26 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 
 	// Warm up pools, caches and the statement caches; nothing is recorded.
 	logf("warming up")
-	for _, ph := range []string{"answer", "lesson", "ref", "modules"} {
+	for _, ph := range []string{"loop", "lesson", "ref", "modules"} {
 		runLoad(ctx, b.h, b.base, b.refBase, b.learners, b.course, ph, min(16, maxOf(o.Levels)), time.Second)
 	}
 	if err = b.sqlProbe(ctx); err != nil {
 		return rep, fmt.Errorf("SQL probe: %w", err)
 	}
+	if slices.ContainsFunc(o.Levels, o.answersAt) {
+		n := poolLearners(o.Duration, len(b.course.Quizzes))
+		pool, err := b.insertLearners(ctx, conn, n, "pool", true)
+		if err != nil {
+			return rep, fmt.Errorf("the answer phase's learners: %w", err)
+		}
+		b.pool = newAnswerPool(pool, b.course.Quizzes, b.stepsPerAttempt())
+		logf("answer pool: %d learners, %.1f answers per attempt at first", n, b.pool.steps)
+	}
 
 	for _, lv := range o.Levels {
-		for r := 1; r <= o.Rounds; r++ {
-			for _, ph := range []string{"pgbench", "answer", "ref", "lesson"} {
-				if !o.runs(ph) {
+		for r := 1; r <= o.roundsAt(lv); r++ {
+			for _, ph := range []string{"pgbench", "start", "answer", "loop", "ref", "lesson"} {
+				if !o.runsAt(ph, lv) {
 					continue
 				}
 				if err = b.phase(ctx, lv, ph, r, ""); err != nil {
@@ -341,7 +423,13 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 			}
 		}
 	}
-	top := maxOf(o.Levels)
+	// Sign-ins are measured at 64 learners at most: at 256 at once, on one
+	// hashing slot, the queue alone outlasts the server's request deadline.
+	top := min(maxOf(o.Levels), targetConcurrency)
+	// The throughput phases are over: their keep-alive connections (256 of
+	// them at the top level) would otherwise be charged to the capacity
+	// phases' memory.
+	b.h.c.CloseIdleConnections()
 	// The open-sessions phase restarts the server's peak-RSS count: keep
 	// the peak so far for the whole-run figure.
 	peakSoFar := int64(0)
@@ -362,6 +450,13 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	}
 	if o.runs("storm") {
 		if err = b.storm(ctx, top); err != nil {
+			return rep, err
+		}
+	}
+	// The synchronized start after them: its 1,000 sign-ins and sessions
+	// are not what the sign-in storm's lesson readers should be charged with.
+	if o.runs("sync") && o.Sync.Learners > 0 {
+		if err = b.syncStart(ctx, conn, o.Sync); err != nil {
 			return rep, err
 		}
 	}
@@ -421,8 +516,10 @@ type authResponse struct {
 }
 
 // signUp registers the learners (not timed), a few at a time: password
-// hashing is deliberately slow and limited to one per CPU, and sign-ups
-// from one address are limited to 60 a minute.
+// hashing is deliberately slow and limited to one per two CPUs. Sign-ups
+// from one address are limited to 60 a minute, so each learner signs up
+// from its own address, named in X-Forwarded-For as a load balancer in
+// front of the server would (the server trusts the bench's for that).
 func (b *bench) signUp(ctx context.Context) error {
 	n := b.o.Learners + 1 // the last one is the SQL probe's
 	logf("signing up %d learners", n)
@@ -442,10 +539,11 @@ func (b *bench) signUp(ctx context.Context) error {
 			body, _ := json.Marshal(map[string]string{"email": email, "password": password, "name": fmt.Sprintf("Learner %d", i)})
 			var res authResponse
 			for {
-				status, err := b.h.do(ctx, http.MethodPost, b.base+"/api/auth/register", "", body, &res)
+				status, err := b.h.doFrom(ctx, http.MethodPost, b.base+"/api/auth/register", "", signUpAddress(i), body, &res)
 				if status == http.StatusTooManyRequests && ctx.Err() == nil {
-					// Past 60 sign-ups a minute from one address the server
-					// asks to wait; its bucket refills one a second.
+					// Should the server not believe the address, past 60
+					// sign-ups a minute it asks to wait; its bucket refills
+					// one a second.
 					time.Sleep(time.Second)
 					continue
 				}
@@ -465,6 +563,21 @@ func (b *bench) signUp(ctx context.Context) error {
 	}
 	b.learners, b.probe = all[:n-1], all[n-1]
 	return nil
+}
+
+// signUpAddress is learner i's address at sign-up, in the range set aside
+// for benchmarks (RFC 2544); the synchronized start's are in its other half.
+func signUpAddress(i int) string { return fmt.Sprintf("198.18.%d.%d", (i/250)%250, 1+i%250) }
+
+// stepsPerAttempt is how many answers the SQL probe's attempts took, one at
+// every scenario, each answered with its first choice as the phases do.
+func (b *bench) stepsPerAttempt() float64 {
+	for _, p := range b.rep.Probe {
+		if p.Class == "answer" && len(b.course.Quizzes) > 0 && len(p.Counts) > 0 {
+			return float64(len(p.Counts)) / float64(len(b.course.Quizzes))
+		}
+	}
+	return 4
 }
 
 type moduleList []struct {
@@ -691,6 +804,10 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // let the previous phase's tail settle
+	if phase == "start" && b.stockWanted(level) <= len(b.pool.stock) {
+		logf("c=%-3d %-8s #%d: the stock holds the %d attempts wanted", level, phase, round, len(b.pool.stock))
+		return nil
+	}
 	p := phaseResult{Level: level, Phase: phase, Round: round, Profiled: cpuProfile != "", lat: map[string][]time.Duration{}}
 	app := b.server
 	if phase == "ref" {
@@ -726,14 +843,26 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 			return err
 		}
 		waitChildren(b.cluster.Pid(), before, 2*time.Second)
-		secs := float64(max(1, int(b.o.Duration.Seconds()+0.999)))
+		secs := float64(r.Seconds)
 		p.ElapsedS = secs
 		cs := newClassStats("txn", r.Log.Latencies, r.Log.Failed+int(r.Summary.Failed), time.Duration(secs*float64(time.Second)), nil)
 		cs.RPS = round1(r.Summary.TPS)
 		p.Classes = []classStats{cs}
 		p.lat["txn"] = r.Log.Latencies
 	} else {
-		res := runLoad(ctx, b.h, b.base, b.refBase, b.rotate(level), b.course, phase, level, b.o.Duration)
+		var res loadResult
+		switch phase {
+		case "start":
+			res = b.startStock(ctx, level)
+		case "answer":
+			var ranOut bool
+			if res, ranOut = b.answerStock(ctx, level); ranOut {
+				b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("c=%d answer #%d: the started attempts were all answered after %.1f s, before the phase's end",
+					level, round, res.Elapsed.Seconds()))
+			}
+		default:
+			res = runLoad(ctx, b.h, b.base, b.refBase, b.rotate(level), b.course, phase, level, b.o.Duration)
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -825,7 +954,7 @@ func (b *bench) profile(ctx context.Context) {
 	dir := filepath.Dir(b.o.Out)
 	lv := maxOf(b.o.Levels)
 	for _, pp := range []struct{ phase, file string }{
-		{"answer", "bench-cpu.pprof"},
+		{"loop", "bench-cpu.pprof"},
 		{"lesson", "bench-cpu-lesson.pprof"},
 	} {
 		if err := b.phase(ctx, lv, pp.phase, 1, filepath.Join(dir, pp.file)); err != nil {
@@ -847,21 +976,22 @@ func (b *bench) finish() {
 	rep := b.rep
 	rep.Summary = summarizePhases(rep.Phases)
 	rep.Ratios = computeRatios(rep.Summary, rep.Phases, b.o.Levels)
-	tl := targetConcurrency
-	found := false
+	var tls []int
 	for _, lv := range b.o.Levels {
-		found = found || lv == tl
+		if slices.Contains(targetLevels, lv) {
+			tls = append(tls, lv)
+		}
 	}
-	if !found {
-		tl = maxOf(b.o.Levels)
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the targets are set for %d learners; judged at %d instead", targetConcurrency, tl))
+	if len(tls) == 0 {
+		tls = []int{maxOf(b.o.Levels)}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the targets are set for %v learners; judged at %d instead", targetLevels, tls[0]))
 	}
 	if st := rep.Capacity.Storm; st != nil {
 		if alone := findRow(rep.Summary, st.Level, "lesson", "lesson"); alone != nil {
 			st.LessonAloneRPS, st.RateRatio = alone.RPS, round3(safeDiv(st.Lesson.RPS, alone.RPS))
 		}
 	}
-	rep.Targets = append(evalTargets(rep.Summary, rep.Ratios, rep.Probe, tl), evalCapacity(rep.Capacity)...)
+	rep.Targets = append(evalTargets(rep.Summary, rep.Ratios, rep.Probe, tls), evalCapacity(rep.Capacity)...)
 	for _, p := range rep.Phases {
 		if p.Phase == "journey" && !p.Profiled && p.ElapsedS > 0 {
 			rep.Journeys = append(rep.Journeys, journeyRate{Level: p.Level, PerSecond: round1(float64(p.Journeys) / p.ElapsedS)})

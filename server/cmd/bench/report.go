@@ -95,10 +95,15 @@ type summaryRow struct {
 	PgCPUUsPerRq  float64   `json:"postgres_cpu_us_per_request,omitempty"`
 	GenCPUUsPerRq float64   `json:"load_generator_cpu_us_per_request,omitempty"` // the bench itself, or pgbench
 	OtherCores    float64   `json:"other_cores"`                                 // mean over rounds: CPU taken by other work on the machine
+	// The load generator's cores over the phase, and its share of the CPU
+	// the generator, the app and PostgreSQL took: a generator near a core,
+	// or taking more than its baseline's share, is what limits the phase.
+	GenCores float64 `json:"load_generator_cores,omitempty"`
+	GenShare float64 `json:"load_generator_cpu_share,omitempty"`
 }
 
 // phaseOrder is the order in which the table lists phases.
-var phaseOrder = map[string]int{"pgbench": 0, "answer": 1, "ref": 2, "lesson": 3, "modules": 4, "progress": 5, "journey": 6}
+var phaseOrder = map[string]int{"pgbench": 0, "start": 1, "answer": 2, "loop": 3, "ref": 4, "lesson": 5, "modules": 6, "progress": 7, "journey": 8}
 
 var classOrder = map[string]int{"txn": 0, "ref": 0, "start": 1, "answer": 2, "modules": 3, "lesson": 4, "progress": 5}
 
@@ -182,6 +187,10 @@ func summarizePhases(phases []phaseResult) []summaryRow {
 				row.PgCPUUsPerRq = round1(pgCPU / float64(reqs) * 1e6)
 				row.GenCPUUsPerRq = round1(genCPU / float64(reqs) * 1e6)
 			}
+			if elapsed > 0 {
+				row.GenCores = round3(genCPU / elapsed.Seconds())
+			}
+			row.GenShare = round3(safeDiv(genCPU, appCPU+pgCPU+genCPU))
 			rows = append(rows, row)
 		}
 	}
@@ -262,30 +271,42 @@ func safeDiv(a, b float64) float64 {
 	return a / b
 }
 
-// computeRatios derives, for every level, the three comparisons the issue
-// sets targets on.
+// computeRatios derives, for every level, the comparisons the issue sets
+// targets on, and the start path's beside them.
 func computeRatios(rows []summaryRow, phases []phaseResult, levels []int) []ratio {
 	var out []ratio
+	rate := func(a, b classStats) float64 { return safeDiv(a.RPS, b.RPS) }
+	p99 := func(a, b classStats) float64 { return safeDiv(a.P99Ms, b.P99Ms) }
 	for _, lv := range levels {
-		ans, pgb := findRow(rows, lv, "answer", "answer"), findRow(rows, lv, "pgbench", "txn")
-		if ans != nil && pgb != nil {
-			out = append(out, ratio{Level: lv, Name: "answer req/s ÷ pgbench tps", Value: round3(safeDiv(ans.RPS, pgb.RPS)),
-				Measured: ans.RPS, Baseline: pgb.RPS,
-				Rounds: pairRatios(phases, lv, "answer", "answer", "pgbench", "txn", func(a, b classStats) float64 { return safeDiv(a.RPS, b.RPS) })})
-			if st := findRow(rows, lv, "answer", "start"); st != nil {
-				// For information: the phase's every write, starts included.
-				out = append(out, ratio{Level: lv, Name: "(start + answer) req/s ÷ pgbench tps", Value: round3(safeDiv(ans.RPS+st.RPS, pgb.RPS)),
-					Measured: round1(ans.RPS + st.RPS), Baseline: pgb.RPS})
+		pgb := findRow(rows, lv, "pgbench", "txn")
+		// against compares a class of a phase with pgbench: its rate and
+		// its p99.
+		against := func(phase, class, name string, withP99 bool) {
+			r := findRow(rows, lv, phase, class)
+			if r == nil || pgb == nil {
+				return
 			}
-			out = append(out, ratio{Level: lv, Name: "answer p99 ÷ pgbench p99", Value: round3(safeDiv(ans.P99Ms, pgb.P99Ms)),
-				Measured: ans.P99Ms, Baseline: pgb.P99Ms,
-				Rounds: pairRatios(phases, lv, "answer", "answer", "pgbench", "txn", func(a, b classStats) float64 { return safeDiv(a.P99Ms, b.P99Ms) })})
+			out = append(out, ratio{Level: lv, Name: name + " req/s ÷ pgbench tps", Value: round3(safeDiv(r.RPS, pgb.RPS)),
+				Measured: r.RPS, Baseline: pgb.RPS, Rounds: pairRatios(phases, lv, phase, class, "pgbench", "txn", rate)})
+			if withP99 {
+				out = append(out, ratio{Level: lv, Name: name + " p99 ÷ pgbench p99", Value: round3(safeDiv(r.P99Ms, pgb.P99Ms)),
+					Measured: r.P99Ms, Baseline: pgb.P99Ms, Rounds: pairRatios(phases, lv, phase, class, "pgbench", "txn", p99)})
+			}
+		}
+		against("answer", "answer", "answer", true)
+		against("start", "start", "start", true)
+		against("loop", "answer", "loop answer", true)
+		against("loop", "start", "loop start", false)
+		if ans, st := findRow(rows, lv, "loop", "answer"), findRow(rows, lv, "loop", "start"); ans != nil && st != nil && pgb != nil {
+			// For information: the loop's every write, starts included.
+			out = append(out, ratio{Level: lv, Name: "(loop start + answer) req/s ÷ pgbench tps", Value: round3(safeDiv(ans.RPS+st.RPS, pgb.RPS)),
+				Measured: round1(ans.RPS + st.RPS), Baseline: pgb.RPS})
 		}
 		les, ref := findRow(rows, lv, "lesson", "lesson"), findRow(rows, lv, "ref", "ref")
 		if les != nil && ref != nil {
 			out = append(out, ratio{Level: lv, Name: "lesson req/s ÷ reference req/s", Value: round3(safeDiv(les.RPS, ref.RPS)),
 				Measured: les.RPS, Baseline: ref.RPS,
-				Rounds: pairRatios(phases, lv, "lesson", "lesson", "ref", "ref", func(a, b classStats) float64 { return safeDiv(a.RPS, b.RPS) })})
+				Rounds: pairRatios(phases, lv, "lesson", "lesson", "ref", "ref", rate)})
 		}
 	}
 	return out
@@ -293,13 +314,17 @@ func computeRatios(rows []summaryRow, phases []phaseResult, levels []int) []rati
 
 // Thresholds of the issue; statement counts are "a small constant number".
 const (
-	wantAnswerRate    = 0.50
+	wantAnswerRate    = 0.80 // answers alone, on attempts already started
 	wantAnswerP99     = 2.0
+	wantLoopRate      = 0.60 // answers of the start-then-answer loop
 	wantLessonRate    = 0.80
 	maxStmtsModules   = 4
 	maxStmtsAnswer    = 6
 	targetConcurrency = 64
 )
+
+// targetLevels are the concurrency levels the issue judges.
+var targetLevels = []int{targetConcurrency, 256}
 
 // Capacity thresholds of the issue, and the sign-in storm's: hashing may
 // take at most half the cores, so reads beside a storm should keep at least
@@ -310,6 +335,13 @@ const (
 	maxFirstStartS      = 15
 	maxWarmStartS       = 3
 	maxIdleRSSMB        = 40
+	// The synchronized start's starts, 100 a second against a start path
+	// that sustains well over 1,000 a second here, measured a p95 of 9 ms
+	// (25 ms with a load average of 11 on the two cores). A quarter second
+	// is past anything noise did, and well under what a learner notices;
+	// a start path that made the learners queue for one another (one row
+	// every start of a scenario updates) would cross it.
+	maxSyncStartP95Ms = 250
 )
 
 // evalCapacity judges the capacity phases that ran.
@@ -332,6 +364,15 @@ func evalCapacity(c capacity) []target {
 		}
 		out = append(out, t)
 	}
+	if s := c.Sync; s != nil {
+		errs := s.SignIn.Errors + s.Start.Errors + s.FirstAnswer.Errors
+		out = append(out, target{Name: fmt.Sprintf("synchronized start, %d learners: errors", s.Learners), Want: "0 (sign-in, start, first answer)",
+			Got:  fmt.Sprintf("%d (%d, %d, %d)", errs, s.SignIn.Errors, s.Start.Errors, s.FirstAnswer.Errors),
+			Pass: errs == 0 && s.Start.Requests > 0},
+			target{Name: fmt.Sprintf("synchronized start, %d learners: start p95", s.Learners), Want: fmt.Sprintf("≤ %d ms", maxSyncStartP95Ms),
+				Got:  fmt.Sprintf("%.1f ms (p50 %.1f, p99 %.1f; %d starts within %.0f s)", s.Start.P95Ms, s.Start.P50Ms, s.Start.P99Ms, s.Start.Requests, s.StartWithinS),
+				Pass: s.Start.Requests > 0 && s.Start.P95Ms <= maxSyncStartP95Ms, Margin: atMost(s.Start.P95Ms, maxSyncStartP95Ms)})
+	}
 	if s := c.Startup; s != nil {
 		out = append(out, under("first start (empty data directory)", s.FirstS, maxFirstStartS, "s"),
 			under("warm start", s.WarmS, maxWarmStartS, "s"),
@@ -343,7 +384,7 @@ func evalCapacity(c capacity) []target {
 // formatCapacity renders the capacity phases for a terminal.
 func formatCapacity(c capacity) string {
 	var b strings.Builder
-	if c.Login != nil || c.Storm != nil || c.Sessions != nil || c.Startup != nil {
+	if c.Login != nil || c.Storm != nil || c.Sessions != nil || c.Sync != nil || c.Startup != nil {
 		b.WriteString("\nCapacity\n")
 	}
 	if l := c.Login; l != nil {
@@ -356,6 +397,22 @@ func formatCapacity(c capacity) string {
 	if s := c.Sessions; s != nil {
 		fmt.Fprintf(&b, "  %d open sessions reading at a person's pace:  %.0f lessons/s, p99 %.1f ms, errors %d; server peak RSS %.1f MB\n",
 			s.Learners, s.Lesson.RPS, s.Lesson.P99Ms, s.Lesson.Errors, s.PeakRSSMB)
+	}
+	if s := c.Sync; s != nil {
+		fmt.Fprintf(&b, "  synchronized start: %d learners sign in over %.0f s, then start %s within %.0f s (%s); server peak RSS %.1f MB\n",
+			s.Learners, s.SignInOverS, s.Scenario, s.StartWithinS, s.Spread, s.PeakRSSMB)
+		for _, c := range []struct {
+			name string
+			cs   classStats
+		}{{"sign-in (argon2id, by design)", s.SignIn}, {"start", s.Start}, {"first answer", s.FirstAnswer}} {
+			fmt.Fprintf(&b, "    %-30s %5d requests, %6.1f/s, p50 %7.1f ms, p95 %7.1f ms, p99 %7.1f ms, errors %d\n",
+				c.name, c.cs.Requests, c.cs.RPS, c.cs.P50Ms, c.cs.P95Ms, c.cs.P99Ms, c.cs.Errors)
+		}
+		fmt.Fprintf(&b, "    sign-ins took %.1f s (the bench sent one at most %.2f s late; other work took %.2f cores meanwhile), starts and first answers %.1f s\n",
+			s.SignInTookS, s.SignInQueueS, s.SignInOtherCores, s.StartTookS)
+		if s.SessionsIssued > 0 {
+			fmt.Fprintf(&b, "    %d learners whose sign-in failed were given a session directly, to start with the others\n", s.SessionsIssued)
+		}
 	}
 	if s := c.Startup; s != nil {
 		fmt.Fprintf(&b, "  start as `make run` does:  first %.1f s (idle RSS %.1f MB), warm %.1f s (idle RSS %.1f MB)\n",
@@ -397,30 +454,48 @@ func atMost(v, limit float64) string {
 	return fmt.Sprintf("%.0f%% over: needs a %.1f× lower p99", (v/limit-1)*100, v/limit)
 }
 
-func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, targetLevel int) []target {
+func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, levels []int) []target {
 	var out []target
-	get := func(name string) *ratio {
-		for i := range ratios {
-			if ratios[i].Level == targetLevel && ratios[i].Name == name {
-				return &ratios[i]
+	for _, lv := range levels {
+		get := func(name string) *ratio {
+			for i := range ratios {
+				if ratios[i].Level == lv && ratios[i].Name == name {
+					return &ratios[i]
+				}
 			}
+			return nil
 		}
-		return nil
-	}
-	if r := get("answer req/s ÷ pgbench tps"); r != nil {
-		out = append(out, target{Name: fmt.Sprintf("answer rate at %d learners", targetLevel), Want: fmt.Sprintf("≥ %.2f × pgbench", wantAnswerRate),
-			Got: fmt.Sprintf("%.3f (%.0f/s vs %.0f tps)", r.Value, r.Measured, r.Baseline), Pass: r.Value >= wantAnswerRate,
-			Margin: atLeast(r.Value, wantAnswerRate)})
-	}
-	if r := get("answer p99 ÷ pgbench p99"); r != nil {
-		out = append(out, target{Name: fmt.Sprintf("answer p99 at %d learners", targetLevel), Want: fmt.Sprintf("≤ %.1f × pgbench p99", wantAnswerP99),
-			Got: fmt.Sprintf("%.3f (%.2f ms vs %.2f ms)", r.Value, r.Measured, r.Baseline), Pass: r.Value > 0 && r.Value <= wantAnswerP99,
-			Margin: atMost(r.Value, wantAnswerP99)})
-	}
-	if r := get("lesson req/s ÷ reference req/s"); r != nil {
-		out = append(out, target{Name: fmt.Sprintf("lesson rate at %d learners", targetLevel), Want: fmt.Sprintf("≥ %.2f × reference", wantLessonRate),
-			Got: fmt.Sprintf("%.3f (%.0f/s vs %.0f/s)", r.Value, r.Measured, r.Baseline), Pass: r.Value >= wantLessonRate,
-			Margin: atLeast(r.Value, wantLessonRate)})
+		// beside is the start path's figures, reported with the answers'.
+		beside := func(rateName, p99Name string) string {
+			s := ""
+			if r := get(rateName); r != nil {
+				s = fmt.Sprintf("; starts %.0f/s = %.3f ×", r.Measured, r.Value)
+			}
+			if r := get(p99Name); r != nil {
+				s += fmt.Sprintf(", start p99 %.2f ms = %.2f ×", r.Measured, r.Value)
+			}
+			return s
+		}
+		if r := get("answer req/s ÷ pgbench tps"); r != nil {
+			out = append(out, target{Name: fmt.Sprintf("answer rate at %d learners", lv), Want: fmt.Sprintf("≥ %.2f × pgbench", wantAnswerRate),
+				Got:  fmt.Sprintf("%.3f (%.0f/s vs %.0f tps)", r.Value, r.Measured, r.Baseline) + beside("start req/s ÷ pgbench tps", "start p99 ÷ pgbench p99"),
+				Pass: r.Value >= wantAnswerRate, Margin: atLeast(r.Value, wantAnswerRate)})
+		}
+		if r := get("answer p99 ÷ pgbench p99"); r != nil {
+			out = append(out, target{Name: fmt.Sprintf("answer p99 at %d learners", lv), Want: fmt.Sprintf("≤ %.1f × pgbench p99", wantAnswerP99),
+				Got: fmt.Sprintf("%.3f (%.2f ms vs %.2f ms)", r.Value, r.Measured, r.Baseline), Pass: r.Value > 0 && r.Value <= wantAnswerP99,
+				Margin: atMost(r.Value, wantAnswerP99)})
+		}
+		if r := get("loop answer req/s ÷ pgbench tps"); r != nil {
+			out = append(out, target{Name: fmt.Sprintf("start-then-answer loop at %d learners", lv), Want: fmt.Sprintf("answers ≥ %.2f × pgbench", wantLoopRate),
+				Got:  fmt.Sprintf("%.3f (%.0f/s vs %.0f tps)", r.Value, r.Measured, r.Baseline) + beside("loop start req/s ÷ pgbench tps", ""),
+				Pass: r.Value >= wantLoopRate, Margin: atLeast(r.Value, wantLoopRate)})
+		}
+		if r := get("lesson req/s ÷ reference req/s"); r != nil {
+			out = append(out, target{Name: fmt.Sprintf("lesson rate at %d learners", lv), Want: fmt.Sprintf("≥ %.2f × reference", wantLessonRate),
+				Got: fmt.Sprintf("%.3f (%.0f/s vs %.0f/s)", r.Value, r.Measured, r.Baseline), Pass: r.Value >= wantLessonRate,
+				Margin: atLeast(r.Value, wantLessonRate)})
+		}
 	}
 	errs := 0
 	for _, row := range rows {
@@ -456,10 +531,10 @@ func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, targetL
 		}
 		got := "per request " + countRange(pr.Counts)
 		if pr.Class == "answer" {
+			// Under load the answer phase is answers alone, and a coalesced
+			// answer counts as its share of its batch's statement: under
+			// load an answer takes at most what the worst step takes alone.
 			got = fmt.Sprintf("per step %s over %d steps", countRange(pr.Counts), len(pr.Counts))
-			// Under load the answer phase mixes in starts; compare only that
-			// it does not grow with concurrency.
-			constant = true
 		}
 		if len(loadPer) > 0 {
 			got += "; under load " + strings.Join(loadPer, " ")
@@ -474,8 +549,9 @@ func evalTargets(rows []summaryRow, ratios []ratio, probe []probeResult, targetL
 func formatTable(rep *report) string {
 	var b strings.Builder
 	m := rep.Machine
-	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, %d rounds of baseline/server pairs, %d learners\n\n",
-		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, rep.Config.Duration, rep.Config.Rounds, rep.Config.Learners)
+	c := rep.Config
+	fmt.Fprintf(&b, "Baton benchmark: %d CPUs (%s), %s, PostgreSQL %s; %s phases, rounds of baseline/server pairs: %d at %d learners, %d above, %d below; %d learners\n\n",
+		m.CPUs, m.CPUModel, m.GoVersion, m.PostgreSQL, c.Duration, c.Rounds, targetConcurrency, c.roundsAt(targetConcurrency+1), c.roundsAt(targetConcurrency-1), c.Learners)
 	tw := tabwriter.NewWriter(&b, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "conc\tphase\tclass\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tSQL/req\tapp µs/req\tpg µs/req\tgen µs/req\tnoise\treq/s by round\t")
 	last, lastPhase := -1, ""
@@ -515,6 +591,7 @@ func formatTable(rep *report) string {
 	b.WriteString("SQL/req and the µs/req columns are per request of the whole phase, in CPU time: app is the server\n" +
 		"(or the reference handler), pg PostgreSQL, gen the load generator (pgbench for its phase); noise is\n" +
 		"the cores busy with work other than the bench, the app and PostgreSQL.\n")
+	b.WriteString(formatGenerator(rep.Summary))
 	if len(rep.Journeys) > 0 {
 		b.WriteString("\nWhole journeys (modules, lesson, progress 100, scenario played twice):")
 		for _, j := range rep.Journeys {
@@ -604,4 +681,39 @@ func formatBatches(phases []phaseResult) string {
 		fmt.Fprintf(&b, "  %d learners %-8s %d batches, %d answers, %.2f answers per batch\n", k.level, k.phase, s[0], s[1], float64(s[1])/float64(s[0]))
 	}
 	return b.String()
+}
+
+// formatGenerator shows, for the write phases, the load generator's cores
+// and its share of the CPU beside pgbench's: a generator taking a much
+// larger share than pgbench's client, or near a whole core, would be what
+// limits the phase rather than the server.
+func formatGenerator(rows []summaryRow) string {
+	var b strings.Builder
+	b.WriteString("\nLoad generator (pgbench's own client in its phase): cores over the phase, share of the phase's CPU\n")
+	shown, level, seen := false, -1, map[string]bool{}
+	for _, r := range rows {
+		key := fmt.Sprint(r.Level, r.Phase)
+		switch {
+		case seen[key] || r.GenCores == 0:
+			continue
+		case r.Phase != "pgbench" && r.Phase != "start" && r.Phase != "answer" && r.Phase != "loop":
+			continue
+		}
+		seen[key] = true
+		if r.Level != level {
+			if level != -1 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "  %d learners:", r.Level)
+			level = r.Level
+		} else {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %s %.2f cores (%.0f%%)", r.Phase, r.GenCores, r.GenShare*100)
+		shown = true
+	}
+	if !shown {
+		return ""
+	}
+	return b.String() + "\n"
 }
