@@ -136,7 +136,7 @@ func (b *bench) openSessions(ctx context.Context, conn *pgx.Conn, n int) error {
 		return fmt.Errorf("reset the server's peak RSS: %w", err)
 	}
 	h := newClient(n) // a connection per learner, apart from the other phases'
-	defer h.c.CloseIdleConnections()
+	defer h.closeIdle()
 	res := runLoad(ctx, h, b.base, b.refBase, learners, b.course, "session", n, b.o.Duration+3*time.Second)
 	if ctx.Err() != nil {
 		return ctx.Err()

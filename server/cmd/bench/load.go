@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -17,7 +15,8 @@ import (
 // client is the load generator's one HTTP client: keep-alive connections
 // enough for every worker, so a phase measures requests, not TCP set-up.
 type client struct {
-	c *http.Client
+	c *http.Client // for the odd request that wants net/http's whole client
+	w *wire        // for the measured requests (wire.go)
 }
 
 func newClient(maxConc int) *client {
@@ -28,7 +27,13 @@ func newClient(maxConc int) *client {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &client{c: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+	return &client{c: &http.Client{Transport: tr, Timeout: 60 * time.Second}, w: newWire(maxConc*2, 60*time.Second)}
+}
+
+// closeIdle closes the connections kept alive for the next request.
+func (h *client) closeIdle() {
+	h.c.CloseIdleConnections()
+	h.w.closeIdle()
 }
 
 type statusError struct {
@@ -48,40 +53,29 @@ func (h *client) do(ctx context.Context, method, url, token string, body []byte,
 // server (trusted through BATON_TRUSTED_PROXIES) names in X-Forwarded-For;
 // "" sends none.
 func (h *client) doFrom(ctx context.Context, method, url, token, from string, body []byte, out any) (int, error) {
-	var rd io.Reader
+	header := make(map[string]string, 3)
 	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return 0, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		header["Content-Type"] = "application/json"
 	}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		header["Authorization"] = "Bearer " + token
 	}
 	if from != "" {
-		req.Header.Set("X-Forwarded-For", from)
+		header["X-Forwarded-For"] = from
 	}
-	res, err := h.c.Do(req)
+	status, b, err := h.w.roundTrip(ctx, method, url, header, body)
 	if err != nil {
 		return 0, err
 	}
-	defer res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
-		_, _ = io.Copy(io.Discard, res.Body)
-		return res.StatusCode, &statusError{Status: res.StatusCode, Body: strings.TrimSpace(string(b))}
+	if status/100 != 2 {
+		return status, &statusError{Status: status, Body: strings.TrimSpace(string(b[:min(len(b), 300)]))}
 	}
 	if out != nil {
-		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-			return res.StatusCode, fmt.Errorf("decode %s %s: %w", method, url, err)
+		if err := json.Unmarshal(b, out); err != nil {
+			return status, fmt.Errorf("decode %s %s: %w", method, url, err)
 		}
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	return res.StatusCode, nil
+	return status, nil
 }
 
 // recorder keeps one worker's latencies and errors by endpoint class.

@@ -429,7 +429,7 @@ func run(ctx context.Context, o options) (rep *report, err error) {
 	// The throughput phases are over: their keep-alive connections (256 of
 	// them at the top level) would otherwise be charged to the capacity
 	// phases' memory.
-	b.h.c.CloseIdleConnections()
+	b.h.closeIdle()
 	// The open-sessions phase restarts the server's peak-RSS count: keep
 	// the peak so far for the whole-run figure.
 	peakSoFar := int64(0)

@@ -95,7 +95,7 @@ func (b *bench) syncStart(ctx context.Context, conn *pgx.Conn, so syncOptions) e
 	}
 	defer func() {
 		for _, c := range clients {
-			c.c.CloseIdleConnections()
+			c.closeIdle()
 		}
 	}()
 	rec := newRecorder()

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// wire is the load generator's HTTP/1.1 client: keep-alive connections it
+// writes requests to and reads responses from itself, with no goroutines of
+// its own. Go's http.Transport costs about as much CPU per request as the
+// server's handler on these cores (two goroutines per connection and the
+// hand-offs between them), and the generator shares the cores with what it
+// measures, like pgbench does with PostgreSQL; this keeps its share small.
+type wire struct {
+	timeout time.Duration
+	mu      sync.Mutex
+	idle    map[string][]*wireConn // by host:port
+	maxIdle int
+}
+
+type wireConn struct {
+	c net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+func newWire(maxIdle int, timeout time.Duration) *wire {
+	return &wire{timeout: timeout, idle: map[string][]*wireConn{}, maxIdle: maxIdle}
+}
+
+// roundTrip sends one request and reads its whole response.
+func (t *wire) roundTrip(ctx context.Context, method, rawURL string, header map[string]string, body []byte) (int, []byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, nil, err
+	}
+	if u.Scheme != "http" {
+		return 0, nil, errors.New("wire: only http:// URLs")
+	}
+	// A connection idle since the server closed it fails at once; such a
+	// request was never received, so it is sent again on a fresh one.
+	for try := 0; ; try++ {
+		wc, reused, err := t.get(ctx, u.Host)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, out, keep, err := t.exchange(ctx, wc, method, u, header, body)
+		if err == nil {
+			if keep {
+				t.put(u.Host, wc)
+			} else {
+				_ = wc.c.Close()
+			}
+			return status, out, nil
+		}
+		_ = wc.c.Close()
+		if !reused || try > 0 || ctx.Err() != nil || !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil, err
+		}
+	}
+}
+
+func (t *wire) get(ctx context.Context, host string) (*wireConn, bool, error) {
+	t.mu.Lock()
+	if idle := t.idle[host]; len(idle) > 0 {
+		wc := idle[len(idle)-1]
+		t.idle[host] = idle[:len(idle)-1]
+		t.mu.Unlock()
+		return wc, true, nil
+	}
+	t.mu.Unlock()
+	d := net.Dialer{Timeout: 10 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, false, err
+	}
+	return &wireConn{c: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 4<<10)}, false, nil
+}
+
+func (t *wire) put(host string, wc *wireConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.idle[host]) >= t.maxIdle {
+		_ = wc.c.Close()
+		return
+	}
+	t.idle[host] = append(t.idle[host], wc)
+}
+
+func (t *wire) exchange(ctx context.Context, wc *wireConn, method string, u *url.URL, header map[string]string, body []byte) (int, []byte, bool, error) {
+	deadline := time.Now().Add(t.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = wc.c.SetDeadline(deadline)
+	w := wc.w
+	w.WriteString(method)
+	w.WriteByte(' ')
+	w.WriteString(u.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(u.Host)
+	w.WriteString("\r\n")
+	for k, v := range header {
+		w.WriteString(k)
+		w.WriteString(": ")
+		w.WriteString(v)
+		w.WriteString("\r\n")
+	}
+	if body != nil || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+		w.WriteString("Content-Length: ")
+		w.WriteString(strconv.Itoa(len(body)))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	w.Write(body)
+	if err := w.Flush(); err != nil {
+		return 0, nil, false, err
+	}
+	res, err := http.ReadResponse(wc.r, nil)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	out, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if err != nil {
+		return 0, nil, false, err
+	}
+	return res.StatusCode, out, !res.Close, nil
+}
+
+// closeIdle closes the connections kept for the next request.
+func (t *wire) closeIdle() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for host, idle := range t.idle {
+		for _, wc := range idle {
+			_ = wc.c.Close()
+		}
+		delete(t.idle, host)
+	}
+}
