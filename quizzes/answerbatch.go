@@ -143,7 +143,10 @@ const sqlWriteMoves = `WITH input AS (
 		  RETURNING i.ord, a.id, a.answered, a.user_id, a.quiz_slug, a.scenario_version, i.step, i.choice, i.vision, i.alignment, i.inspiration),
 		ins AS (
 		  INSERT INTO attempt_answers (attempt_id, position, user_id, quiz_slug, scenario_version, step_id, choice_id, vision, alignment, inspiration)
-		  SELECT id, answered, user_id, quiz_slug, scenario_version, step, choice, vision, alignment, inspiration FROM moved)
+		  SELECT id, answered, user_id, quiz_slug, scenario_version, step, choice, vision, alignment, inspiration FROM moved),
+		answered AS (
+		  INSERT INTO xapi_outbox (kind, source_id, position, occurred_at)
+		  SELECT 'attempt_answered', id, answered, now() FROM moved WHERE (SELECT enabled FROM xapi_settings WHERE id))
 		SELECT ord, false FROM moved`
 
 const sqlWriteFinishes = `WITH input AS (
@@ -172,5 +175,11 @@ const sqlWriteFinishes = `WITH input AS (
 		    best_percent = greatest(s.best_percent, EXCLUDED.best_percent), passed = s.passed OR EXCLUDED.passed,
 		    last_finished_at = EXCLUDED.last_finished_at, latest_vision = EXCLUDED.latest_vision,
 		    latest_alignment = EXCLUDED.latest_alignment, latest_inspiration = EXCLUDED.latest_inspiration,
-		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak)
+		    review_due_at = EXCLUDED.review_due_at, review_streak = EXCLUDED.review_streak),
+		events AS (
+		  INSERT INTO xapi_outbox (kind, source_id, position, occurred_at)
+		  SELECT e.kind, m.id, e.position, e.at FROM moved m
+		  CROSS JOIN LATERAL (VALUES (1, 'attempt_answered', m.answered, now()), (2, 'attempt_finished', NULL, m.finished_at)) AS e (n, kind, position, at)
+		  WHERE (SELECT enabled FROM xapi_settings WHERE id)
+		  ORDER BY m.ord, e.n)
 		SELECT ord, graded FROM moved`

@@ -143,5 +143,8 @@ const sqlInsertStarts = `WITH input AS (
 		  SELECT user_id, quiz_slug, number, jsonb_build_object(variant, 1), variant FROM a
 		  ON CONFLICT (user_id, quiz_slug) DO UPDATE SET attempts_used = EXCLUDED.attempts_used,
 		    variants_seen = s.variants_seen || jsonb_build_object(EXCLUDED.last_variant, coalesce((s.variants_seen->>EXCLUDED.last_variant)::int, 0) + 1),
-		    last_variant = EXCLUDED.last_variant)
+		    last_variant = EXCLUDED.last_variant),
+		started AS (
+		  INSERT INTO xapi_outbox (kind, source_id, occurred_at)
+		  SELECT 'attempt_started', id, started_at FROM a WHERE (SELECT enabled FROM xapi_settings WHERE id))
 		SELECT ` + attemptColumns + ` FROM a`
