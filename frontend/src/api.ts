@@ -27,12 +27,15 @@ export interface Problem {
 export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem;
+  /** Seconds the server asked to wait before trying again (Retry-After), if it said. */
+  readonly retryAfter: number | null;
 
-  constructor(problem: Problem) {
+  constructor(problem: Problem, retryAfter: number | null = null) {
     super(problem.detail || problem.title || `Request failed (${problem.status})`);
     this.name = 'ApiError';
     this.status = problem.status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
   }
 
   /** Per-field messages keyed by field name (first message wins). */
@@ -282,7 +285,7 @@ async function sendThroughOutage(method: string, path: string, body: unknown, to
       await waitForServer(opts.signal);
       continue;
     }
-    if (OUTAGE_STATUSES.has(res.status)) {
+    if (OUTAGE_STATUSES.has(res.status) && !deferred(res)) {
       reportOutage();
       if (!repeatable) return res;
       await waitForServer(opts.signal);
@@ -321,8 +324,20 @@ export async function request(method: string, path: string, body?: unknown, opts
       }
     }
   }
-  if (!res.ok) throw new ApiError(await parseProblem(res));
+  if (!res.ok) throw new ApiError(await parseProblem(res), retryAfterOf(res));
   return res;
+}
+
+/** A response's Retry-After in seconds, when it gives a number. */
+function retryAfterOf(res: Response): number | null {
+  const n = Number(res.headers.get('Retry-After'));
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/** A 503 with Retry-After is the server deferring this request (say, many
+ * sign-ins at once), not an outage: it answered, and said when to come back. */
+function deferred(res: Response): boolean {
+  return res.status === 503 && retryAfterOf(res) !== null;
 }
 
 /** Fetches path and hands the body to the browser as a download named filename. */
@@ -353,8 +368,23 @@ export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body
 export const patch = <T>(path: string, body?: unknown) => api<T>('PATCH', path, body);
 export const del = <T>(path: string) => api<T>('DELETE', path);
 
+/** How long a sign-in keeps trying while the server defers it (many people
+ * signing in at once, as when an assignment email goes out at nine). */
+const SIGN_IN_PATIENCE_MS = 90_000;
+
 export async function login(email: string, password: string): Promise<User> {
-  return acceptTokens(await post<TokenResponse>('/api/auth/login', { email, password }, { noRetry: true }));
+  const giveUpAt = Date.now() + SIGN_IN_PATIENCE_MS;
+  for (;;) {
+    try {
+      return acceptTokens(await post<TokenResponse>('/api/auth/login', { email, password }, { noRetry: true }));
+    } catch (err) {
+      // The server checked nothing yet: it deferred the sign-in and said when to come back.
+      if (!(err instanceof ApiError && err.status === 503 && err.retryAfter !== null)) throw err;
+      const wait = err.retryAfter * 1000;
+      if (Date.now() + wait > giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 export async function register(name: string, email: string, password: string): Promise<User> {

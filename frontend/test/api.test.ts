@@ -171,3 +171,37 @@ describe('problem details', () => {
     expect(p.detail).toBeTruthy();
   });
 });
+
+describe('a deferred sign-in', () => {
+  it('is sent again after the wait the server names, without an outage', async () => {
+    vi.useFakeTimers();
+    try {
+      let n = 0;
+      const { calls } = mockFetch((url) => {
+        if (url !== '/api/auth/login') return json(200, { ok: true });
+        n++;
+        if (n < 3) {
+          return new Response(JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'Many people are signing in at this moment.' }), {
+            status: 503,
+            headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '2' },
+          });
+        }
+        return json(200, tokens(3));
+      });
+      const signedIn = login('a@b.c', 'correct horse battery');
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(calls.filter((c) => c.url === '/api/auth/login')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(2001);
+      const user = await signedIn;
+      expect(user.name).toBe('A');
+      expect(calls.map((c) => c.url)).toEqual(['/api/auth/login', '/api/auth/login', '/api/auth/login']); // no /readyz probe
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('fails as before on a 503 that names no wait', async () => {
+    mockFetch(() => json(503, { title: 'Service Unavailable', status: 503, detail: 'down' }, 'application/problem+json'));
+    await expect(login('a@b.c', 'correct horse battery')).rejects.toBeInstanceOf(ApiError);
+  });
+});

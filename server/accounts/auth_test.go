@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/testdb"
 )
 
@@ -77,7 +79,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := h.acquire(context.Background(), Priority(i%2)); err != nil {
+			if _, err := h.acquire(context.Background(), Priority(i%2)); err != nil {
 				t.Error(err)
 				return
 			}
@@ -89,7 +91,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 			mu.Lock()
 			running--
 			mu.Unlock()
-			h.release()
+			h.release(time.Now())
 		}()
 	}
 	wg.Wait()
@@ -98,7 +100,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	}
 	// A caller that gives up while waiting leaves without a slot.
 	for range h.MaxConcurrent() {
-		_ = h.acquire(context.Background(), PrioritySignIn)
+		_, _ = h.acquire(context.Background(), PrioritySignIn)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -112,7 +114,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		t.Fatalf("callers that gave up still wait: %d sign-ins, %d sign-ups", in, up)
 	}
 	for range h.MaxConcurrent() {
-		h.release()
+		h.release(time.Now())
 	}
 	if _, err := h.Hash(context.Background(), "x"); err != nil {
 		t.Fatalf("the slots were not all freed: %v", err)
@@ -337,5 +339,48 @@ func TestIsUUID(t *testing.T) {
 		if got := IsUUID(s); got != want {
 			t.Errorf("IsUUID(%q) = %v", s, got)
 		}
+	}
+}
+
+// A sign-in storm larger than the machine can hash before the requests'
+// deadline is refused at once, with when to try again (503, Retry-After),
+// instead of queueing until its requests give up after their hash: a
+// request that cannot be served in time costs no hash, and the ones that
+// can are served.
+func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
+	h := NewHasher(CheapHashCost)
+	h.held = 200 * time.Millisecond // as if each sign-in held its slot that long
+	for range h.MaxConcurrent() {
+		if _, err := h.acquire(context.Background(), PrioritySignIn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Room for the wait (one slot's hold), the hash and the margin: it queues.
+	roomy, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	queued := make(chan error, 1)
+	go func() {
+		_, err := h.acquire(roomy, PrioritySignIn)
+		queued <- err
+	}()
+	waitFor(t, "the sign-in with time to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
+	// Behind it, a request with 600 ms left cannot get through in time.
+	tight, cancel2 := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel2()
+	began := time.Now()
+	_, err := h.acquire(tight, PrioritySignIn)
+	var pe *problem.Error
+	if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter < time.Second {
+		t.Fatalf("a wait past the deadline: %v, want 503 with Retry-After", err)
+	}
+	if waited := time.Since(began); waited > 100*time.Millisecond {
+		t.Errorf("the refusal took %s, want it at once", waited)
+	}
+	if in, _ := h.Waiting(); in != 1 {
+		t.Errorf("%d sign-ins wait, want only the one with time", in)
+	}
+	h.release(time.Now())
+	if err := <-queued; err != nil {
+		t.Errorf("the sign-in with time to wait: %v", err)
 	}
 }

@@ -12,9 +12,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/baton-course/baton/server/problem"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -62,6 +64,7 @@ type Hasher struct {
 	running int                         // slots held; below slots only while nobody waits
 	waiting [priorities][]chan struct{} // FIFO per priority; a slot is handed over by closing
 	streak  int                         // sign-ins granted in a row while a sign-up waited
+	held    time.Duration               // how long a slot is held, on average of late (see admit)
 }
 
 // Priority is which queue a hash waits in for a slot.
@@ -89,8 +92,32 @@ func NewHasher(cost HashCost) *Hasher {
 		cost = DefaultHashCost
 	}
 	h := &Hasher{cost: cost, slots: hashSlots()}
+	began := time.Now()
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
+	h.held = time.Since(began)
 	return h
+}
+
+// slotMargin is what a request needs after its hash, to record the
+// sign-in and answer, within its deadline.
+const slotMargin = 500 * time.Millisecond
+
+// busy refuses a request that would wait for a slot past its deadline,
+// telling it when to try again: in a sign-in storm larger than the machine
+// can hash before the deadline, the queue would otherwise grow until
+// requests give up after their slot came, each having cost a hash nobody
+// used, and most sign-ins fail instead of some waiting (h.mu held).
+func (h *Hasher) busy(ctx context.Context, ahead int) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	wait := time.Duration(ahead/h.slots+1) * h.held
+	if time.Until(deadline) >= wait+h.held+slotMargin {
+		return nil
+	}
+	return &problem.Error{Code: problem.Unavailable, RetryAfter: max(wait, time.Second),
+		Detail: "Many people are signing in at this moment; try again in a few seconds."}
 }
 
 func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
@@ -109,34 +136,53 @@ func (h *Hasher) Waiting() (signIns, signUps int) {
 	return len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
 }
 
-func (h *Hasher) acquire(ctx context.Context, p Priority) error {
+func (h *Hasher) acquire(ctx context.Context, p Priority) (granted time.Time, err error) {
 	h.mu.Lock()
 	if h.running < h.slots {
 		h.running++
 		h.mu.Unlock()
-		return nil
+		return time.Now(), nil
 	}
-	granted := make(chan struct{})
-	h.waiting[p] = append(h.waiting[p], granted)
+	ahead := len(h.waiting[PrioritySignIn])
+	if p == PrioritySignUp {
+		ahead += len(h.waiting[PrioritySignUp])
+	}
+	if err := h.busy(ctx, ahead); err != nil {
+		h.mu.Unlock()
+		return time.Time{}, err
+	}
+	ready := make(chan struct{})
+	h.waiting[p] = append(h.waiting[p], ready)
 	h.mu.Unlock()
 	select {
-	case <-granted:
-		return nil
+	case <-ready:
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < slotMargin {
+			// Too late to use it: the next waiter may still have time.
+			h.mu.Lock()
+			h.handOver()
+			h.mu.Unlock()
+			return time.Time{}, ctx.Err()
+		}
+		return time.Now(), nil
 	case <-ctx.Done():
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if i := slices.Index(h.waiting[p], granted); i >= 0 {
+		if i := slices.Index(h.waiting[p], ready); i >= 0 {
 			h.waiting[p] = slices.Delete(h.waiting[p], i, i+1)
 		} else {
 			h.handOver() // the slot came as the caller gave up: pass it on
 		}
-		return ctx.Err()
+		return time.Time{}, ctx.Err()
 	}
 }
 
-func (h *Hasher) release() {
+// release frees the slot taken at granted, learning how long slots are held.
+func (h *Hasher) release(granted time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if took := time.Since(granted); took > 0 {
+		h.held += (took - h.held) / 8
+	}
 	h.handOver()
 }
 
@@ -164,10 +210,11 @@ func (h *Hasher) handOver() {
 // Hash returns the PHC-format argon2id hash of a new password; it waits
 // behind sign-ins for a slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx, PrioritySignUp); err != nil {
+	granted, err := h.acquire(ctx, PrioritySignUp)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer h.release(granted)
 	return h.hashNow(password), nil
 }
 
@@ -187,10 +234,11 @@ func (h *Hasher) hashNow(password string) string {
 // such user) is checked against a dummy so it costs the same time. It waits
 // for a slot as a sign-in.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
-	if err := h.acquire(ctx, PrioritySignIn); err != nil {
+	granted, err := h.acquire(ctx, PrioritySignIn)
+	if err != nil {
 		return false, err
 	}
-	defer h.release()
+	defer h.release(granted)
 	return h.verifyHeld(password, encoded)
 }
 
@@ -198,10 +246,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 // before hashing (sign-in limits); it verifies with VerifyHeld and calls
 // release when done. It waits for the slot as a sign-in.
 func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
-	if err := h.acquire(ctx, PrioritySignIn); err != nil {
+	granted, err := h.acquire(ctx, PrioritySignIn)
+	if err != nil {
 		return nil, err
 	}
-	return h.release, nil
+	return func() { h.release(granted) }, nil
 }
 
 // VerifyHeld is Verify for a caller that holds a slot from Hold.

@@ -34,14 +34,14 @@ func TestHasherServesSignInsFirst(t *testing.T) {
 	h := NewHasher(CheapHashCost)
 	ctx := context.Background()
 	for range h.MaxConcurrent() {
-		if err := h.acquire(ctx, PrioritySignIn); err != nil {
+		if _, err := h.acquire(ctx, PrioritySignIn); err != nil {
 			t.Fatal(err)
 		}
 	}
 	granted := make(chan string, 200)
 	queue := func(p Priority, label string) {
 		go func() {
-			if err := h.acquire(ctx, p); err != nil {
+			if _, err := h.acquire(ctx, p); err != nil {
 				t.Error(err)
 				return
 			}
@@ -55,7 +55,7 @@ func TestHasherServesSignInsFirst(t *testing.T) {
 	queue(PrioritySignIn, "owner")
 	waitFor(t, "the sign-in to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
 
-	h.release()
+	h.release(time.Now())
 	if got := <-granted; got != "owner" {
 		t.Fatalf("the first free slot went to %s, not to the sign-in behind 120 sign-ups", got)
 	}
@@ -71,7 +71,7 @@ func TestHasherServesSignInsFirst(t *testing.T) {
 	waitFor(t, "12 queued sign-ins", func() bool { in, _ := h.Waiting(); return in == 12 })
 	run, ins, ups := 1, 0, 0 // the owner's grant began a run of sign-ins
 	for ins < 12 {
-		h.release()
+		h.release(time.Now())
 		if got := <-granted; got[:2] == "in" {
 			ins++
 			if run++; run > signInsPerSignUp {
@@ -86,7 +86,7 @@ func TestHasherServesSignInsFirst(t *testing.T) {
 		t.Fatalf("%d sign-ups served among 12 sign-ins", ups)
 	}
 	for range 120 - ups {
-		h.release()
+		h.release(time.Now())
 		if got := <-granted; got[:2] != "up" {
 			t.Fatalf("unexpected grant %s", got)
 		}

@@ -37,8 +37,9 @@ func (h *client) closeIdle() {
 }
 
 type statusError struct {
-	Status int
-	Body   string
+	Status     int
+	Body       string
+	RetryAfter time.Duration // when the server said to try again (429, 503)
 }
 
 func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body) }
@@ -63,12 +64,13 @@ func (h *client) doFrom(ctx context.Context, method, url, token, from string, bo
 	if from != "" {
 		header["X-Forwarded-For"] = from
 	}
-	status, b, err := h.w.roundTrip(ctx, method, url, header, body)
+	res, err := h.w.roundTrip(ctx, method, url, header, body)
 	if err != nil {
 		return 0, err
 	}
+	status, b := res.status, res.body
 	if status/100 != 2 {
-		return status, &statusError{Status: status, Body: strings.TrimSpace(string(b[:min(len(b), 300)]))}
+		return status, &statusError{Status: status, Body: strings.TrimSpace(string(b[:min(len(b), 300)])), RetryAfter: res.retryAfter}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

@@ -410,6 +410,9 @@ func formatCapacity(c capacity) string {
 		}
 		fmt.Fprintf(&b, "    sign-ins took %.1f s (the bench sent one at most %.2f s late; other work took %.2f cores meanwhile), starts and first answers %.1f s\n",
 			s.SignInTookS, s.SignInQueueS, s.SignInOtherCores, s.StartTookS)
+		if s.SignInDeferrals > 0 {
+			fmt.Fprintf(&b, "    the server deferred sign-ins %d times (503 with Retry-After: more waited to be hashed than it could finish in time); each was sent again after the wait\n", s.SignInDeferrals)
+		}
 		if s.SessionsIssued > 0 {
 			fmt.Fprintf(&b, "    %d learners whose sign-in failed were given a session directly, to start with the others\n", s.SessionsIssued)
 		}

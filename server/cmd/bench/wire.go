@@ -36,34 +36,41 @@ func newWire(maxIdle int, timeout time.Duration) *wire {
 	return &wire{timeout: timeout, idle: map[string][]*wireConn{}, maxIdle: maxIdle}
 }
 
+// wireResponse is a response read whole.
+type wireResponse struct {
+	status     int
+	body       []byte
+	retryAfter time.Duration // a 429's or 503's Retry-After, in seconds
+}
+
 // roundTrip sends one request and reads its whole response.
-func (t *wire) roundTrip(ctx context.Context, method, rawURL string, header map[string]string, body []byte) (int, []byte, error) {
+func (t *wire) roundTrip(ctx context.Context, method, rawURL string, header map[string]string, body []byte) (wireResponse, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return 0, nil, err
+		return wireResponse{}, err
 	}
 	if u.Scheme != "http" {
-		return 0, nil, errors.New("wire: only http:// URLs")
+		return wireResponse{}, errors.New("wire: only http:// URLs")
 	}
 	// A connection idle since the server closed it fails at once; such a
 	// request was never received, so it is sent again on a fresh one.
 	for try := 0; ; try++ {
 		wc, reused, err := t.get(ctx, u.Host)
 		if err != nil {
-			return 0, nil, err
+			return wireResponse{}, err
 		}
-		status, out, keep, err := t.exchange(ctx, wc, method, u, header, body)
+		res, keep, err := t.exchange(ctx, wc, method, u, header, body)
 		if err == nil {
 			if keep {
 				t.put(u.Host, wc)
 			} else {
 				_ = wc.c.Close()
 			}
-			return status, out, nil
+			return res, nil
 		}
 		_ = wc.c.Close()
 		if !reused || try > 0 || ctx.Err() != nil || !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, nil, err
+			return wireResponse{}, err
 		}
 	}
 }
@@ -95,7 +102,7 @@ func (t *wire) put(host string, wc *wireConn) {
 	t.idle[host] = append(t.idle[host], wc)
 }
 
-func (t *wire) exchange(ctx context.Context, wc *wireConn, method string, u *url.URL, header map[string]string, body []byte) (int, []byte, bool, error) {
+func (t *wire) exchange(ctx context.Context, wc *wireConn, method string, u *url.URL, header map[string]string, body []byte) (wireResponse, bool, error) {
 	deadline := time.Now().Add(t.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -122,18 +129,22 @@ func (t *wire) exchange(ctx context.Context, wc *wireConn, method string, u *url
 	w.WriteString("\r\n")
 	w.Write(body)
 	if err := w.Flush(); err != nil {
-		return 0, nil, false, err
+		return wireResponse{}, false, err
 	}
 	res, err := http.ReadResponse(wc.r, nil)
 	if err != nil {
-		return 0, nil, false, err
+		return wireResponse{}, false, err
 	}
 	out, err := io.ReadAll(res.Body)
 	_ = res.Body.Close()
 	if err != nil {
-		return 0, nil, false, err
+		return wireResponse{}, false, err
 	}
-	return res.StatusCode, out, !res.Close, nil
+	wr := wireResponse{status: res.StatusCode, body: out}
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
+		wr.retryAfter = time.Duration(secs) * time.Second
+	}
+	return wr, !res.Close, nil
 }
 
 // closeIdle closes the connections kept for the next request.
