@@ -16,17 +16,16 @@ import (
 	"github.com/baton-course/baton/lessons"
 	"github.com/baton-course/baton/quizzes"
 	"github.com/baton-course/baton/server/coursetest"
+	"github.com/baton-course/baton/server/database"
 	"github.com/baton-course/baton/server/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// One batch holds answers that win and answers that lose their guard: an
-// attempt another instance moved on (this store's memory of it is stale) and
-// a second copy of an answer. Each request hears its own fate, only the
-// winners are stored, and the per-row triggers fire once per stored answer.
-func TestBatchAnswersEachRequest(t *testing.T) {
-	t.Parallel()
+// courseDB is a database holding the test course and its scenarios'
+// catalog.
+func courseDB(t *testing.T) (*database.DB, *quizzes.Catalog) {
+	t.Helper()
 	db := testdb.New(t)
 	ctx := context.Background()
 	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
@@ -36,6 +35,17 @@ func TestBatchAnswersEachRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, cat
+}
+
+// One batch holds answers that win and answers that lose their guard: an
+// attempt another instance moved on (this store's memory of it is stale) and
+// a second copy of an answer. Each request hears its own fate, only the
+// winners are stored, and the per-row triggers fire once per stored answer.
+func TestBatchAnswersEachRequest(t *testing.T) {
+	t.Parallel()
+	db, cat := courseDB(t)
+	ctx := context.Background()
 	if err := db.Gorm.Exec("UPDATE xapi_settings SET enabled = true").Error; err != nil {
 		t.Fatal(err)
 	}
@@ -123,15 +133,8 @@ func TestBatchAnswersEachRequest(t *testing.T) {
 // them finds the attempt finished (ErrFinished, a 409 like ErrNotCurrent).
 func TestBatchFinishesEachRequest(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, cat := courseDB(t)
 	ctx := context.Background()
-	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
 	sc := cat.All()[0]
 
@@ -211,15 +214,8 @@ func TestBatchFinishesEachRequest(t *testing.T) {
 // resumes the attempt that won.
 func TestBatchStartsEachRequest(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, cat := courseDB(t)
 	ctx := context.Background()
-	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	store, other := quizzes.NewStore(db.Gorm, db.Pool, cat), quizzes.NewStore(db.Gorm, db.Pool, cat)
 	sc := cat.All()[0]
 
@@ -300,15 +296,8 @@ func waitFor(t *testing.T, ok func() bool) {
 // every other start waits).
 func TestBatchStartsCopyCostsOnlyItself(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, cat := courseDB(t)
 	ctx := context.Background()
-	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
 	sc := cat.All()[0]
 
@@ -369,15 +358,8 @@ func TestBatchStartsCopyCostsOnlyItself(t *testing.T) {
 // once hashed all of scenario_standings for every batch of starts.
 func TestBatchStatementsFindRowsByKey(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
+	db, cat := courseDB(t)
 	ctx := context.Background()
-	if err := lessons.Sync(ctx, db.Gorm, coursetest.Course(t)); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := quizzes.NewCatalog(ctx, db.Gorm, coursetest.Scenarios(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := quizzes.NewStore(db.Gorm, db.Pool, cat)
 	for range 120 {
 		user, _ := testdb.User(t, db, "learner", "Learner")

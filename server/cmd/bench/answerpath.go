@@ -119,30 +119,20 @@ func (b *bench) startStock(ctx context.Context, level int) loadResult {
 	}
 	close(jobs)
 	start := time.Now()
-	deadline := start.Add(4 * b.o.Duration)
 	var mu sync.Mutex
-	recs := make([]*recorder, level)
-	var wg sync.WaitGroup
-	for i := range level {
-		w := &worker{ctx: ctx, h: b.h, base: b.base, c: b.course, rec: newRecorder(), deadline: deadline, n: i}
-		recs[i] = w.rec
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range jobs {
-				w.l = s.l
-				err := w.startAttempt(s.quiz)
-				mu.Lock()
-				if err == nil {
-					p.stock = append(p.stock, stockedAttempt{slot: s, st: *w.attempt})
-				} else {
-					p.free = append(p.free, s) // not started, or in an unknown state: a later start resumes it
-				}
-				mu.Unlock() // past the deadline every remaining slot goes back, unstarted
+	recs := b.workers(ctx, level, start.Add(4*b.o.Duration), func(w *worker) {
+		for s := range jobs {
+			w.l = s.l
+			err := w.startAttempt(s.quiz)
+			mu.Lock()
+			if err == nil {
+				p.stock = append(p.stock, stockedAttempt{slot: s, st: *w.attempt})
+			} else {
+				p.free = append(p.free, s) // not started, or in an unknown state: a later start resumes it
 			}
-		}()
-	}
-	wg.Wait()
+			mu.Unlock() // past the deadline every remaining slot goes back, unstarted
+		}
+	})
 	return mergeLoad(start, recs)
 }
 
@@ -160,6 +150,42 @@ func (b *bench) answerStock(ctx context.Context, level int) (loadResult, bool) {
 	start := time.Now()
 	deadline := start.Add(b.o.Duration)
 	var mu sync.Mutex
+	recs := b.workers(ctx, level, deadline, func(w *worker) {
+		for a := range jobs {
+			cur := a.st
+			w.l, w.attempt = a.l, &cur
+			for {
+				at := *w.attempt // answerStep forgets the attempt on any error
+				_, err := w.answerStep()
+				if errors.Is(err, errStop) {
+					mu.Lock()
+					p.stock = append(p.stock, stockedAttempt{slot: a.slot, st: at, answered: a.answered})
+					mu.Unlock()
+					break
+				}
+				if err == nil {
+					a.answered++
+				}
+				if err != nil || w.attempt == nil { // failed (a later start resumes it) or finished
+					mu.Lock()
+					p.free = append(p.free, a.slot)
+					if err == nil {
+						p.finished++
+						p.finishedAnswers += a.answered
+					}
+					mu.Unlock()
+					break
+				}
+			}
+		}
+	})
+	ranOut := time.Now().Before(deadline) && ctx.Err() == nil
+	return mergeLoad(start, recs), ranOut
+}
+
+// workers runs level workers doing work until it returns, each with its
+// own recorder, and returns their recorders.
+func (b *bench) workers(ctx context.Context, level int, deadline time.Time, work func(w *worker)) []*recorder {
 	recs := make([]*recorder, level)
 	var wg sync.WaitGroup
 	for i := range level {
@@ -168,38 +194,11 @@ func (b *bench) answerStock(ctx context.Context, level int) (loadResult, bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for a := range jobs {
-				cur := a.st
-				w.l, w.attempt = a.l, &cur
-				for {
-					at := *w.attempt // answerStep forgets the attempt on any error
-					_, err := w.answerStep()
-					if errors.Is(err, errStop) {
-						mu.Lock()
-						p.stock = append(p.stock, stockedAttempt{slot: a.slot, st: at, answered: a.answered})
-						mu.Unlock()
-						break
-					}
-					if err == nil {
-						a.answered++
-					}
-					if err != nil || w.attempt == nil { // failed (a later start resumes it) or finished
-						mu.Lock()
-						p.free = append(p.free, a.slot)
-						if err == nil {
-							p.finished++
-							p.finishedAnswers += a.answered
-						}
-						mu.Unlock()
-						break
-					}
-				}
-			}
+			work(w)
 		}()
 	}
 	wg.Wait()
-	ranOut := time.Now().Before(deadline) && ctx.Err() == nil
-	return mergeLoad(start, recs), ranOut
+	return recs
 }
 
 // mergeLoad is the merged recording of workers that began at start.
