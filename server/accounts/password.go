@@ -100,7 +100,7 @@ func NewHasher(cost HashCost) *Hasher {
 
 // slotMargin is what a request needs after its hash, to record the
 // sign-in and answer, within its deadline.
-const slotMargin = 500 * time.Millisecond
+const slotMargin = 100 * time.Millisecond
 
 // busy refuses a request that would wait for a slot past its deadline,
 // telling it when to try again: in a sign-in storm larger than the machine

@@ -60,7 +60,9 @@ func (r loadResult) stats(class string) (classStats, error) {
 	if c == nil {
 		return classStats{}, fmt.Errorf("the phase recorded no %s requests", class)
 	}
-	return newClassStats(class, c.lat, c.errors, r.Elapsed, c.samples), nil
+	cs := newClassStats(class, c.lat, c.errors, r.Elapsed, c.samples)
+	cs.Deferred = c.deferred
+	return cs, nil
 }
 
 // resetPeakRSS starts the kernel's peak-RSS count (VmHWM) of pid afresh, so

@@ -869,7 +869,9 @@ func (b *bench) phase(ctx context.Context, level int, phase string, round int, c
 		p.ElapsedS = round3(res.Elapsed.Seconds())
 		for _, cn := range res.Rec.order {
 			c := res.Rec.classes[cn]
-			p.Classes = append(p.Classes, newClassStats(cn, c.lat, c.errors, res.Elapsed, c.samples))
+			cs := newClassStats(cn, c.lat, c.errors, res.Elapsed, c.samples)
+			cs.Deferred = c.deferred
+			p.Classes = append(p.Classes, cs)
 			p.lat[cn] = c.lat
 		}
 		sort.SliceStable(p.Classes, func(i, j int) bool { return classOrder[p.Classes[i].Class] < classOrder[p.Classes[j].Class] })

@@ -21,6 +21,7 @@ type classStats struct {
 	MeanMs       float64  `json:"mean_ms"`
 	MaxMs        float64  `json:"max_ms"`
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	Deferred     int      `json:"deferred,omitempty"` // sign-ins the server deferred and the bench sent again
 }
 
 func newClassStats(class string, lat []time.Duration, errors int, elapsed time.Duration, samples []string) classStats {
