@@ -373,6 +373,9 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter < time.Second {
 		t.Fatalf("a wait past the deadline: %v, want 503 with Retry-After", err)
 	}
+	if pe.RetryAfter > 2*time.Second {
+		t.Errorf("Retry-After %s: past the moment the queue will have moved by what the request lacked", pe.RetryAfter)
+	}
 	if waited := time.Since(began); waited > 100*time.Millisecond {
 		t.Errorf("the refusal took %s, want it at once", waited)
 	}

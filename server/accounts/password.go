@@ -113,10 +113,13 @@ func (h *Hasher) busy(ctx context.Context, ahead int) error {
 		return nil
 	}
 	wait := time.Duration(ahead/h.slots+1) * h.held
-	if time.Until(deadline) >= wait+h.held+slotMargin {
+	short := wait + h.held + slotMargin - time.Until(deadline)
+	if short <= 0 {
 		return nil
 	}
-	return &problem.Error{Code: problem.Unavailable, RetryAfter: max(wait, time.Second),
+	// Come back once the queue has moved by what this request lacked: the
+	// whole expected wait would leave the slots idle while it sleeps.
+	return &problem.Error{Code: problem.Unavailable, RetryAfter: max(short, time.Second),
 		Detail: "Many people are signing in at this moment; try again in a few seconds."}
 }
 

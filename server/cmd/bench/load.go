@@ -221,6 +221,10 @@ func (w *worker) getRefLesson() error {
 	return w.call("ref", http.MethodGet, w.refBase+"/ref/lessons/"+w.nextLesson(), w.l.RefToken, nil, nil)
 }
 
+// deferPatience is how long a deferred sign-in is sent again before it
+// counts as failed (the app's own patience is 90 s).
+const deferPatience = 90 * time.Second
+
 // signIn signs the learner in with their password: the deliberately
 // expensive request. A sign-in the server defers (503 with Retry-After:
 // more wait to be hashed than it can finish in time) is sent again after the
@@ -236,7 +240,7 @@ func (w *worker) signIn() error {
 		if w.ctx.Err() != nil {
 			return errStop
 		}
-		if se, ok := errors.AsType[*statusError](err); ok && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 {
+		if se, ok := errors.AsType[*statusError](err); ok && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 && time.Since(start)+se.RetryAfter < deferPatience {
 			w.rec.class("login").deferred++
 			select {
 			case <-time.After(se.RetryAfter):

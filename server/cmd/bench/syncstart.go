@@ -87,7 +87,7 @@ func signInDeferred(ctx context.Context, h *client, rec *recorder, mu *sync.Mute
 			return ctx.Err()
 		}
 		var se *statusError
-		if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 {
+		if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 && time.Since(t)+se.RetryAfter < deferPatience {
 			deferrals.Add(1)
 			at(ctx, time.Now().Add(se.RetryAfter))
 			continue
