@@ -29,7 +29,6 @@ type wire struct {
 type wireConn struct {
 	c net.Conn
 	r *bufio.Reader
-	w *bufio.Writer
 }
 
 func newWire(maxIdle int, timeout time.Duration) *wire {
@@ -89,7 +88,7 @@ func (t *wire) get(ctx context.Context, host string) (*wireConn, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &wireConn{c: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 4<<10)}, false, nil
+	return &wireConn{c: c, r: bufio.NewReaderSize(c, 16<<10)}, false, nil
 }
 
 func (t *wire) put(host string, wc *wireConn) {
@@ -108,27 +107,28 @@ func (t *wire) exchange(ctx context.Context, wc *wireConn, method string, u *url
 		deadline = d
 	}
 	_ = wc.c.SetDeadline(deadline)
-	w := wc.w
-	w.WriteString(method)
-	w.WriteByte(' ')
-	w.WriteString(u.RequestURI())
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(u.Host)
-	w.WriteString("\r\n")
+	// The whole request in one write: one syscall, no partial writes to check.
+	req := make([]byte, 0, 256+len(body))
+	req = append(req, method...)
+	req = append(req, ' ')
+	req = append(req, u.RequestURI()...)
+	req = append(req, " HTTP/1.1\r\nHost: "...)
+	req = append(req, u.Host...)
+	req = append(req, "\r\n"...)
 	for k, v := range header {
-		w.WriteString(k)
-		w.WriteString(": ")
-		w.WriteString(v)
-		w.WriteString("\r\n")
+		req = append(req, k...)
+		req = append(req, ": "...)
+		req = append(req, v...)
+		req = append(req, "\r\n"...)
 	}
 	if body != nil || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
-		w.WriteString("Content-Length: ")
-		w.WriteString(strconv.Itoa(len(body)))
-		w.WriteString("\r\n")
+		req = append(req, "Content-Length: "...)
+		req = strconv.AppendInt(req, int64(len(body)), 10)
+		req = append(req, "\r\n"...)
 	}
-	w.WriteString("\r\n")
-	w.Write(body)
-	if err := w.Flush(); err != nil {
+	req = append(req, "\r\n"...)
+	req = append(req, body...)
+	if _, err := wc.c.Write(req); err != nil {
 		return wireResponse{}, false, err
 	}
 	res, err := http.ReadResponse(wc.r, nil)
