@@ -228,20 +228,7 @@ func TestBatchStartsEachRequest(t *testing.T) {
 	starts = append(starts, users[1]) // the same learner twice at once
 
 	release := store.HoldStarts()
-	type started struct {
-		a       quizzes.Attempt
-		created bool
-		err     error
-	}
-	got := make([]started, len(starts))
-	var wg sync.WaitGroup
-	for i, u := range starts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i].a, got[i].created, got[i].err = store.Start(ctx, u, sc, time.Now())
-		}()
-	}
+	got, wg := startAll(ctx, store, sc, starts, nil)
 	// Wait until every read is done and the inserts are queued, then let
 	// another instance start learner 0's attempt first.
 	waitFor(t, func() bool { return store.QueuedStarts() >= len(starts) })
@@ -275,6 +262,31 @@ func TestBatchStartsEachRequest(t *testing.T) {
 	if attempts != learners || standings != learners {
 		t.Errorf("%d attempts, %d standings counting one attempt; want %d each", attempts, standings, learners)
 	}
+}
+
+// started is one Start's outcome.
+type started struct {
+	a       quizzes.Attempt
+	created bool
+	err     error
+}
+
+// startAll starts each of users' attempts at sc in its own goroutine (after
+// each, then(i) when set) and returns where their outcomes land once wg is done.
+func startAll(ctx context.Context, store *quizzes.Store, sc *quizzes.Scenario, users []string, then func(i int)) ([]started, *sync.WaitGroup) {
+	got := make([]started, len(users))
+	wg := &sync.WaitGroup{}
+	for i, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i].a, got[i].created, got[i].err = store.Start(ctx, u, sc, time.Now())
+		}()
+		if then != nil {
+			then(i)
+		}
+	}
+	return got, wg
 }
 
 func waitFor(t *testing.T, ok func() bool) {
@@ -311,22 +323,8 @@ func TestBatchStartsCopyCostsOnlyItself(t *testing.T) {
 	starts := append(append(append([]string{}, users[:full]...), users[0]), users[full])
 
 	release := store.HoldStarts()
-	type started struct {
-		a       quizzes.Attempt
-		created bool
-		err     error
-	}
-	got := make([]started, len(starts))
-	var wg sync.WaitGroup
-	for i, u := range starts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i].a, got[i].created, got[i].err = store.Start(ctx, u, sc, time.Now())
-		}()
-		// Queue them in this order.
-		waitFor(t, func() bool { return store.QueuedStarts() > i })
-	}
+	// Queue them in this order.
+	got, wg := startAll(ctx, store, sc, starts, func(i int) { waitFor(t, func() bool { return store.QueuedStarts() > i }) })
 	release(len(starts))
 	wg.Wait()
 

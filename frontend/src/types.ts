@@ -464,19 +464,6 @@ export interface MemberDetail {
   practice: { module: string; note: string; shared: boolean; done_at: string }[];
 }
 
-/** A learning platform registered for LTI 1.3 launches (GET /api/admin/lti/platforms). */
-export interface LtiPlatform {
-  id: string;
-  issuer: string;
-  client_id: string;
-  deployment_ids: string[];
-  name: string;
-  auth_url: string;
-  token_url: string;
-  jwks_url: string;
-  created_at: string;
-}
-
 /** What an admin enters to register a platform by hand (POST /api/admin/lti/platforms). */
 export interface LtiPlatformInput {
   issuer: string;
@@ -486,6 +473,12 @@ export interface LtiPlatformInput {
   auth_url: string;
   token_url: string;
   jwks_url: string;
+}
+
+/** A learning platform registered for LTI 1.3 launches (GET /api/admin/lti/platforms). */
+export interface LtiPlatform extends LtiPlatformInput {
+  id: string;
+  created_at: string;
 }
 
 /** A one-time dynamic-registration URL (POST /api/admin/lti/registrations). */

@@ -225,33 +225,40 @@ func (w *worker) getRefLesson() error {
 // counts as failed (the app's own patience is 90 s).
 const deferPatience = 90 * time.Second
 
+// signInPatiently signs in from address from (""  for none). A sign-in the
+// server defers (503 with Retry-After: more wait to be hashed than it can
+// finish in time) is sent again after the wait it names, as the app does,
+// each time calling deferred. It returns the last answer's error and the time
+// since the first try.
+func (h *client) signInPatiently(ctx context.Context, base, from string, body []byte, out any, deferred func()) (time.Duration, error) {
+	start := time.Now()
+	for {
+		_, err := h.doFrom(ctx, http.MethodPost, base+"/api/auth/login", "", from, body, out)
+		se, ok := errors.AsType[*statusError](err)
+		if ctx.Err() != nil || !ok || se.Status != http.StatusServiceUnavailable || se.RetryAfter <= 0 || time.Since(start)+se.RetryAfter >= deferPatience {
+			return time.Since(start), err
+		}
+		deferred()
+		select {
+		case <-time.After(se.RetryAfter):
+		case <-ctx.Done():
+		}
+	}
+}
+
 // signIn signs the learner in with their password: the deliberately
-// expensive request. A sign-in the server defers (503 with Retry-After:
-// more wait to be hashed than it can finish in time) is sent again after the
-// wait it names, as the app does; its latency runs from the first try.
+// expensive request (see signInPatiently).
 func (w *worker) signIn() error {
 	body, _ := json.Marshal(map[string]string{"email": w.l.Email, "password": w.l.Password})
 	if w.ctx.Err() != nil || time.Now().After(w.deadline) {
 		return errStop
 	}
-	start := time.Now()
-	for {
-		_, err := w.h.do(w.ctx, http.MethodPost, w.base+"/api/auth/login", "", body, nil)
-		if w.ctx.Err() != nil {
-			return errStop
-		}
-		if se, ok := errors.AsType[*statusError](err); ok && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 && time.Since(start)+se.RetryAfter < deferPatience {
-			w.rec.class("login").deferred++
-			select {
-			case <-time.After(se.RetryAfter):
-				continue
-			case <-w.ctx.Done():
-				return errStop
-			}
-		}
-		w.rec.add("login", time.Since(start), err)
-		return err
+	took, err := w.h.signInPatiently(w.ctx, w.base, "", body, nil, func() { w.rec.class("login").deferred++ })
+	if w.ctx.Err() != nil {
+		return errStop
 	}
+	w.rec.add("login", took, err)
+	return err
 }
 
 func (w *worker) getModules() error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -76,29 +75,6 @@ func timed(ctx context.Context, h *client, rec *recorder, mu *sync.Mutex, class,
 	return err
 }
 
-// signInDeferred signs in, and when the server defers the sign-in (503
-// with Retry-After) tries again after the wait it names, as the app does;
-// the latency recorded runs from the first try.
-func signInDeferred(ctx context.Context, h *client, rec *recorder, mu *sync.Mutex, base, from string, body []byte, out any, deferrals *atomic.Int64) error {
-	t := time.Now()
-	for {
-		_, err := h.doFrom(ctx, http.MethodPost, base+"/api/auth/login", "", from, body, out)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var se *statusError
-		if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable && se.RetryAfter > 0 && time.Since(t)+se.RetryAfter < deferPatience {
-			deferrals.Add(1)
-			at(ctx, time.Now().Add(se.RetryAfter))
-			continue
-		}
-		mu.Lock()
-		rec.add("login", time.Since(t), err)
-		mu.Unlock()
-		return err
-	}
-}
-
 // at waits until t (or the end of ctx).
 func at(ctx context.Context, t time.Time) {
 	select {
@@ -149,7 +125,14 @@ func (b *bench) syncStart(ctx context.Context, conn *pgx.Conn, so syncOptions) e
 			defer wg.Done()
 			body, _ := json.Marshal(map[string]string{"email": l.Email, "password": l.Password})
 			var res authResponse
-			if signInDeferred(ctx, clients[i], rec, &mu, b.base, syncAddress(i), body, &res, &deferrals) == nil {
+			took, err := clients[i].signInPatiently(ctx, b.base, syncAddress(i), body, &res, func() { deferrals.Add(1) })
+			if ctx.Err() != nil {
+				return
+			}
+			mu.Lock()
+			rec.add("login", took, err)
+			mu.Unlock()
+			if err == nil {
 				l.Token = res.AccessToken
 			}
 		}()
