@@ -92,9 +92,10 @@ func practiceOf(v *quizzes.Variant, p quizzes.Practice) (practiceView, error) {
 		if err != nil {
 			return out, fmt.Errorf("practice run %s no longer replays: %w", p.ID, err)
 		}
+		tokens := quizzes.NewChoiceTokens(p.ID, p.Seed)
 		for _, d := range path {
 			out.Answers = append(out.Answers, answerView{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before),
-				ChoiceID: quizzes.ChoiceToken(p.ID, p.Seed, d.Step.ID, d.Choice.ID), ChoiceText: d.Choice.Text,
+				ChoiceID: tokens.For(d.Step.ID, d.Choice.ID), ChoiceText: d.Choice.Text,
 				Feedback: v.Render(d.Choice.Feedback, d.After)})
 		}
 	}

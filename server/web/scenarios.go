@@ -364,9 +364,10 @@ func (s *Server) getAttempt(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("attempt %s no longer replays on %s@%s: %w", a.ID, a.QuizSlug, a.ScenarioVersion, err)
 	}
+	tokens := quizzes.NewChoiceTokens(a.ID, a.Seed)
 	for i, d := range path {
 		out.Answers = append(out.Answers, answerView{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before),
-			ChoiceID: quizzes.ChoiceToken(a.ID, a.Seed, d.Step.ID, d.Choice.ID), ChoiceText: d.Choice.Text,
+			ChoiceID: tokens.For(d.Step.ID, d.Choice.ID), ChoiceText: d.Choice.Text,
 			Feedback: v.Render(d.Choice.Feedback, d.After), AnsweredAt: answers[i].AnsweredAt})
 	}
 	if a.Status != quizzes.Finished {
@@ -435,11 +436,12 @@ func review(v *quizzes.Variant, runID string, seed int64, path []quizzes.PathSte
 		r.BestPathSteps = append(r.BestPathSteps, bestStep{StepID: d.Step.ID, StepText: v.Render(d.Step.Text, d.Before),
 			ChoiceText: d.Choice.Text, Feedback: v.Render(d.Choice.Feedback, d.After)})
 	}
+	tokens := quizzes.NewChoiceTokens(runID, seed)
 	for _, d := range path {
 		best := v.BestChoice(d.Step.ID, d.Before)
 		rs := reviewStep{ID: d.Step.ID, Text: v.Render(d.Step.Text, d.Before)}
 		for _, ch := range v.ChoiceOrder(d.Step, d.Before, uint64(seed)) { // #nosec G115 -- seeds are non-negative
-			rs.Choices = append(rs.Choices, reviewChoice{ID: quizzes.ChoiceToken(runID, seed, d.Step.ID, ch.ID), Text: ch.Text,
+			rs.Choices = append(rs.Choices, reviewChoice{ID: tokens.For(d.Step.ID, ch.ID), Text: ch.Text,
 				Feedback: v.Render(ch.Feedback, v.After(ch, d.Before)), Points: ch.Points, Chosen: d.Choice.ID == ch.ID, Best: best == ch.ID})
 		}
 		r.Steps = append(r.Steps, rs)
