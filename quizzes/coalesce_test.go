@@ -147,28 +147,8 @@ func TestBatchFinishesEachRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := cat.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Play the first offered choice until the next one would finish.
-		step, state := v.Steps[*a.CurrentStep], a.State
-		for {
-			c := v.Offered(step, state)[0]
-			out, err := v.Answer(step.ID, state, step.ID, c.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			token := quizzes.ChoiceToken(a.ID, a.Seed, step.ID, c.ID)
-			if out.Next == nil {
-				answers = append(answers, answer{user, a.ID, step.ID, token})
-				break
-			}
-			if _, err := store.Answer(ctx, user, a.ID, step.ID, token); err != nil {
-				t.Fatal(err)
-			}
-			step, state = out.Next, out.State
-		}
+		last := playToLast(t, store, cat, a)
+		answers = append(answers, answer{user, a.ID, last.step, last.token})
 	}
 	answers = append(answers, answers[0]) // the same finishing answer twice
 
@@ -204,6 +184,45 @@ func TestBatchFinishesEachRequest(t *testing.T) {
 		WHERE s.attempts_used = 1 AND s.best_percent = a.percent AND s.first_percent = a.percent AND s.last_finished_at = a.finished_at`).Scan(&standings)
 	if finished != learners || standings != learners {
 		t.Errorf("%d attempts finished, %d standings agreeing with them; want %d each", finished, standings, learners)
+	}
+}
+
+// lastAnswer is an attempt's finishing answer, not yet sent.
+type lastAnswer struct{ step, token string }
+
+// playToLast answers the first offered choice at each step of the learner's
+// attempt until the next answer would finish it, and returns that answer.
+func playToLast(t *testing.T, store *quizzes.Store, cat *quizzes.Catalog, a quizzes.Attempt) lastAnswer {
+	t.Helper()
+	ctx := context.Background()
+	v, err := cat.Pinned(ctx, a.QuizSlug, a.ScenarioVersion, a.Variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, state := v.Steps[*a.CurrentStep], a.State
+	for {
+		c := v.Offered(step, state)[0]
+		out, err := v.Answer(step.ID, state, step.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := quizzes.ChoiceToken(a.ID, a.Seed, step.ID, c.ID)
+		if out.Next == nil {
+			return lastAnswer{step.ID, token}
+		}
+		if _, err := store.Answer(ctx, a.UserID, a.ID, step.ID, token); err != nil {
+			t.Fatal(err)
+		}
+		step, state = out.Next, out.State
+	}
+}
+
+// playThrough plays the learner's attempt to its end.
+func playThrough(t *testing.T, store *quizzes.Store, cat *quizzes.Catalog, a quizzes.Attempt) {
+	t.Helper()
+	last := playToLast(t, store, cat, a)
+	if _, err := store.Answer(context.Background(), a.UserID, a.ID, last.step, last.token); err != nil {
+		t.Fatal(err)
 	}
 }
 

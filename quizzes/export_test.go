@@ -50,9 +50,12 @@ func BatchStatements() map[string]BatchStatement {
 	empty := func(n int) string { return strings.TrimSuffix(strings.Repeat("'{}',", n), ",") }
 	return map[string]BatchStatement{
 		"read standings": {SQL: sqlReadStandings, Types: "uuid[], text[]", Args: empty(2)},
-		"insert starts":  {SQL: sqlInsertStarts, Types: "uuid[], text[], text[], text[], text[], bigint[], text[], timestamptz[]", Args: empty(8)},
+		"insert starts":  {SQL: sqlInsertStarts, Types: "uuid[], text[], text[], text[], text[], bigint[], text[], timestamptz[], int[], timestamptz[], timestamptz[]", Args: empty(11)},
 		"write moves":    {SQL: sqlWriteMoves, Types: "uuid[], uuid[], text[], int[], text[], text[], text[], int[], int[], int[]", Args: empty(10)},
 		"write finishes": {SQL: sqlWriteFinishes, Types: "uuid[], uuid[], text[], int[], text[], text[], int[], int[], int[], text[], int[], bool[], int[], int[], int[], timestamptz[], timestamptz[], int[]",
 			Args: empty(18)},
 	}
 }
+
+// StandingReads counts the batches that read starts' standings.
+func (s *Store) StandingReads() *BatchStats { return &s.standings.stats }

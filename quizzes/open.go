@@ -24,47 +24,63 @@ type openAttempt struct {
 	// one open attempt per scenario), so it cannot go stale.
 	startedAt time.Time
 	review    ReviewState
+
+	// standing is the learner's standing on the scenario once this attempt
+	// began, when this process started it (nil after a resume): its finish
+	// remembers the standing for the learner's next start.
+	standing *standing
 }
 
-// openAttemptsCap bounds the memory the remembered states take (a few
-// hundred bytes each, so a few MB at most). Beyond it an arbitrary state is
-// forgotten, as are attempts abandoned midway, and their next answer simply
-// takes one more round trip. A resumed attempt is not remembered until its
-// next answer is written.
-const openAttemptsCap = 20000
+// rememberedCap bounds the memory each kind of remembered state takes (a
+// few hundred bytes an entry, so a few MB at most). Beyond it an arbitrary
+// entry is forgotten, as are attempts abandoned midway, and the request
+// that would have used it simply takes one more round trip. A resumed
+// attempt is not remembered until its next answer is written.
+const rememberedCap = 20000
 
-// openAttempts is a bounded map of remembered attempt states.
-type openAttempts struct {
-	mu   sync.Mutex
-	max  int
-	byID map[string]openAttempt
+// remembered is a bounded map of states this process wrote last. What it
+// holds only saves a read: every write that relies on it is guarded by
+// what it assumed, so a stale entry fails its guard and is read afresh.
+type remembered[K comparable, V any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[K]V
 }
 
-func newOpenAttempts(max int) *openAttempts {
-	return &openAttempts{max: max, byID: make(map[string]openAttempt)}
+func newRemembered[K comparable, V any](max int) *remembered[K, V] {
+	return &remembered[K, V]{max: max, m: make(map[K]V)}
 }
 
-func (o *openAttempts) get(id string) (openAttempt, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	st, ok := o.byID[id]
-	return st, ok
+func (r *remembered[K, V]) get(k K) (V, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[k]
+	return v, ok
 }
 
-func (o *openAttempts) put(id string, st openAttempt) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if _, ok := o.byID[id]; !ok && len(o.byID) >= o.max {
-		for old := range o.byID { // full: forget an arbitrary one
-			delete(o.byID, old)
+// take gets and forgets: for a state that the request using it changes.
+func (r *remembered[K, V]) take(k K) (V, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[k]
+	delete(r.m, k)
+	return v, ok
+}
+
+func (r *remembered[K, V]) put(k K, v V) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.m[k]; !ok && len(r.m) >= r.max {
+		for old := range r.m { // full: forget an arbitrary one
+			delete(r.m, old)
 			break
 		}
 	}
-	o.byID[id] = st
+	r.m[k] = v
 }
 
-func (o *openAttempts) drop(id string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	delete(o.byID, id)
+func (r *remembered[K, V]) drop(k K) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, k)
 }

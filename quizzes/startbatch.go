@@ -29,6 +29,24 @@ type standing struct {
 	lastVariant  *string
 }
 
+// counting is the standing once an attempt numbered number has started on
+// the variant (the insert counts attempts_used as the attempt's number).
+func (st standing) counting(number int, variant string) *standing {
+	seen := make(map[string]int, len(st.seen)+1)
+	for v, n := range st.seen {
+		seen[v] = n
+	}
+	seen[variant]++
+	return &standing{used: number, lastFinished: st.lastFinished, review: st.review, seen: seen, lastVariant: &variant}
+}
+
+// finishing is the standing once its open attempt finished at the time, on
+// the review schedule it moved on to.
+func (st standing) finishing(at time.Time, review ReviewState) standing {
+	st.lastFinished, st.review, st.openID = &at, review, nil
+	return st
+}
+
 // readStandings reads the standings and open attempts of the batch's
 // learners, one row per input row (a learner with no standing yet reads
 // as zero attempts).
@@ -63,6 +81,7 @@ type pendingStart struct {
 	seed                           int64
 	step                           string
 	startedAt                      time.Time
+	decidedOn                      standing // the guard: the standing the start was decided on
 }
 
 // startKey keeps two starts of one learner at one scenario out of one
@@ -72,24 +91,29 @@ func startKey(p *pendingStart) string { return p.userID + " " + p.slug }
 // insertStarts inserts the batch's attempts and counts each in its
 // learner's standing, in one statement. The number follows the learner's
 // last attempt (a lookup at the end of the unique key's index). A start
-// that the unique keys (one number per learner and scenario, one open
-// attempt) find racing another, such as the copy of a double click held
-// for this batch or another instance's start, inserts nothing and comes
-// back as a zero Attempt: only it reads again and resumes the attempt that
-// won, while the batch's other starts are inserted by the same statement.
+// inserts nothing and comes back as a zero Attempt when its guard fails
+// (the standing is no longer the one it was decided on: its attempts used,
+// last finish and review date) or when the unique keys (one number per
+// learner and scenario, one open attempt) find it racing another, such as
+// the copy of a double click held for this batch or another instance's
+// start: only it reads again and resumes or decides again, while the
+// batch's other starts are inserted by the same statement.
 func insertStarts(ctx context.Context, pool *pgxpool.Pool, batch []*pendingStart) ([]Attempt, error) {
 	n := len(batch)
 	var (
 		users, slugs, versions, variants, states, steps = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		seeds                                           = make([]int64, n)
 		started                                         = make([]time.Time, n)
+		used                                            = make([]int, n)
+		finished, due                                   = make([]*time.Time, n), make([]*time.Time, n)
 	)
 	for i, p := range batch {
 		users[i], slugs[i], versions[i], variants[i], states[i], steps[i] = p.userID, p.slug, p.version, p.variant, arrayLiteral(p.state), p.step
 		seeds[i], started[i] = p.seed, p.startedAt
+		used[i], finished[i], due[i] = p.decidedOn.used, p.decidedOn.lastFinished, p.decidedOn.review.Due
 	}
 	rows, err := pool.Query(ctx, sqlInsertStarts,
-		users, slugs, versions, variants, states, seeds, steps, started)
+		users, slugs, versions, variants, states, seeds, steps, started, used, finished, due)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +152,20 @@ const sqlReadStandings = `SELECT k.ord, coalesce(s.attempts_used, 0), s.last_fin
 	LEFT JOIN LATERAL (SELECT a.id FROM attempts a WHERE a.user_id = k.user_id AND a.quiz_slug = k.quiz_slug AND a.status = 'in_progress' LIMIT 1) a ON true`
 
 const sqlInsertStarts = `WITH input AS (
-		  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[])
-		    WITH ORDINALITY AS n (user_id, quiz_slug, version, variant, state, seed, step, started_at, ord)),
+		  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[],
+		      $9::int[], $10::timestamptz[], $11::timestamptz[])
+		    WITH ORDINALITY AS n (user_id, quiz_slug, version, variant, state, seed, step, started_at, used, last_finished, review_due, ord)),
 		a AS (
 		  INSERT INTO attempts (user_id, quiz_slug, scenario_version, variant, state, number, seed, current_step, started_at)
 		  SELECT n.user_id, n.quiz_slug, n.version, n.variant, n.state::int[],
 		    coalesce((SELECT max(number) FROM attempts x WHERE x.user_id = n.user_id AND x.quiz_slug = n.quiz_slug), 0) + 1,
 		    n.seed, n.step, n.started_at
-		  FROM input n ORDER BY n.ord
+		  FROM input n
+		  LEFT JOIN LATERAL (SELECT s.attempts_used, s.last_finished_at, s.review_due_at FROM scenario_standings s
+		    WHERE s.user_id = n.user_id AND s.quiz_slug = n.quiz_slug LIMIT 1) s ON true
+		  WHERE coalesce(s.attempts_used, 0) = n.used AND s.last_finished_at IS NOT DISTINCT FROM n.last_finished
+		    AND s.review_due_at IS NOT DISTINCT FROM n.review_due
+		  ORDER BY n.ord
 		  ON CONFLICT DO NOTHING
 		  RETURNING ` + attemptColumns + `),
 		counted AS (

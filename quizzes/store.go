@@ -78,7 +78,10 @@ type Store struct {
 	db   *gorm.DB
 	pool *pgxpool.Pool // the connections beneath db, queried directly on the hot paths
 	cat  *Catalog
-	open *openAttempts
+	open *remembered[string, openAttempt]
+	// finished remembers a learner's standing on a scenario as the finish
+	// this process wrote left it, so the next start need not read it.
+	finished *remembered[standingKey, standing]
 	// answers and finishes coalesce the answers that move attempts on and
 	// those that finish them; standings and starts the two round trips of
 	// a start (see coalesce.go).
@@ -89,8 +92,9 @@ type Store struct {
 
 // NewStore makes an attempt store over the catalog's scenarios.
 func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
-	return &Store{db: db, pool: pool, cat: cat, open: newOpenAttempts(openAttemptsCap),
-		answers: newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) { return writeMoves(ctx, pool, b) }, attemptKey),
+	return &Store{db: db, pool: pool, cat: cat, open: newRemembered[string, openAttempt](rememberedCap),
+		finished: newRemembered[standingKey, standing](rememberedCap),
+		answers:  newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) { return writeMoves(ctx, pool, b) }, attemptKey),
 		finishes: newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) {
 			return writeFinishes(ctx, pool, b)
 		}, attemptKey),
@@ -138,12 +142,30 @@ func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time
 // start is two round trips, each shared with the other starts waiting
 // (startbatch.go): one reads the learner's standing on the scenario and
 // their open attempt (if any), the other inserts the attempt and counts it
-// in the standing.
+// in the standing. After a finish this process wrote, the standing is
+// remembered and the start is one round trip: the insert is guarded by the
+// standing it was decided on, so a remembered standing that is stale
+// (another instance started since) fails the guard, and the start, like
+// one the remembered standing refused, is decided again on the stored one.
 func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
-	st, err := s.standings.do(ctx, standingKey{userID: userID, slug: sc.Slug})
+	key := standingKey{userID: userID, slug: sc.Slug}
+	st, remembered := s.finished.take(key)
+	if remembered {
+		a, created, err := s.startOn(ctx, st, userID, sc, now)
+		if !refused(err) && !errors.Is(err, errStartRaced) {
+			return a, created, err
+		}
+	}
+	st, err := s.standings.do(ctx, key)
 	if err != nil {
 		return Attempt{}, false, err
 	}
+	return s.startOn(ctx, st, userID, sc, now)
+}
+
+// startOn resumes the open attempt the standing names or decides on the
+// standing whether a new one may start, and inserts it.
+func (s *Store) startOn(ctx context.Context, st standing, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
 	var a Attempt
 	if st.openID != nil {
 		err := scanAttempt(s.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = $1`, *st.openID), &a)
@@ -164,8 +186,8 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 	step, state := v.Begin()
 	// started_at comes from the same clock as finished_at, which the review
 	// schedule compares it with.
-	a, err = s.starts.do(ctx, &pendingStart{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, state: state,
-		seed: randomSeed(), step: step, startedAt: now})
+	a, err := s.starts.do(ctx, &pendingStart{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, state: state,
+		seed: randomSeed(), step: step, startedAt: now, decidedOn: st})
 	if err != nil {
 		return Attempt{}, false, err
 	}
@@ -173,8 +195,14 @@ func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time
 		return Attempt{}, false, errStartRaced
 	}
 	s.open.put(a.ID, openAttempt{userID: userID, slug: sc.Slug, version: sc.Version, variant: v.ID, seed: a.Seed, step: step,
-		state: state, startedAt: a.StartedAt, review: st.review})
+		state: state, startedAt: a.StartedAt, review: st.review, standing: st.counting(a.Number, v.ID)})
 	return a, true, nil
+}
+
+// refused: the start was refused by the retake rules.
+func refused(err error) bool {
+	var cooldown *CooldownError
+	return errors.Is(err, ErrNoAttemptsLeft) || errors.As(err, &cooldown)
 }
 
 // errStartRaced: the start's insert met an attempt begun since its read
@@ -332,11 +360,17 @@ func (s *Store) record(ctx context.Context, attemptID string, st openAttempt, st
 	}
 	r, ending := v.Finish(out.State, st.sum.Add(p), out.Choice)
 	res.Result, res.Ending = &r, ending
-	now := time.Now()
+	// In PostgreSQL's precision: the next start's insert compares the
+	// remembered finish with the stored one, which must then be equal
+	// however the driver sends a time (text rounds, binary truncates).
+	now := time.Now().Truncate(time.Microsecond)
 	review := st.review.After(AttemptSummary{StartedAt: st.startedAt, FinishedAt: now, Passed: r.Passed})
 	w, err := s.finishes.do(ctx, &pendingAnswer{attemptID: attemptID, userID: st.userID, stepID: stepID, choiceID: choiceID,
 		answered: st.answered, state: out.State, points: p, finish: &finishing{endingID: ending.ID, result: r, finishedAt: now, review: review}})
 	res.ScoresQueued = w.graded
+	if err == nil && w.won && st.standing != nil {
+		s.finished.put(standingKey{userID: st.userID, slug: st.slug}, st.standing.finishing(now, review))
+	}
 	return res, w.won, err
 }
 
