@@ -79,7 +79,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := h.acquire(context.Background(), Priority(i%2)); err != nil {
+			if _, err := h.acquire(context.Background(), Priority(i%2), ""); err != nil {
 				t.Error(err)
 				return
 			}
@@ -100,7 +100,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	}
 	// A caller that gives up while waiting leaves without a slot.
 	for range h.MaxConcurrent() {
-		_, _ = h.acquire(context.Background(), PrioritySignIn)
+		_, _ = h.acquire(context.Background(), PrioritySignIn, "")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -351,7 +351,7 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 	h := NewHasher(CheapHashCost)
 	h.held = 200 * time.Millisecond // as if each sign-in held its slot that long
 	for range h.MaxConcurrent() {
-		if _, err := h.acquire(context.Background(), PrioritySignIn); err != nil {
+		if _, err := h.acquire(context.Background(), PrioritySignIn, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -360,7 +360,7 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 	defer cancel()
 	queued := make(chan error, 1)
 	go func() {
-		_, err := h.acquire(roomy, PrioritySignIn)
+		_, err := h.acquire(roomy, PrioritySignIn, "")
 		queued <- err
 	}()
 	waitFor(t, "the sign-in with time to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
@@ -368,7 +368,7 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 	tight, cancel2 := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel2()
 	began := time.Now()
-	_, err := h.acquire(tight, PrioritySignIn)
+	_, err := h.acquire(tight, PrioritySignIn, "")
 	var pe *problem.Error
 	if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter < time.Second {
 		t.Fatalf("a wait past the deadline: %v, want 503 with Retry-After", err)
@@ -385,5 +385,86 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 	h.release(time.Now())
 	if err := <-queued; err != nil {
 		t.Errorf("the sign-in with time to wait: %v", err)
+	}
+}
+
+// A sign-in deferred in a storm keeps its turn: its Retry-After names the
+// moment those ahead of it will have been served, later arrivals get later
+// turns, coming back early keeps the turn, and coming back at it goes ahead
+// of everyone who queued since. Without kept turns, a retried sign-in met
+// the queue as a newcomer each time, and some were refused until their
+// patience ran out while newcomers got through.
+func TestHasherKeepsDeferredTurns(t *testing.T) {
+	h := NewHasher(CheapHashCost)
+	h.held = time.Second // as if each sign-in held its slot that long
+	var held []time.Time
+	for range h.MaxConcurrent() {
+		granted, err := h.acquire(context.Background(), PrioritySignIn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, granted)
+	}
+	tight := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	refused := func(key string) time.Duration {
+		t.Helper()
+		_, err := h.acquire(tight(), PrioritySignIn, key)
+		var pe *problem.Error
+		if !errors.As(err, &pe) || pe.Code != problem.Unavailable || pe.RetryAfter < time.Second {
+			t.Fatalf("%s past its deadline: %v, want 503 with Retry-After", key, err)
+		}
+		return pe.RetryAfter
+	}
+	refused("ann@example.com")
+	annTurn := h.turns["ann@example.com"]
+	refused("bob@example.com")
+	bobTurn := h.turns["bob@example.com"]
+	if annTurn.IsZero() || !bobTurn.After(annTurn) {
+		t.Fatalf("turns ann %v, bob %v: want bob's after ann's", annTurn, bobTurn)
+	}
+	if retry := refused("ann@example.com"); retry > time.Until(annTurn)+time.Second || h.turns["ann@example.com"] != annTurn {
+		t.Errorf("back early: Retry-After %s, turn %v; want the same turn (%v) kept", retry, h.turns["ann@example.com"], annTurn)
+	}
+
+	// A newcomer with time to wait queues; then ann comes back at her turn.
+	order := make(chan string, 2)
+	acquire := func(key, name string) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			granted, err := h.acquire(ctx, PrioritySignIn, key)
+			if err != nil {
+				order <- name + ": " + err.Error()
+				return
+			}
+			order <- name
+			h.release(granted)
+		}()
+	}
+	acquire("", "newcomer")
+	waitFor(t, "the newcomer to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
+	h.mu.Lock()
+	h.turns["ann@example.com"] = time.Now()
+	h.mu.Unlock()
+	acquire("ann@example.com", "ann")
+	waitFor(t, "ann to queue at her turn", func() bool { in, _ := h.Waiting(); return in == 2 })
+	for _, g := range held {
+		h.release(g)
+	}
+	if first, second := <-order, <-order; first != "ann" || second != "newcomer" {
+		t.Errorf("served %q then %q, want ann (back at her kept turn) before the newcomer", first, second)
+	}
+
+	// A turn nobody came back for is forgotten.
+	h.mu.Lock()
+	h.turns["bob@example.com"] = time.Now().Add(-turnGrace - time.Second)
+	_, kept, others := h.keptTurn("", time.Now())
+	h.mu.Unlock()
+	if kept || others != 0 {
+		t.Errorf("an expired turn still counts (%d others)", others)
 	}
 }

@@ -65,6 +65,7 @@ type Hasher struct {
 	waiting [priorities][]chan struct{} // FIFO per priority; a slot is handed over by closing
 	streak  int                         // sign-ins granted in a row while a sign-up waited
 	held    time.Duration               // how long a slot is held, on average of late (see admit)
+	turns   map[string]time.Time        // turns kept for deferred requests, by their key (see keptTurn)
 }
 
 // Priority is which queue a hash waits in for a slot.
@@ -77,6 +78,9 @@ const (
 	// PrioritySignUp is for hashing a new password (sign-ups, and password
 	// changes), which can wait behind sign-ins.
 	PrioritySignUp
+	// priorityKept is for a request deferred in a storm that came back at
+	// the turn it was given: it goes ahead of everyone who came since.
+	priorityKept
 	priorities
 )
 
@@ -91,7 +95,7 @@ func NewHasher(cost HashCost) *Hasher {
 	if cost == (HashCost{}) {
 		cost = DefaultHashCost
 	}
-	h := &Hasher{cost: cost, slots: hashSlots()}
+	h := &Hasher{cost: cost, slots: hashSlots(), turns: make(map[string]time.Time)}
 	began := time.Now()
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	h.held = time.Since(began)
@@ -107,20 +111,64 @@ const slotMargin = 100 * time.Millisecond
 // can hash before the deadline, the queue would otherwise grow until
 // requests give up after their slot came, each having cost a hash nobody
 // used, and most sign-ins fail instead of some waiting (h.mu held).
-func (h *Hasher) busy(ctx context.Context, ahead int) error {
+//
+// A request with a key is given a turn: the moment the requests ahead of
+// it (those queued and those given turns before it) will have been served.
+// Its Retry-After names that moment, and when the same key comes back then,
+// it is served ahead of everyone who came since, so a storm is served in
+// the order people arrived and nobody is refused again and again while
+// newcomers get through. A request without a key is told to come back once
+// the queue has moved by what it lacked.
+func (h *Hasher) busy(ctx context.Context, key string, ahead int, now time.Time) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return nil
 	}
 	wait := time.Duration(ahead/h.slots+1) * h.held
-	short := wait + h.held + slotMargin - time.Until(deadline)
+	short := wait + h.held + slotMargin - deadline.Sub(now)
 	if short <= 0 {
 		return nil
 	}
-	// Come back once the queue has moved by what this request lacked: the
-	// whole expected wait would leave the slots idle while it sleeps.
-	return &problem.Error{Code: problem.Unavailable, RetryAfter: max(short, time.Second),
-		Detail: "Many people are signing in at this moment; try again in a few seconds."}
+	if key == "" || len(h.turns) >= maxKeptTurns {
+		return deferred(short, false)
+	}
+	h.turns[key] = now.Add(wait)
+	return deferred(wait, true)
+}
+
+// deferred is the 503 telling a request to try again after wait.
+func deferred(wait time.Duration, turnKept bool) error {
+	detail := "Many people are signing in at this moment; try again in a few seconds."
+	if turnKept {
+		detail = "Many people are signing in at this moment; your turn is kept: try again after the time given."
+	}
+	return &problem.Error{Code: problem.Unavailable, RetryAfter: max(wait, time.Second), Detail: detail}
+}
+
+// Kept turns: a request may come back up to turnEarly before its turn
+// (Retry-After is whole seconds), and a turn nobody came back for is
+// forgotten turnGrace after it. maxKeptTurns bounds their memory; past it,
+// deferred requests are told what they lacked, as keyless ones are.
+const (
+	turnEarly    = 500 * time.Millisecond
+	turnGrace    = 10 * time.Second
+	maxKeptTurns = 100000
+)
+
+// keptTurn takes the turn kept for key, if any, and counts the turns kept
+// for others that are still to come, forgetting those nobody came back for
+// (h.mu held).
+func (h *Hasher) keptTurn(key string, now time.Time) (turn time.Time, kept bool, others int) {
+	if key != "" {
+		turn, kept = h.turns[key]
+		delete(h.turns, key)
+	}
+	for k, t := range h.turns {
+		if now.After(t.Add(turnGrace)) {
+			delete(h.turns, k)
+		}
+	}
+	return turn, kept, len(h.turns)
 }
 
 func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
@@ -132,25 +180,41 @@ func HashingMemory() int64 { return int64(hashSlots()) * int64(DefaultHashCost.M
 // MaxConcurrent is how many hashes may run at once.
 func (h *Hasher) MaxConcurrent() int { return h.slots }
 
-// Waiting is how many callers of each priority wait for a slot now.
+// Waiting is how many callers of each priority wait for a slot now (a
+// sign-in back at its kept turn counts as a sign-in).
 func (h *Hasher) Waiting() (signIns, signUps int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
+	return len(h.waiting[PrioritySignIn]) + len(h.waiting[priorityKept]), len(h.waiting[PrioritySignUp])
 }
 
-func (h *Hasher) acquire(ctx context.Context, p Priority) (granted time.Time, err error) {
+// acquire waits for a slot at priority p. key names the request across
+// its retries (the email signing in), so that a storm keeps its turn (see
+// busy); "" keeps none.
+func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted time.Time, err error) {
 	h.mu.Lock()
+	now := time.Now()
+	turn, kept, others := h.keptTurn(key, now)
 	if h.running < h.slots {
 		h.running++
 		h.mu.Unlock()
-		return time.Now(), nil
+		return now, nil
 	}
-	ahead := len(h.waiting[PrioritySignIn])
-	if p == PrioritySignUp {
-		ahead += len(h.waiting[PrioritySignUp])
+	var ahead int
+	switch {
+	case kept && now.Before(turn.Add(-turnEarly)):
+		h.turns[key] = turn // back before its turn: it keeps it
+		h.mu.Unlock()
+		return time.Time{}, deferred(turn.Sub(now), true)
+	case kept:
+		p, ahead = priorityKept, len(h.waiting[priorityKept])
+	default:
+		ahead = len(h.waiting[priorityKept]) + len(h.waiting[PrioritySignIn]) + others
+		if p == PrioritySignUp {
+			ahead += len(h.waiting[PrioritySignUp])
+		}
 	}
-	if err := h.busy(ctx, ahead); err != nil {
+	if err := h.busy(ctx, key, ahead, now); err != nil {
 		h.mu.Unlock()
 		return time.Time{}, err
 	}
@@ -189,20 +253,25 @@ func (h *Hasher) release(granted time.Time) {
 	h.handOver()
 }
 
-// handOver gives a held slot to the next waiter, or frees it.
+// handOver gives a held slot to the next waiter, or frees it: those back
+// at their kept turn first, then sign-ins, and sign-ups between them.
 func (h *Hasher) handOver() {
 	in, up := len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
 	p := PrioritySignIn
 	switch {
+	case len(h.waiting[priorityKept]) > 0:
+		p = priorityKept
 	case in == 0 && up == 0:
 		h.running--
 		return
 	case in == 0 || (up > 0 && h.streak >= signInsPerSignUp):
 		p = PrioritySignUp
 	}
-	if p == PrioritySignIn && up > 0 {
+	switch {
+	case p == priorityKept: // leaves the streak as it was
+	case p == PrioritySignIn && up > 0:
 		h.streak++
-	} else {
+	default:
 		h.streak = 0
 	}
 	next := h.waiting[p][0]
@@ -213,7 +282,7 @@ func (h *Hasher) handOver() {
 // Hash returns the PHC-format argon2id hash of a new password; it waits
 // behind sign-ins for a slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	granted, err := h.acquire(ctx, PrioritySignUp)
+	granted, err := h.acquire(ctx, PrioritySignUp, "")
 	if err != nil {
 		return "", err
 	}
@@ -237,7 +306,7 @@ func (h *Hasher) hashNow(password string) string {
 // such user) is checked against a dummy so it costs the same time. It waits
 // for a slot as a sign-in.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
-	granted, err := h.acquire(ctx, PrioritySignIn)
+	granted, err := h.acquire(ctx, PrioritySignIn, "")
 	if err != nil {
 		return false, err
 	}
@@ -247,9 +316,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 
 // Hold takes a hashing slot for a caller that must check something just
 // before hashing (sign-in limits); it verifies with VerifyHeld and calls
-// release when done. It waits for the slot as a sign-in.
-func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
-	granted, err := h.acquire(ctx, PrioritySignIn)
+// release when done. It waits for the slot as a sign-in; turn names the
+// sign-in across its retries (its email), so that one deferred in a storm
+// keeps its turn ("" keeps none).
+func (h *Hasher) Hold(ctx context.Context, turn string) (release func(), err error) {
+	granted, err := h.acquire(ctx, PrioritySignIn, turn)
 	if err != nil {
 		return nil, err
 	}

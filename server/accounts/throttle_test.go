@@ -34,14 +34,14 @@ func TestHasherServesSignInsFirst(t *testing.T) {
 	h := NewHasher(CheapHashCost)
 	ctx := context.Background()
 	for range h.MaxConcurrent() {
-		if _, err := h.acquire(ctx, PrioritySignIn); err != nil {
+		if _, err := h.acquire(ctx, PrioritySignIn, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	granted := make(chan string, 200)
 	queue := func(p Priority, label string) {
 		go func() {
-			if _, err := h.acquire(ctx, p); err != nil {
+			if _, err := h.acquire(ctx, p, ""); err != nil {
 				t.Error(err)
 				return
 			}

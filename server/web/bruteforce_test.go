@@ -234,7 +234,7 @@ func TestSignUpStormLeavesSignInsFirst(t *testing.T) {
 	ctx := context.Background()
 	var held []func()
 	for range hasher.MaxConcurrent() {
-		release, err := hasher.Hold(ctx)
+		release, err := hasher.Hold(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestSignUpStormLeavesSignInsFirst(t *testing.T) {
 	waitUntil("the sign-in to queue", func(in, _ int) bool { return in == 1 })
 	reclaimed := make(chan func(), 1)
 	go func() {
-		release, err := hasher.Hold(ctx)
+		release, err := hasher.Hold(ctx, "")
 		if err != nil {
 			t.Error(err)
 		}
