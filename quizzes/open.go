@@ -31,12 +31,20 @@ type openAttempt struct {
 	standing *standing
 }
 
-// rememberedCap bounds the memory each kind of remembered state takes (a
-// few hundred bytes an entry, so a few MB at most). Beyond it an arbitrary
-// entry is forgotten, as are attempts abandoned midway, and the request
-// that would have used it simply takes one more round trip. A resumed
-// attempt is not remembered until its next answer is written.
-const rememberedCap = 20000
+// Caps bound the memory the remembered states take, about 500 bytes an
+// entry. Beyond its cap an arbitrary entry is forgotten, and the request
+// that would have used it simply takes one more round trip.
+//
+// openAttemptsCap (10 MB at most): attempts abandoned midway are never
+// dropped, and a resumed attempt is not remembered until its next answer
+// is written. finishedCap (1 MB): a retake follows its finish within
+// minutes or not soon at all, so the last couple of thousand finishes are
+// enough, and an instance's memory does not grow with every learner who
+// ever finished a scenario on it (the bench's 1,000 open sessions count it).
+const (
+	openAttemptsCap = 20000
+	finishedCap     = 2048
+)
 
 // remembered is a bounded map of states this process wrote last. What it
 // holds only saves a read: every write that relies on it is guarded by

@@ -92,8 +92,8 @@ type Store struct {
 
 // NewStore makes an attempt store over the catalog's scenarios.
 func NewStore(db *gorm.DB, pool *pgxpool.Pool, cat *Catalog) *Store {
-	return &Store{db: db, pool: pool, cat: cat, open: newRemembered[string, openAttempt](rememberedCap),
-		finished: newRemembered[standingKey, standing](rememberedCap),
+	return &Store{db: db, pool: pool, cat: cat, open: newRemembered[string, openAttempt](openAttemptsCap),
+		finished: newRemembered[standingKey, standing](finishedCap),
 		answers:  newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) { return writeMoves(ctx, pool, b) }, attemptKey),
 		finishes: newCoalescer(func(ctx context.Context, b []*pendingAnswer) ([]written, error) {
 			return writeFinishes(ctx, pool, b)
