@@ -32,15 +32,18 @@ type openAttempt struct {
 }
 
 // Caps bound the memory the remembered states take, about 500 bytes an
-// entry. Beyond its cap an arbitrary entry is forgotten, and the request
-// that would have used it simply takes one more round trip.
+// entry. Past its cap what nobody touched for longest is forgotten (see
+// remembered), and the request that would have used it simply takes one
+// more round trip.
 //
-// openAttemptsCap (10 MB at most): attempts abandoned midway are never
-// dropped, and a resumed attempt is not remembered until its next answer
-// is written. finishedCap (1 MB): a retake follows its finish within
-// minutes or not soon at all, so the last couple of thousand finishes are
-// enough, and an instance's memory does not grow with every learner who
-// ever finished a scenario on it (the bench's 1,000 open sessions count it).
+// openAttemptsCap (10 MB at most): the attempts being played on this
+// instance now. It is generous because an attempt forgotten between its
+// start and its first answer costs that answer a read, and a rush of starts
+// (the bench stocks thousands before it answers them) would otherwise push
+// out attempts about to be answered. A resumed attempt is not remembered
+// until its next answer is written. finishedCap (1 MB): a retake follows
+// its finish within minutes or not soon at all, and the standings of every
+// learner who ever finished on the instance would grow with them.
 const (
 	openAttemptsCap = 20000
 	finishedCap     = 2048
@@ -49,20 +52,30 @@ const (
 // remembered is a bounded map of states this process wrote last. What it
 // holds only saves a read: every write that relies on it is guarded by
 // what it assumed, so a stale entry fails its guard and is read afresh.
+//
+// It keeps two generations: entries are put in the young one, and when
+// that holds half the cap it becomes the old one and the previous old one
+// is forgotten. An entry in use is put again at each write, so it stays
+// young, and what is forgotten is what nobody touched for a generation
+// (attempts abandoned midway, finishes not followed by a retake), not an
+// arbitrary entry that the next request needs.
 type remembered[K comparable, V any] struct {
-	mu  sync.Mutex
-	max int
-	m   map[K]V
+	mu         sync.Mutex
+	max        int
+	young, old map[K]V
 }
 
 func newRemembered[K comparable, V any](max int) *remembered[K, V] {
-	return &remembered[K, V]{max: max, m: make(map[K]V)}
+	return &remembered[K, V]{max: max, young: make(map[K]V), old: make(map[K]V)}
 }
 
 func (r *remembered[K, V]) get(k K) (V, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.m[k]
+	if v, ok := r.young[k]; ok {
+		return v, true
+	}
+	v, ok := r.old[k]
 	return v, ok
 }
 
@@ -70,25 +83,28 @@ func (r *remembered[K, V]) get(k K) (V, bool) {
 func (r *remembered[K, V]) take(k K) (V, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.m[k]
-	delete(r.m, k)
+	v, ok := r.young[k]
+	if !ok {
+		v, ok = r.old[k]
+	}
+	delete(r.young, k)
+	delete(r.old, k)
 	return v, ok
 }
 
 func (r *remembered[K, V]) put(k K, v V) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.m[k]; !ok && len(r.m) >= r.max {
-		for old := range r.m { // full: forget an arbitrary one
-			delete(r.m, old)
-			break
-		}
+	if _, ok := r.young[k]; !ok && len(r.young) >= r.max/2 {
+		r.old, r.young = r.young, make(map[K]V, r.max/2)
 	}
-	r.m[k] = v
+	delete(r.old, k)
+	r.young[k] = v
 }
 
 func (r *remembered[K, V]) drop(k K) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.m, k)
+	delete(r.young, k)
+	delete(r.old, k)
 }
