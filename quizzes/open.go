@@ -31,12 +31,14 @@ type openAttempt struct {
 	standing *standing
 }
 
-// Caps bound the memory the remembered states take, about 500 bytes an
-// entry. Past its cap what nobody touched for longest is forgotten (see
-// remembered), and the request that would have used it simply takes one
-// more round trip.
+// Caps bound the memory the remembered states take, about 500 bytes a
+// finished standing and up to 800 an open attempt (which carries the
+// standing it began on). Past its cap what nobody touched for longest is forgotten (see
+// remembered; an entry lives one to two generations after it was last
+// put), and the request that would have used it simply takes one more
+// round trip.
 //
-// openAttemptsCap (10 MB at most): the attempts being played on this
+// openAttemptsCap (16 MB at most): the attempts being played on this
 // instance now. It is generous because an attempt forgotten between its
 // start and its first answer costs that answer a read, and a rush of starts
 // (the bench stocks thousands before it answers them) would otherwise push
@@ -56,7 +58,7 @@ const (
 // It keeps two generations: entries are put in the young one, and when
 // that holds half the cap it becomes the old one and the previous old one
 // is forgotten. An entry in use is put again at each write, so it stays
-// young, and what is forgotten is what nobody touched for a generation
+// young, and what is forgotten is what nobody wrote for a generation
 // (attempts abandoned midway, finishes not followed by a retake), not an
 // arbitrary entry that the next request needs.
 type remembered[K comparable, V any] struct {
@@ -95,7 +97,7 @@ func (r *remembered[K, V]) take(k K) (V, bool) {
 func (r *remembered[K, V]) put(k K, v V) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.young[k]; !ok && len(r.young) >= r.max/2 {
+	if _, ok := r.young[k]; !ok && len(r.young) >= max(r.max/2, 1) {
 		r.old, r.young = r.young, make(map[K]V, r.max/2)
 	}
 	delete(r.old, k)

@@ -149,8 +149,8 @@ func (s *Store) Start(ctx context.Context, userID string, sc *Scenario, now time
 // one the remembered standing refused, is decided again on the stored one.
 func (s *Store) start(ctx context.Context, userID string, sc *Scenario, now time.Time) (Attempt, bool, error) {
 	key := standingKey{userID: userID, slug: sc.Slug}
-	st, remembered := s.finished.take(key)
-	if remembered {
+	st, known := s.finished.take(key)
+	if known {
 		a, created, err := s.startOn(ctx, st, userID, sc, now)
 		if !refused(err) && !errors.Is(err, errStartRaced) {
 			return a, created, err
@@ -205,8 +205,10 @@ func refused(err error) bool {
 	return errors.Is(err, ErrNoAttemptsLeft) || errors.As(err, &cooldown)
 }
 
-// errStartRaced: the start's insert met an attempt begun since its read
-// (insertStarts), which Start then resumes.
+// errStartRaced: the start's insert inserted nothing (insertStarts): it met
+// an attempt begun since its read, which Start then resumes, or its guard
+// found the standing changed since, and Start decides again on the stored
+// one.
 var errStartRaced = errors.New("quizzes: another start of the attempt won")
 
 func randomSeed() int64 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -396,6 +397,7 @@ func TestHasherRefusesWaitsPastTheDeadline(t *testing.T) {
 // patience ran out while newcomers got through.
 func TestHasherKeepsDeferredTurns(t *testing.T) {
 	h := NewHasher(CheapHashCost)
+	h.slots = 1          // one at a time, so each turn is a slot's hold after the last
 	h.held = time.Second // as if each sign-in held its slot that long
 	var held []time.Time
 	for range h.MaxConcurrent() {
@@ -420,14 +422,14 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 		return pe.RetryAfter
 	}
 	refused("ann@example.com")
-	annTurn := h.turns["ann@example.com"]
+	annTurn := h.turns[turnKeyOf("ann@example.com")]
 	refused("bob@example.com")
-	bobTurn := h.turns["bob@example.com"]
+	bobTurn := h.turns[turnKeyOf("bob@example.com")]
 	if annTurn.IsZero() || !bobTurn.After(annTurn) {
 		t.Fatalf("turns ann %v, bob %v: want bob's after ann's", annTurn, bobTurn)
 	}
-	if retry := refused("ann@example.com"); retry > time.Until(annTurn)+time.Second || h.turns["ann@example.com"] != annTurn {
-		t.Errorf("back early: Retry-After %s, turn %v; want the same turn (%v) kept", retry, h.turns["ann@example.com"], annTurn)
+	if retry := refused("ann@example.com"); retry > time.Until(annTurn)+time.Second || h.turns[turnKeyOf("ann@example.com")] != annTurn {
+		t.Errorf("back early: Retry-After %s, turn %v; want the same turn (%v) kept", retry, h.turns[turnKeyOf("ann@example.com")], annTurn)
 	}
 
 	// A newcomer with time to wait queues; then ann comes back at her turn.
@@ -448,7 +450,7 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 	acquire("", "newcomer")
 	waitFor(t, "the newcomer to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
 	h.mu.Lock()
-	h.turns["ann@example.com"] = time.Now()
+	h.turns[turnKeyOf("ann@example.com")] = time.Now()
 	h.mu.Unlock()
 	acquire("ann@example.com", "ann")
 	waitFor(t, "ann to queue at her turn", func() bool { in, _ := h.Waiting(); return in == 2 })
@@ -461,10 +463,60 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 
 	// A turn nobody came back for is forgotten.
 	h.mu.Lock()
-	h.turns["bob@example.com"] = time.Now().Add(-turnGrace - time.Second)
+	h.turns[turnKeyOf("bob@example.com")] = time.Now().Add(-turnGrace - time.Second)
+	h.swept = time.Time{}
 	_, kept, others := h.keptTurn("", time.Now())
 	h.mu.Unlock()
 	if kept || others != 0 {
 		t.Errorf("an expired turn still counts (%d others)", others)
 	}
+}
+
+// Retries back at their kept turns go first, but not forever: a waiting
+// sign-up is served after signInsPerSignUp of them, as after as many
+// sign-ins.
+func TestHasherKeptTurnsDoNotStarveSignUps(t *testing.T) {
+	h := NewHasher(CheapHashCost)
+	h.slots = 1
+	held, err := h.acquire(context.Background(), PrioritySignIn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	served := make(chan string, 16)
+	wait := func(p Priority, key, name string) {
+		go func() {
+			granted, err := h.acquire(ctx, p, key)
+			if err != nil {
+				served <- name + ": " + err.Error()
+				return
+			}
+			served <- name
+			h.release(granted)
+		}()
+	}
+	wait(PrioritySignUp, "", "sign-up")
+	waitFor(t, "the sign-up to queue", func() bool { _, up := h.Waiting(); return up == 1 })
+	const retries = 3 * signInsPerSignUp
+	for i := range retries {
+		key := fmt.Sprintf("retry%d@example.com", i)
+		h.mu.Lock()
+		h.turns[turnKeyOf(key)] = time.Now()
+		h.mu.Unlock()
+		wait(PrioritySignIn, key, "retry")
+		waitFor(t, "the retry to queue at its turn", func() bool { in, _ := h.Waiting(); return in == i+1 })
+	}
+	h.release(held)
+	for i := range retries + 1 {
+		if name := <-served; name == "sign-up" {
+			if i > signInsPerSignUp {
+				t.Errorf("the sign-up was served after %d retries, want at most %d", i, signInsPerSignUp)
+			}
+			return
+		} else if name != "retry" {
+			t.Fatal(name)
+		}
+	}
+	t.Error("the sign-up was never served")
 }

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/base64"
@@ -65,7 +66,17 @@ type Hasher struct {
 	waiting [priorities][]chan struct{} // FIFO per priority; a slot is handed over by closing
 	streak  int                         // sign-ins granted in a row while a sign-up waited
 	held    time.Duration               // how long a slot is held, on average of late (see admit)
-	turns   map[string]time.Time        // turns kept for deferred requests, by their key (see keptTurn)
+	turns   map[turnKey]time.Time       // turns kept for deferred requests, by their key (see keptTurn)
+	swept   time.Time                   // when turns nobody came back for were last forgotten
+}
+
+// turnKey is a digest of the key a turn is kept for: fixed in size however
+// long the email, so the turns' memory is bounded by their count.
+type turnKey [16]byte
+
+func turnKeyOf(key string) turnKey {
+	sum := sha256.Sum256([]byte(key))
+	return turnKey(sum[:16])
 }
 
 // Priority is which queue a hash waits in for a slot.
@@ -95,7 +106,7 @@ func NewHasher(cost HashCost) *Hasher {
 	if cost == (HashCost{}) {
 		cost = DefaultHashCost
 	}
-	h := &Hasher{cost: cost, slots: hashSlots(), turns: make(map[string]time.Time)}
+	h := &Hasher{cost: cost, slots: hashSlots(), turns: make(map[turnKey]time.Time)}
 	began := time.Now()
 	h.dummy = h.hashNow("a password nobody has, for timing equality")
 	h.held = time.Since(began)
@@ -115,10 +126,11 @@ const slotMargin = 100 * time.Millisecond
 // A request with a key is given a turn: the moment the requests ahead of
 // it (those queued and those given turns before it) will have been served.
 // Its Retry-After names that moment, and when the same key comes back then,
-// it is served ahead of everyone who came since, so a storm is served in
-// the order people arrived and nobody is refused again and again while
-// newcomers get through. A request without a key is told to come back once
-// the queue has moved by what it lacked.
+// it is served ahead of every sign-in queued without a turn, so a storm is
+// served in the order people arrived and nobody is refused again and again
+// while newcomers get through. A request without a key, or whose turn would
+// lie past turnHorizon (longer than anyone waits) or past maxKeptTurns, is
+// told to come back once the queue has moved by what it lacked.
 func (h *Hasher) busy(ctx context.Context, key string, ahead int, now time.Time) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -129,10 +141,10 @@ func (h *Hasher) busy(ctx context.Context, key string, ahead int, now time.Time)
 	if short <= 0 {
 		return nil
 	}
-	if key == "" || len(h.turns) >= maxKeptTurns {
+	if key == "" || wait > turnHorizon || len(h.turns) >= maxKeptTurns {
 		return deferred(short, false)
 	}
-	h.turns[key] = now.Add(wait)
+	h.turns[turnKeyOf(key)] = now.Add(wait)
 	return deferred(wait, true)
 }
 
@@ -147,25 +159,33 @@ func deferred(wait time.Duration, turnKept bool) error {
 
 // Kept turns: a request may come back up to turnEarly before its turn
 // (Retry-After is whole seconds), and a turn nobody came back for is
-// forgotten turnGrace after it. maxKeptTurns bounds their memory; past it,
-// deferred requests are told what they lacked, as keyless ones are.
+// forgotten turnGrace after it. None lies further ahead than turnHorizon,
+// the app's patience, so a turn abandoned by a client that would not wait
+// that long stops counting soon. maxKeptTurns bounds their memory (a few
+// hundred KB), and with it what a client inventing emails could make
+// everyone else wait for.
 const (
 	turnEarly    = 500 * time.Millisecond
 	turnGrace    = 10 * time.Second
-	maxKeptTurns = 100000
+	turnHorizon  = 90 * time.Second
+	maxKeptTurns = 10000
 )
 
 // keptTurn takes the turn kept for key, if any, and counts the turns kept
-// for others that are still to come, forgetting those nobody came back for
-// (h.mu held).
+// for others that are still to come; at most once a second it forgets those
+// nobody came back for (h.mu held).
 func (h *Hasher) keptTurn(key string, now time.Time) (turn time.Time, kept bool, others int) {
 	if key != "" {
-		turn, kept = h.turns[key]
-		delete(h.turns, key)
+		k := turnKeyOf(key)
+		turn, kept = h.turns[k]
+		delete(h.turns, k)
 	}
-	for k, t := range h.turns {
-		if now.After(t.Add(turnGrace)) {
-			delete(h.turns, k)
+	if now.Sub(h.swept) >= time.Second {
+		h.swept = now
+		for k, t := range h.turns {
+			if now.After(t.Add(turnGrace)) {
+				delete(h.turns, k)
+			}
 		}
 	}
 	return turn, kept, len(h.turns)
@@ -189,8 +209,8 @@ func (h *Hasher) Waiting() (signIns, signUps int) {
 }
 
 // acquire waits for a slot at priority p. key names the request across
-// its retries (the email signing in), so that a storm keeps its turn (see
-// busy); "" keeps none.
+// its retries (the email signing in and its address), so that a storm
+// keeps its turn (see busy); "" keeps none.
 func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted time.Time, err error) {
 	h.mu.Lock()
 	now := time.Now()
@@ -203,7 +223,7 @@ func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted t
 	var ahead int
 	switch {
 	case kept && now.Before(turn.Add(-turnEarly)):
-		h.turns[key] = turn // back before its turn: it keeps it
+		h.turns[turnKeyOf(key)] = turn // back before its turn: it keeps it
 		h.mu.Unlock()
 		return time.Time{}, deferred(turn.Sub(now), true)
 	case kept:
@@ -254,24 +274,26 @@ func (h *Hasher) release(granted time.Time) {
 }
 
 // handOver gives a held slot to the next waiter, or frees it: those back
-// at their kept turn first, then sign-ins, and sign-ups between them.
+// at their kept turn first, then sign-ins, and sign-ups between them. A
+// waiting sign-up is served after signInsPerSignUp grants of either kind,
+// so neither a storm of sign-ins nor one of retries at their turns starves it.
 func (h *Hasher) handOver() {
-	in, up := len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
-	p := PrioritySignIn
+	kept, in, up := len(h.waiting[priorityKept]), len(h.waiting[PrioritySignIn]), len(h.waiting[PrioritySignUp])
+	var p Priority
 	switch {
-	case len(h.waiting[priorityKept]) > 0:
-		p = priorityKept
-	case in == 0 && up == 0:
+	case kept == 0 && in == 0 && up == 0:
 		h.running--
 		return
-	case in == 0 || (up > 0 && h.streak >= signInsPerSignUp):
+	case up > 0 && (h.streak >= signInsPerSignUp || kept+in == 0):
 		p = PrioritySignUp
-	}
-	switch {
-	case p == priorityKept: // leaves the streak as it was
-	case p == PrioritySignIn && up > 0:
-		h.streak++
+	case kept > 0:
+		p = priorityKept
 	default:
+		p = PrioritySignIn
+	}
+	if p != PrioritySignUp && up > 0 {
+		h.streak++
+	} else {
 		h.streak = 0
 	}
 	next := h.waiting[p][0]
@@ -317,8 +339,8 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 // Hold takes a hashing slot for a caller that must check something just
 // before hashing (sign-in limits); it verifies with VerifyHeld and calls
 // release when done. It waits for the slot as a sign-in; turn names the
-// sign-in across its retries (its email), so that one deferred in a storm
-// keeps its turn ("" keeps none).
+// sign-in across its retries (its email and client address), so that one
+// deferred in a storm keeps its turn ("" keeps none).
 func (h *Hasher) Hold(ctx context.Context, turn string) (release func(), err error) {
 	granted, err := h.acquire(ctx, PrioritySignIn, turn)
 	if err != nil {

@@ -246,7 +246,7 @@ type signInAttempt struct {
 // a burst of guesses queued behind the slots cannot all slip past a block
 // (or a device token's limit) that the first failures set.
 func (s *Service) checkPassword(ctx context.Context, a signInAttempt, password, hash string) (verdict, bool, []lock, error) {
-	release, err := s.hasher.Hold(ctx, a.keys.email)
+	release, err := s.hasher.Hold(ctx, a.keys.email+" "+a.keys.ip)
 	if err != nil {
 		return verdict{}, false, nil, err
 	}
