@@ -32,14 +32,20 @@ func TestRememberedStandingDecidesOnlyWhileCurrent(t *testing.T) {
 		}
 		return a, err
 	}
-
-	t.Run("another instance used the last attempt", func(t *testing.T) {
+	// finishedOnce is a new learner who played sc through once on store.
+	finishedOnce := func(t *testing.T, sc *quizzes.Scenario) string {
+		t.Helper()
 		user, _ := testdb.User(t, db, "learner", "Learner")
-		first, err := start(store, user, &limited, time.Now())
+		a, err := start(store, user, sc, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		playThrough(t, store, cat, first)
+		playThrough(t, store, cat, a)
+		return user
+	}
+
+	t.Run("another instance used the last attempt", func(t *testing.T) {
+		user := finishedOnce(t, &limited)
 		before := reads()
 		second, err := start(store, user, &limited, time.Now())
 		if err != nil || second.Number != 2 {
@@ -67,24 +73,14 @@ func TestRememberedStandingDecidesOnlyWhileCurrent(t *testing.T) {
 	cooling := *cat.All()[0]
 	cooling.Cooldown = time.Hour
 	t.Run("the stored finish moved back, out of the cooldown", func(t *testing.T) {
-		user, _ := testdb.User(t, db, "learner", "Learner")
-		a, err := start(store, user, &cooling, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		playThrough(t, store, cat, a)
+		user := finishedOnce(t, &cooling)
 		db.Gorm.Exec("UPDATE scenario_standings SET last_finished_at = last_finished_at - interval '2 hours' WHERE user_id = ?", user)
 		if _, err := start(store, user, &cooling, time.Now()); err != nil {
 			t.Errorf("a start the stored standing allows, which the remembered one would refuse: %v", err)
 		}
 	})
 	t.Run("the stored finish moved on, into the cooldown", func(t *testing.T) {
-		user, _ := testdb.User(t, db, "learner", "Learner")
-		a, err := start(store, user, &cooling, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		playThrough(t, store, cat, a)
+		user := finishedOnce(t, &cooling)
 		later := time.Now().Add(2 * time.Hour) // past the remembered finish's cooldown
 		db.Gorm.Exec("UPDATE scenario_standings SET last_finished_at = ? WHERE user_id = ?", later.Add(-30*time.Minute), user)
 		var cooldown *quizzes.CooldownError

@@ -434,19 +434,7 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 
 	// A newcomer with time to wait queues; then ann comes back at her turn.
 	order := make(chan string, 2)
-	acquire := func(key, name string) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			granted, err := h.acquire(ctx, PrioritySignIn, key)
-			if err != nil {
-				order <- name + ": " + err.Error()
-				return
-			}
-			order <- name
-			h.release(granted)
-		}()
-	}
+	acquire := func(key, name string) { serveInTurn(h, PrioritySignIn, key, name, order) }
 	acquire("", "newcomer")
 	waitFor(t, "the newcomer to queue", func() bool { in, _ := h.Waiting(); return in == 1 })
 	h.mu.Lock()
@@ -472,6 +460,22 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 	}
 }
 
+// serveInTurn waits for a slot (10 s at most) in the background, says
+// name on served once it has one (or why not), and frees it.
+func serveInTurn(h *Hasher, p Priority, key, name string, served chan<- string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		granted, err := h.acquire(ctx, p, key)
+		if err != nil {
+			served <- name + ": " + err.Error()
+			return
+		}
+		served <- name
+		h.release(granted)
+	}()
+}
+
 // Retries back at their kept turns go first, but not forever: a waiting
 // sign-up is served after signInsPerSignUp of them, as after as many
 // sign-ins.
@@ -482,20 +486,8 @@ func TestHasherKeptTurnsDoNotStarveSignUps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	served := make(chan string, 16)
-	wait := func(p Priority, key, name string) {
-		go func() {
-			granted, err := h.acquire(ctx, p, key)
-			if err != nil {
-				served <- name + ": " + err.Error()
-				return
-			}
-			served <- name
-			h.release(granted)
-		}()
-	}
+	wait := func(p Priority, key, name string) { serveInTurn(h, p, key, name, served) }
 	wait(PrioritySignUp, "", "sign-up")
 	waitFor(t, "the sign-up to queue", func() bool { _, up := h.Waiting(); return up == 1 })
 	const retries = 3 * signInsPerSignUp
