@@ -209,7 +209,7 @@ func refused(err error) bool {
 // an attempt begun since its read, which Start then resumes, or its guard
 // found the standing changed since, and Start decides again on the stored
 // one.
-var errStartRaced = errors.New("quizzes: another start of the attempt won")
+var errStartRaced = errors.New("quizzes: the start met another start, or a standing changed since its decision")
 
 func randomSeed() int64 {
 	var b [8]byte
