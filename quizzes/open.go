@@ -33,10 +33,10 @@ type openAttempt struct {
 
 // Caps bound the memory the remembered states take, about 500 bytes a
 // finished standing and up to 800 an open attempt (which carries the
-// standing it began on). Past its cap what nobody touched for longest is forgotten (see
-// remembered; an entry lives one to two generations after it was last
-// put), and the request that would have used it simply takes one more
-// round trip.
+// standing it began on). Past its cap what nobody wrote for longest is
+// forgotten (see remembered: an entry lives one to two generations after
+// it was last put), and the request that would have used it simply takes
+// one more round trip.
 //
 // openAttemptsCap (16 MB at most): the attempts being played on this
 // instance now. It is generous because an attempt forgotten between its

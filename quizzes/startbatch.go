@@ -41,9 +41,10 @@ func (st standing) counting(number int, variant string) *standing {
 }
 
 // finishing is the standing once its open attempt finished at the time, on
-// the review schedule it moved on to.
+// the review schedule it moved on to (a standing made by counting names no
+// open attempt).
 func (st standing) finishing(at time.Time, review ReviewState) standing {
-	st.lastFinished, st.review, st.openID = &at, review, nil
+	st.lastFinished, st.review = &at, review
 	return st
 }
 

@@ -453,7 +453,7 @@ func TestHasherKeepsDeferredTurns(t *testing.T) {
 	h.mu.Lock()
 	h.turns[turnKeyOf("bob@example.com")] = time.Now().Add(-turnGrace - time.Second)
 	h.swept = time.Time{}
-	_, kept, others := h.keptTurn("", time.Now())
+	_, kept, others := h.keptTurn(nil, time.Now())
 	h.mu.Unlock()
 	if kept || others != 0 {
 		t.Errorf("an expired turn still counts (%d others)", others)

@@ -65,7 +65,7 @@ type Hasher struct {
 	running int                         // slots held; below slots only while nobody waits
 	waiting [priorities][]chan struct{} // FIFO per priority; a slot is handed over by closing
 	streak  int                         // sign-ins granted in a row while a sign-up waited
-	held    time.Duration               // how long a slot is held, on average of late (see admit)
+	held    time.Duration               // how long a slot is held, on average of late (see busy)
 	turns   map[turnKey]time.Time       // turns kept for deferred requests, by their key (see keptTurn)
 	swept   time.Time                   // when turns nobody came back for were last forgotten
 }
@@ -90,7 +90,8 @@ const (
 	// changes), which can wait behind sign-ins.
 	PrioritySignUp
 	// priorityKept is for a request deferred in a storm that came back at
-	// the turn it was given: it goes ahead of everyone who came since.
+	// the turn it was given: it goes ahead of every sign-in queued without
+	// a turn.
 	priorityKept
 	priorities
 )
@@ -131,7 +132,7 @@ const slotMargin = 100 * time.Millisecond
 // while newcomers get through. A request without a key, or whose turn would
 // lie past turnHorizon (longer than anyone waits) or past maxKeptTurns, is
 // told to come back once the queue has moved by what it lacked.
-func (h *Hasher) busy(ctx context.Context, key string, ahead int, now time.Time) error {
+func (h *Hasher) busy(ctx context.Context, key *turnKey, ahead int, now time.Time) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return nil
@@ -141,10 +142,10 @@ func (h *Hasher) busy(ctx context.Context, key string, ahead int, now time.Time)
 	if short <= 0 {
 		return nil
 	}
-	if key == "" || wait > turnHorizon || len(h.turns) >= maxKeptTurns {
+	if key == nil || wait > turnHorizon || len(h.turns) >= maxKeptTurns {
 		return deferred(short, false)
 	}
-	h.turns[turnKeyOf(key)] = now.Add(wait)
+	h.turns[*key] = now.Add(wait)
 	return deferred(wait, true)
 }
 
@@ -164,9 +165,8 @@ func deferred(wait time.Duration, turnKept bool) error {
 // would still count for everyone deferred after it, whose longer waits
 // would make them give up too, until the slots idled behind turns nobody
 // came back for (a full bench run's synchronized start lost a third of its
-// sign-ins so). maxKeptTurns bounds their memory (a few
-// hundred KB), and with it what a client inventing emails could make
-// everyone else wait for.
+// sign-ins so). maxKeptTurns bounds their memory (a few hundred KB), and
+// with it what a client inventing emails could make everyone else wait for.
 const (
 	turnEarly    = 500 * time.Millisecond
 	turnGrace    = 10 * time.Second
@@ -177,11 +177,10 @@ const (
 // keptTurn takes the turn kept for key, if any, and counts the turns kept
 // for others that are still to come; at most once a second it forgets those
 // nobody came back for (h.mu held).
-func (h *Hasher) keptTurn(key string, now time.Time) (turn time.Time, kept bool, others int) {
-	if key != "" {
-		k := turnKeyOf(key)
-		turn, kept = h.turns[k]
-		delete(h.turns, k)
+func (h *Hasher) keptTurn(key *turnKey, now time.Time) (turn time.Time, kept bool, others int) {
+	if key != nil {
+		turn, kept = h.turns[*key]
+		delete(h.turns, *key)
 	}
 	if now.Sub(h.swept) >= time.Second {
 		h.swept = now
@@ -215,9 +214,14 @@ func (h *Hasher) Waiting() (signIns, signUps int) {
 // its retries (the email signing in and its address), so that a storm
 // keeps its turn (see busy); "" keeps none.
 func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted time.Time, err error) {
+	var tk *turnKey // digested once, outside the lock
+	if key != "" {
+		k := turnKeyOf(key)
+		tk = &k
+	}
 	h.mu.Lock()
 	now := time.Now()
-	turn, kept, others := h.keptTurn(key, now)
+	turn, kept, others := h.keptTurn(tk, now)
 	if h.running < h.slots {
 		h.running++
 		h.mu.Unlock()
@@ -226,7 +230,7 @@ func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted t
 	var ahead int
 	switch {
 	case kept && now.Before(turn.Add(-turnEarly)):
-		h.turns[turnKeyOf(key)] = turn // back before its turn: it keeps it
+		h.turns[*tk] = turn // back before its turn: it keeps it
 		h.mu.Unlock()
 		return time.Time{}, deferred(turn.Sub(now), true)
 	case kept:
@@ -237,7 +241,7 @@ func (h *Hasher) acquire(ctx context.Context, p Priority, key string) (granted t
 			ahead += len(h.waiting[PrioritySignUp])
 		}
 	}
-	if err := h.busy(ctx, key, ahead, now); err != nil {
+	if err := h.busy(ctx, tk, ahead, now); err != nil {
 		h.mu.Unlock()
 		return time.Time{}, err
 	}
