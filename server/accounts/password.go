@@ -19,6 +19,8 @@ import (
 
 	"github.com/baton-course/baton/server/problem"
 	"golang.org/x/crypto/argon2"
+
+	"github.com/baton-course/baton/server/memlimit"
 )
 
 // HashCost is what one argon2id hash costs: memory, passes and lanes. A
@@ -195,10 +197,6 @@ func (h *Hasher) keptTurn(key *turnKey, now time.Time) (turn time.Time, kept boo
 
 func hashSlots() int { return max(runtime.GOMAXPROCS(0)/2, 1) }
 
-// HashingMemory is the most memory password hashing can hold at once at the
-// default cost: the slots times argon2id's 19 MiB.
-func HashingMemory() int64 { return int64(hashSlots()) * int64(DefaultHashCost.MemoryKiB) * 1024 }
-
 // MaxConcurrent is how many hashes may run at once.
 func (h *Hasher) MaxConcurrent() int { return h.slots }
 
@@ -319,13 +317,22 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	return h.hashNow(password), nil
 }
 
+// argonKey is argon2.IDKey with the memory it allocates for the hash (all
+// at once, held to the end) added to the runtime's soft limit meanwhile, so
+// it does not come out of everyone else's headroom (see package memlimit).
+func argonKey(password, salt []byte, time, memoryKiB uint32, threads uint8, keyLen uint32) []byte {
+	release := memlimit.Hold(int64(memoryKiB) * 1024)
+	defer release()
+	return argon2.IDKey(password, salt, time, memoryKiB, threads, keyLen)
+}
+
 func (h *Hasher) hashNow(password string) string {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		panic(err) // crypto/rand never fails on Linux
 	}
 	c := h.cost
-	key := argon2.IDKey([]byte(password), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)
+	key := argonKey([]byte(password), salt, c.Time, c.MemoryKiB, c.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, c.MemoryKiB, c.Time, c.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
@@ -397,7 +404,7 @@ func verifyPHC(password, encoded string) (bool, error) {
 	if len(want) < 16 || len(want) > 64 || mem > 1<<22 || iters > 16 {
 		return false, errBadHash // refuse parameters no hash of ours has
 	}
-	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want))) // #nosec G115 -- bounded to 64 above
+	got := argonKey([]byte(password), salt, iters, mem, threads, uint32(len(want))) // #nosec G115 -- bounded to 64 above
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

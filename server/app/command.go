@@ -10,13 +10,12 @@ import (
 	"maps"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/baton-course/baton/quizzes"
-	"github.com/baton-course/baton/server/accounts"
+	"github.com/baton-course/baton/server/memlimit"
 )
 
 // Command runs the binary's command line (args without the program name)
@@ -59,18 +58,22 @@ func Command(args []string) int {
 }
 
 // limitMemory sets the Go runtime's soft memory limit unless GOMEMLIMIT
-// sets another. Each sign-in briefly needs 19 MiB for argon2id; without a
-// limit the heap goal grows with those bursts and the memory stays mapped
-// long after. The limit leaves room for every hashing slot at once on top of
-// 32 MiB, more than the server holds live with a thousand open sessions, and
-// is never under 64 MiB, which keeps the collector from running flat out
-// while sign-ins churn through their 19 MiB each (a 48 MiB floor halved the
-// rate of reads beside a sign-in storm).
+// sets another. Without a limit the heap goal grows with the bursts of
+// sign-ins and the memory stays mapped long after. The base, 64 MiB, is
+// more than the server holds live with a thousand open sessions; each
+// argon2id hash adds its 19 MiB only while it runs (package memlimit), so a
+// sign-in storm does not leave everyone else's requests a few MiB of
+// headroom and the collector running flat out (a fixed 64 MiB that had to
+// include the hashes cut lessons beside a storm to a quarter of their rate;
+// a fixed 48 MiB halved them again).
 func limitMemory(gomemlimit string) {
 	if gomemlimit == "" {
-		debug.SetMemoryLimit(max(64<<20, 32<<20+accounts.HashingMemory()))
+		memlimit.Manage(baseMemoryLimit)
 	}
 }
+
+// baseMemoryLimit is the soft limit while no password is being hashed.
+const baseMemoryLimit = 64 << 20
 
 // checkContentCommand validates the course and scenarios for authors: what
 // every path of every variant earns, and every problem as file:line:
