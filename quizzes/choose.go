@@ -3,15 +3,65 @@ package quizzes
 import (
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Seen is which variants of a scenario a learner has met: how many
 // attempts each, and the variant of the last attempt (nil: none yet).
 type Seen struct {
-	Count map[string]int
+	Count VariantCounts
 	Last  *string
 }
+
+// VariantCounts is how many attempts a learner played on each variant of a
+// scenario, as a short list sorted by variant: a scenario has a handful of
+// variants, and thousands of learners' counts are remembered between
+// starts, where a map would cost a few hundred bytes each.
+type VariantCounts []VariantCount
+
+// VariantCount is the attempts played on one variant.
+type VariantCount struct {
+	Variant string
+	N       int
+}
+
+// CountsOf is the counts of a standing row's variants_seen.
+func CountsOf(m map[string]int) VariantCounts {
+	c := make(VariantCounts, 0, len(m))
+	for v, n := range m {
+		c = append(c, VariantCount{v, n})
+	}
+	slices.SortFunc(c, func(a, b VariantCount) int { return strings.Compare(a.Variant, b.Variant) })
+	return c
+}
+
+// Of is the attempts played on the variant.
+func (c VariantCounts) Of(variant string) int {
+	if i, ok := slices.BinarySearchFunc(c, variant, compareVariant); ok {
+		return c[i].N
+	}
+	return 0
+}
+
+// Plus is a copy of the counts with one more attempt on the variant (the
+// counts themselves may be shared, so they are never changed in place).
+func (c VariantCounts) Plus(variant string) VariantCounts {
+	i, ok := slices.BinarySearchFunc(c, variant, compareVariant)
+	if ok {
+		out := slices.Clone(c)
+		out[i].N++
+		return out
+	}
+	out := make(VariantCounts, len(c)+1)
+	copy(out, c[:i])
+	out[i] = VariantCount{variant, 1}
+	copy(out[i+1:], c[i:])
+	return out
+}
+
+func compareVariant(c VariantCount, variant string) int { return strings.Compare(c.Variant, variant) }
 
 // ChooseVariant picks the variant of a learner's next attempt: one they
 // have not seen, else one of the least seen; a spaced review never repeats
@@ -22,9 +72,9 @@ type Seen struct {
 func (sc *Scenario) ChooseVariant(seen Seen, review bool, userID string, number int) *Variant {
 	first := sc.Variants[0].ID
 	count := func(id string) int {
-		n := seen.Count[id]
-		if id == first {
-			n += seen.Count[""] * boolInt(first != "")
+		n := seen.Count.Of(id)
+		if id == first && first != "" {
+			n += seen.Count.Of("")
 		}
 		return n
 	}
@@ -58,11 +108,4 @@ func (sc *Scenario) ChooseVariant(seen Seen, review bool, userID string, number 
 	_, _ = h.Write([]byte(userID + "\x00" + sc.Slug + "\x00" + strconv.Itoa(number)))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 0)) // #nosec G404 -- a reproducible draw, not a secret
 	return ties[rng.IntN(len(ties))]
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -2,6 +2,7 @@ package quizzes
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -50,10 +51,34 @@ func TestChooseVariant(t *testing.T) {
 
 // seenOf is what the standing row holds after attempts on these variants.
 func seenOf(history []string) Seen {
-	s := Seen{Count: map[string]int{}}
+	var s Seen
 	for i := range history {
-		s.Count[history[i]]++
+		s.Count = s.Count.Plus(history[i])
 		s.Last = &history[i]
 	}
 	return s
+}
+
+// Counts stay sorted and exact however the variants come, and Plus never
+// changes the counts it was given (a remembered standing shares them).
+func TestVariantCountsPlusCopies(t *testing.T) {
+	var c VariantCounts
+	for _, v := range []string{"b", "a", "c", "a", "", "b", "a"} {
+		before := slices.Clone(c)
+		next := c.Plus(v)
+		if !slices.Equal(c, before) {
+			t.Fatalf("Plus(%q) changed the counts it was given: %v, was %v", v, c, before)
+		}
+		c = next
+	}
+	want := VariantCounts{{"", 1}, {"a", 3}, {"b", 2}, {"c", 1}}
+	if !slices.Equal(c, want) {
+		t.Fatalf("counts %v, want %v", c, want)
+	}
+	if got := CountsOf(map[string]int{"c": 1, "": 1, "b": 2, "a": 3}); !slices.Equal(got, want) {
+		t.Fatalf("CountsOf %v, want %v", got, want)
+	}
+	if c.Of("a") != 3 || c.Of("z") != 0 || VariantCounts(nil).Of("a") != 0 {
+		t.Fatalf("Of: a %d, z %d", c.Of("a"), c.Of("z"))
+	}
 }

@@ -32,13 +32,13 @@ type openAttempt struct {
 }
 
 // Caps bound the memory the remembered states take, about 500 bytes a
-// finished standing and up to 800 an open attempt (which carries the
-// standing it began on). Past its cap what nobody wrote for longest is
+// finished standing and about as much an open attempt (which carries the
+// standing it began on, its variant counts a short list). Past its cap what nobody wrote for longest is
 // forgotten (see remembered: an entry lives one to two generations after
 // it was last put), and the request that would have used it simply takes
 // one more round trip.
 //
-// openAttemptsCap (16 MB at most): the attempts being played on this
+// openAttemptsCap (10 MB at most): the attempts being played on this
 // instance now. It is generous because an attempt forgotten between its
 // start and its first answer costs that answer a read, and a rush of starts
 // (the bench stocks thousands before it answers them) would otherwise push

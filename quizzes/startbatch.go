@@ -25,19 +25,14 @@ type standing struct {
 	lastFinished *time.Time
 	review       ReviewState
 	openID       *string
-	seen         map[string]int
+	seen         VariantCounts
 	lastVariant  *string
 }
 
 // counting is the standing once an attempt numbered number has started on
 // the variant (the insert counts attempts_used as the attempt's number).
 func (st standing) counting(number int, variant string) *standing {
-	seen := make(map[string]int, len(st.seen)+1)
-	for v, n := range st.seen {
-		seen[v] = n
-	}
-	seen[variant]++
-	return &standing{used: number, lastFinished: st.lastFinished, review: st.review, seen: seen, lastVariant: &variant}
+	return &standing{used: number, lastFinished: st.lastFinished, review: st.review, seen: st.seen.Plus(variant), lastVariant: &variant}
 }
 
 // finishing is the standing once its open attempt finished at the time, on
@@ -65,9 +60,11 @@ func readStandings(ctx context.Context, pool *pgxpool.Pool, batch []standingKey)
 	for rows.Next() {
 		var ord int
 		var st standing
-		if err := rows.Scan(&ord, &st.used, &st.lastFinished, &st.review.Due, &st.review.Streak, &st.openID, &st.seen, &st.lastVariant); err != nil {
+		var seen map[string]int
+		if err := rows.Scan(&ord, &st.used, &st.lastFinished, &st.review.Due, &st.review.Streak, &st.openID, &seen, &st.lastVariant); err != nil {
 			return nil, err
 		}
+		st.seen = CountsOf(seen)
 		if ord >= 1 && ord <= len(out) {
 			out[ord-1] = st
 		}
