@@ -169,12 +169,22 @@ func (s *Server) getLesson(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body := make([]byte, 0, len(static)+len(mine)+1)
-	body = append(append(append(body, static...), ','), mine[1:]...)
+	buf := lessonBodies.Get().(*[]byte)
+	body := append(append(append((*buf)[:0], static...), ','), mine[1:]...)
 	// A known length spares the lesson (tens of KB) chunked encoding.
 	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-	return c.JSONBlob(http.StatusOK, body)
+	err = c.JSONBlob(http.StatusOK, body)
+	// The body is on its way (Write copies or sends it before returning):
+	// the buffer is free for the next view.
+	*buf = body[:0]
+	lessonBodies.Put(buf)
+	return err
 }
+
+// lessonBodies are the buffers lesson views are assembled in. A view is
+// tens of KB, and lessons are the most read thing there is: allocated per
+// view they were most of the collector's work between sign-ins.
+var lessonBodies = sync.Pool{New: func() any { return new([]byte) }}
 
 // mineView is everything the learner did on the lesson, shaped for the API,
 // with the checks' options in the learner's order.

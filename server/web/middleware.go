@@ -173,25 +173,42 @@ func appCSP(formTarget string) string {
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", appCSP(""))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		for _, kv := range everyResponse {
+			h[kv.key] = kv.values
+		}
 		if s.SecureCookies || c.Request().TLS != nil {
 			// Served over HTTPS (here or at the proxy): the browser must not
 			// try plain HTTP again, where a network attacker could answer.
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			h["Strict-Transport-Security"] = strictTransport
 		}
 		if personal(c.Request().URL.Path) {
 			// Accounts, progress and team data must not linger in a shared
 			// browser's or proxy's cache. A handler may still set its own.
-			h.Set("Cache-Control", "no-store")
+			h["Cache-Control"] = noStore
 		}
 		return next(c)
 	}
 }
+
+// The security headers' values, built once and shared by every response
+// (set per request they cost eight allocations each time). Sharing is safe:
+// a handler replaces a header's values (Set) or appends to them (Add, which
+// copies a full slice), never writes into them. The keys are canonical.
+var (
+	everyResponse = []struct {
+		key    string
+		values []string
+	}{
+		{"Content-Security-Policy", []string{appCSP("")}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+	}
+	strictTransport = []string{"max-age=31536000; includeSubDomains"}
+	noStore         = []string{"no-store"}
+)
 
 // personal says which responses may carry someone's data: every /api
 // answer but the OpenAPI document (which sets its own caching).
