@@ -43,6 +43,10 @@ func TestChooseVariant(t *testing.T) {
 			}
 		}
 	}
+	legacy := &Scenario{Slug: "s", Variants: []*Variant{{ID: ""}, {ID: "b"}}}
+	if v := legacy.ChooseVariant(seenOf([]string{""}), false, "u", 2); v.ID != "b" {
+		t.Fatalf("a first variant with no id, played once, counts as seen: chose %q, want the unseen b", v.ID)
+	}
 	one := &Scenario{Variants: []*Variant{{ID: ""}}}
 	if v := one.ChooseVariant(seenOf([]string{"", ""}), true, "u", 3); v.ID != "" {
 		t.Fatal("a single variant is always chosen, even for a review")

@@ -31,14 +31,14 @@ type openAttempt struct {
 	standing *standing
 }
 
-// Caps bound the memory the remembered states take, about 500 bytes a
-// finished standing and about as much an open attempt (which carries the
-// standing it began on, its variant counts a short list). Past its cap what nobody wrote for longest is
+// Caps bound the memory the remembered states take, a few hundred bytes a
+// finished standing and an open attempt (which carries the standing it
+// began on; a standing's variant counts are a short list). Past its cap what nobody wrote for longest is
 // forgotten (see remembered: an entry lives one to two generations after
 // it was last put), and the request that would have used it simply takes
 // one more round trip.
 //
-// openAttemptsCap (10 MB at most): the attempts being played on this
+// openAttemptsCap (about 10 MB at most, by the sizes of the fields): the attempts being played on this
 // instance now. It is generous because an attempt forgotten between its
 // start and its first answer costs that answer a read, and a rush of starts
 // (the bench stocks thousands before it answers them) would otherwise push

@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/baton-course/baton/server/memlimit"
 	"github.com/baton-course/baton/server/problem"
 	"github.com/baton-course/baton/server/testdb"
 )
@@ -66,6 +67,44 @@ func TestHashAndVerify(t *testing.T) {
 	}
 	if _, err := h.Verify(ctx, "x", "$argon2id$garbage"); err == nil {
 		t.Fatal("malformed hash accepted")
+	}
+}
+
+// While a hash runs, the soft memory limit is raised by the hash's memory
+// (argon2id allocates it all at once), and put back when it ends, for
+// hashing a new password and for checking one alike.
+func TestHashRaisesTheMemoryLimitWhileItRuns(t *testing.T) {
+	const base = 64 << 20
+	hashMem := int64(DefaultHashCost.MemoryKiB) * 1024
+	stop := memlimit.Manage(base)
+	defer stop()
+	h := NewHasher(HashCost{})
+	ctx := context.Background()
+	var enc string
+	for _, hash := range []struct {
+		name string
+		run  func()
+	}{
+		{"hash", func() { enc, _ = h.Hash(ctx, "a long enough secret") }},
+		{"verify", func() { _, _ = h.Verify(ctx, "a long enough secret", enc) }},
+	} {
+		done := make(chan struct{})
+		go func() { defer close(done); hash.run() }()
+		raised := false
+		for finished := false; !finished; {
+			select {
+			case <-done:
+				finished = true
+			case <-time.After(50 * time.Microsecond):
+			}
+			raised = raised || memlimit.Limit() == base+hashMem
+		}
+		if !raised {
+			t.Errorf("%s: the limit never rose to the base plus %d bytes while it ran", hash.name, hashMem)
+		}
+		if got := memlimit.Limit(); got != base {
+			t.Errorf("%s: after it the limit is %d, want the base %d", hash.name, got, base)
+		}
 	}
 }
 

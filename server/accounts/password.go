@@ -17,10 +17,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/baton-course/baton/server/memlimit"
 	"github.com/baton-course/baton/server/problem"
 	"golang.org/x/crypto/argon2"
-
-	"github.com/baton-course/baton/server/memlimit"
 )
 
 // HashCost is what one argon2id hash costs: memory, passes and lanes. A

@@ -68,7 +68,7 @@ func Command(args []string) int {
 // a fixed 48 MiB halved them again).
 func limitMemory(gomemlimit string) {
 	if gomemlimit == "" {
-		memlimit.Manage(baseMemoryLimit)
+		memlimit.Manage(baseMemoryLimit) // for the life of the process
 	}
 }
 

@@ -9,7 +9,7 @@
 // back through a sign-in storm, slowing every request beside it (and the
 // hashes themselves). Raising the limit by a hash's memory only while that
 // hash runs keeps the base's headroom for everyone else; the extra memory
-// is bounded by the hashing slots.
+// is bounded by the hashing slots times the cost of the hashes they check.
 package memlimit
 
 import (
@@ -20,18 +20,33 @@ import (
 var (
 	mu      sync.Mutex
 	managed bool  // Manage was called
+	epoch   int   // counts Manage calls: a hold from before one releases nothing
 	base    int64 // the limit with nothing held
 	held    int64 // bytes held by Hold calls not yet released
 )
 
 // Manage sets the soft limit to base and from then on raises it by what
 // Hold calls hold. A server calls it once at start, unless the operator set
-// GOMEMLIMIT (their limit then stands as given).
-func Manage(limit int64) {
+// GOMEMLIMIT (their limit then stands as given). Stop puts back the limit
+// in force before and stops managing it (for tests; holds still out
+// release nothing after it).
+func Manage(limit int64) (stop func()) {
 	mu.Lock()
 	defer mu.Unlock()
-	base, managed = limit, true
-	debug.SetMemoryLimit(base + held)
+	before := debug.SetMemoryLimit(-1)
+	base, held, managed = limit, 0, true
+	epoch++
+	mine := epoch
+	debug.SetMemoryLimit(base)
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if epoch != mine || !managed {
+			return // stopped already, or managed anew since
+		}
+		base, held, managed = 0, 0, false
+		debug.SetMemoryLimit(before)
+	}
 }
 
 // Hold raises the limit by n bytes until the returned release is called
@@ -44,13 +59,16 @@ func Hold(n int64) (release func()) {
 	}
 	held += n
 	debug.SetMemoryLimit(base + held)
+	heldIn := epoch
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			mu.Lock()
 			defer mu.Unlock()
-			held -= n
-			debug.SetMemoryLimit(base + held)
+			if managed && epoch == heldIn {
+				held -= n
+				debug.SetMemoryLimit(base + held)
+			}
 		})
 	}
 }

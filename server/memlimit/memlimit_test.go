@@ -21,13 +21,13 @@ func TestHoldWithoutManageChangesNothing(t *testing.T) {
 
 // The runtime's own limit (read back with SetMemoryLimit(-1)) follows the
 // holds: up while hashes run, back to the base when the last one ends,
-// whatever the order they end in and however often a release is called.
+// whatever the order they end in and however often a release is called;
+// stopping puts back the limit from before.
 func TestHoldRaisesTheRuntimeLimitWhileHeld(t *testing.T) {
 	was := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(was) })
 	const base, hash = 64 << 20, 19 << 20
 
-	memlimit.Manage(base)
+	stop := memlimit.Manage(base)
 	if got := debug.SetMemoryLimit(-1); got != base {
 		t.Fatalf("after Manage the runtime limit is %d, want the base %d", got, base)
 	}
@@ -57,5 +57,12 @@ func TestHoldRaisesTheRuntimeLimitWhileHeld(t *testing.T) {
 	wg.Wait()
 	if got := debug.SetMemoryLimit(-1); got != base {
 		t.Fatalf("after 50 concurrent holds and releases the runtime limit is %d, want the base %d", got, base)
+	}
+
+	late := memlimit.Hold(hash)
+	stop()
+	late() // released after the stop: changes nothing
+	if got := debug.SetMemoryLimit(-1); got != was || memlimit.Limit() != 0 {
+		t.Fatalf("after stop the runtime limit is %d (Limit %d), want the one from before, %d", got, memlimit.Limit(), was)
 	}
 }
