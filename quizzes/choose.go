@@ -27,13 +27,13 @@ type VariantCount struct {
 	N       int
 }
 
-// CountsOf is the counts of a standing row's variants_seen.
-func CountsOf(m map[string]int) VariantCounts {
+// countsOf is the counts of a standing row's variants_seen.
+func countsOf(m map[string]int) VariantCounts {
 	c := make(VariantCounts, 0, len(m))
 	for v, n := range m {
 		c = append(c, VariantCount{v, n})
 	}
-	slices.SortFunc(c, func(a, b VariantCount) int { return strings.Compare(a.Variant, b.Variant) })
+	slices.SortFunc(c, func(a, b VariantCount) int { return compareVariant(a, b.Variant) })
 	return c
 }
 

@@ -79,8 +79,8 @@ func TestVariantCountsPlusCopies(t *testing.T) {
 	if !slices.Equal(c, want) {
 		t.Fatalf("counts %v, want %v", c, want)
 	}
-	if got := CountsOf(map[string]int{"c": 1, "": 1, "b": 2, "a": 3}); !slices.Equal(got, want) {
-		t.Fatalf("CountsOf %v, want %v", got, want)
+	if got := countsOf(map[string]int{"c": 1, "": 1, "b": 2, "a": 3}); !slices.Equal(got, want) {
+		t.Fatalf("countsOf %v, want %v", got, want)
 	}
 	if c.Of("a") != 3 || c.Of("z") != 0 || VariantCounts(nil).Of("a") != 0 {
 		t.Fatalf("Of: a %d, z %d", c.Of("a"), c.Of("z"))

@@ -33,19 +33,20 @@ type openAttempt struct {
 
 // Caps bound the memory the remembered states take, a few hundred bytes a
 // finished standing and an open attempt (which carries the standing it
-// began on; a standing's variant counts are a short list). Past its cap what nobody wrote for longest is
-// forgotten (see remembered: an entry lives one to two generations after
-// it was last put), and the request that would have used it simply takes
-// one more round trip.
+// began on; a standing's variant counts are a short list). Past its cap
+// what nobody wrote for longest is forgotten (see remembered: an entry
+// lives one to two generations after it was last put), and the request
+// that would have used it simply takes one more round trip.
 //
-// openAttemptsCap (about 10 MB at most, by the sizes of the fields): the attempts being played on this
-// instance now. It is generous because an attempt forgotten between its
-// start and its first answer costs that answer a read, and a rush of starts
-// (the bench stocks thousands before it answers them) would otherwise push
-// out attempts about to be answered. A resumed attempt is not remembered
-// until its next answer is written. finishedCap (1 MB): a retake follows
-// its finish within minutes or not soon at all, and the standings of every
-// learner who ever finished on the instance would grow with them.
+// openAttemptsCap (about 10 MB at most, by the sizes of the fields): the
+// attempts being played on this instance now. It is generous because an
+// attempt forgotten between its start and its first answer costs that
+// answer a read, and a rush of starts (the bench stocks thousands before it
+// answers them) would otherwise push out attempts about to be answered. A
+// resumed attempt is not remembered until its next answer is written.
+// finishedCap (1 MB): a retake follows its finish within minutes or not
+// soon at all, and the standings of every learner who ever finished on the
+// instance would grow with them.
 const (
 	openAttemptsCap = 20000
 	finishedCap     = 2048

@@ -64,7 +64,7 @@ func readStandings(ctx context.Context, pool *pgxpool.Pool, batch []standingKey)
 		if err := rows.Scan(&ord, &st.used, &st.lastFinished, &st.review.Due, &st.review.Streak, &st.openID, &seen, &st.lastVariant); err != nil {
 			return nil, err
 		}
-		st.seen = CountsOf(seen)
+		st.seen = countsOf(seen)
 		if ord >= 1 && ord <= len(out) {
 			out[ord-1] = st
 		}

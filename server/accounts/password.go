@@ -319,10 +319,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // argonKey is argon2.IDKey with the memory it allocates for the hash (all
 // at once, held to the end) added to the runtime's soft limit meanwhile, so
 // it does not come out of everyone else's headroom (see package memlimit).
-func argonKey(password, salt []byte, time, memoryKiB uint32, threads uint8, keyLen uint32) []byte {
+func argonKey(password, salt []byte, passes, memoryKiB uint32, threads uint8, keyLen uint32) []byte {
 	release := memlimit.Hold(int64(memoryKiB) * 1024)
 	defer release()
-	return argon2.IDKey(password, salt, time, memoryKiB, threads, keyLen)
+	return argon2.IDKey(password, salt, passes, memoryKiB, threads, keyLen)
 }
 
 func (h *Hasher) hashNow(password string) string {
